@@ -1,0 +1,8 @@
+import { deleteApiKey } from '../../shared/domain/api-keys.js';
+import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { ROUTES } from '../../shared/routes.js';
+
+export const handler = keyRouteHandler(
+  { route: ROUTES.deleteApiKey, status: 204 },
+  ({ caller, pathParameters }, deps) => deleteApiKey(deps, caller, pathParameters.api_key_id ?? ''),
+);

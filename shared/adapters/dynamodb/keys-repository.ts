@@ -1,0 +1,317 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailableError } from '../../domain/errors.js';
+import type {
+  AccountRecord,
+  CreateAccountOutcome,
+  InsertKeyOutcome,
+  KeyChanges,
+  KeyRecord,
+  KeyRepository,
+  WriteKeyOutcome,
+} from '../../domain/ports.js';
+import type { TableNames } from '../../tables.js';
+
+const accountPk = (accountId: string) => `account#${accountId}`;
+const namePk = (name: string) => `name#${name}`;
+
+/** Transactions that lose a race on the account's counter are retried this many times. */
+const TRANSACTION_ATTEMPTS = 12;
+
+/**
+ * {@link KeyRepository} on DynamoDB. Every multi-item write is one transaction with conditions;
+ * every single-key read is strongly consistent; listing is one query on `byAccount`.
+ */
+export class DynamoKeyRepository implements KeyRepository {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+  ) {}
+
+  async createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome> {
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tables.accounts,
+            Item: { pk: namePk(account.name), accountId: account.accountId },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.accounts,
+            Item: { pk: accountPk(account.accountId), ...account },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.keys,
+            Item: ownerKey,
+            ConditionExpression: 'attribute_not_exists(keyId)',
+          },
+        },
+      ],
+    });
+    if (reasons === undefined) return { ok: true };
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'name_taken' };
+    // Random 128-bit IDs do not collide; anything else is a storage fault.
+    throw new ServiceUnavailableError();
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const { Item } = await this.run(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(accountId) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return Item ? toAccount(Item) : undefined;
+  }
+
+  async findAccountIdByName(name: string): Promise<string | undefined> {
+    const { Item } = await this.run(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: namePk(name) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return typeof Item?.accountId === 'string' ? Item.accountId : undefined;
+  }
+
+  async insertKey(key: KeyRecord): Promise<InsertKeyOutcome> {
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(key.accountId) },
+            UpdateExpression: 'SET keyCount = keyCount + :one',
+            ConditionExpression: 'attribute_exists(pk) AND keyCount < keyLimit',
+            ExpressionAttributeValues: { ':one': 1 },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.keys,
+            Item: key,
+            ConditionExpression: 'attribute_not_exists(keyId)',
+          },
+        },
+      ],
+    });
+    if (reasons === undefined) return { ok: true };
+    const account = reasons[0];
+    if (account?.Code === 'ConditionalCheckFailed') {
+      const limit = account.Item?.keyLimit?.N;
+      return limit === undefined
+        ? { ok: false, reason: 'account_not_found' }
+        : { ok: false, reason: 'limit_reached', limit: Number(limit) };
+    }
+    throw new ServiceUnavailableError();
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const { Item } = await this.run(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tables.keys, Key: { keyId }, ConsistentRead: true }),
+      ),
+    );
+    return Item ? toKey(Item) : undefined;
+  }
+
+  async listKeys(accountId: string, limit?: number): Promise<KeyRecord[]> {
+    const keys: KeyRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.run(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tables.keys,
+            IndexName: 'byAccount',
+            KeyConditionExpression: 'accountId = :a',
+            ExpressionAttributeValues: { ':a': accountId },
+            ScanIndexForward: true,
+            ExclusiveStartKey: start,
+            ...(limit === undefined ? {} : { Limit: limit - keys.length }),
+          }),
+        ),
+      );
+      keys.push(...(page.Items ?? []).map(toKey));
+      start = page.LastEvaluatedKey;
+    } while (start && (limit === undefined || keys.length < limit));
+    return keys;
+  }
+
+  async updateKey(current: KeyRecord, changes: KeyChanges): Promise<WriteKeyOutcome<KeyRecord>> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.keys,
+          Key: { keyId: current.keyId },
+          UpdateExpression:
+            'SET #name = :name, scopes = :scopes, #type = :type, updatedAt = :updatedAt, version = version + :one',
+          ConditionExpression: 'attribute_exists(keyId) AND version = :version',
+          ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':name': changes.name,
+            ':scopes': changes.scopes,
+            ':type': changes.type,
+            ':updatedAt': changes.updatedAt,
+            ':one': 1,
+            ':version': current.version,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true, value: toKey(Attributes ?? {}) };
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) {
+        return { ok: false, reason: error.Item ? 'conflict' : 'not_found' };
+      }
+      throw toStorageError(error);
+    }
+  }
+
+  async deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>> {
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Delete: {
+          TableName: this.tables.keys,
+          Key: { keyId: current.keyId },
+          ConditionExpression: 'attribute_exists(keyId) AND version = :version',
+          ExpressionAttributeValues: { ':version': current.version },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ];
+    if (current.type !== 'owner') {
+      items.push({
+        Update: {
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(current.accountId) },
+          UpdateExpression: 'SET keyCount = keyCount - :one',
+          ConditionExpression: 'attribute_exists(pk) AND keyCount > :zero',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+        },
+      });
+    }
+    const reasons = await this.transact({ TransactItems: items });
+    if (reasons === undefined) return { ok: true, value: true };
+    const key = reasons[0];
+    if (key?.Code === 'ConditionalCheckFailed') {
+      return { ok: false, reason: key.Item ? 'conflict' : 'not_found' };
+    }
+    throw new ServiceUnavailableError();
+  }
+
+  async findKeyIdByHash(keyHash: string): Promise<string | undefined> {
+    const { Items } = await this.run(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tables.keys,
+          IndexName: 'byHash',
+          KeyConditionExpression: 'keyHash = :h',
+          ExpressionAttributeValues: { ':h': keyHash },
+          Limit: 1,
+        }),
+      ),
+    );
+    const keyId = Items?.[0]?.keyId;
+    return typeof keyId === 'string' ? keyId : undefined;
+  }
+
+  /**
+   * Runs a transaction. Returns `undefined` when it committed, or the cancellation reasons
+   * when a condition failed. Conflicts with concurrent transactions (the account counter is a
+   * hot item) are retried with jittered backoff.
+   */
+  private async transact(
+    input: TransactWriteCommandInput,
+  ): Promise<(TransactionCanceledException['CancellationReasons'] & {}) | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand(input));
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw toStorageError(error);
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return reasons;
+        const retryable = reasons.some(
+          (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
+        );
+        if (!retryable || attempt >= TRANSACTION_ATTEMPTS) {
+          throw new ServiceUnavailableError({ cause: error });
+        }
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /** Runs one storage call; its failures surface as retryable storage errors. */
+  private async run<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  }
+}
+
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1000, 10 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
+function isConditionalCheckFailure(
+  error: unknown,
+): error is Error & { Item?: Record<string, unknown> } {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Any storage failure the client cannot fix becomes a retryable 503, never a 401 or a 404. */
+function toStorageError(error: unknown): Error {
+  if (error instanceof ServiceUnavailableError) return error;
+  return new ServiceUnavailableError({ cause: error });
+}
+
+function toKey(item: Record<string, unknown>): KeyRecord {
+  return {
+    keyId: String(item.keyId),
+    accountId: String(item.accountId),
+    name: String(item.name),
+    scopes: Array.isArray(item.scopes) ? item.scopes.map(String) : [],
+    type: item.type as KeyRecord['type'],
+    keyHash: String(item.keyHash),
+    createdAt: String(item.createdAt),
+    updatedAt: String(item.updatedAt),
+    version: Number(item.version),
+  };
+}
+
+function toAccount(item: Record<string, unknown>): AccountRecord {
+  return {
+    accountId: String(item.accountId),
+    name: String(item.name),
+    keyLimit: Number(item.keyLimit),
+    keyCount: Number(item.keyCount),
+    ownerKeyId: String(item.ownerKeyId),
+    createdAt: String(item.createdAt),
+  };
+}

@@ -1,0 +1,93 @@
+import type {
+  AccountRecord,
+  CreateAccountOutcome,
+  InsertKeyOutcome,
+  KeyChanges,
+  KeyRecord,
+  KeyRepository,
+  WriteKeyOutcome,
+} from '../../domain/ports.js';
+
+/**
+ * {@link KeyRepository} in memory, for pure unit tests and benchmarks of the CPU path. Each
+ * method is synchronous inside, so it is trivially atomic; it copies records in and out so
+ * callers cannot alias stored state.
+ */
+export class MemoryKeyRepository implements KeyRepository {
+  private readonly accounts = new Map<string, AccountRecord>();
+  private readonly names = new Map<string, string>();
+  private readonly keys = new Map<string, KeyRecord>();
+
+  async createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome> {
+    if (this.names.has(account.name)) return { ok: false, reason: 'name_taken' };
+    this.names.set(account.name, account.accountId);
+    this.accounts.set(account.accountId, { ...account });
+    this.keys.set(ownerKey.keyId, copy(ownerKey));
+    return { ok: true };
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const account = this.accounts.get(accountId);
+    return account && { ...account };
+  }
+
+  async findAccountIdByName(name: string): Promise<string | undefined> {
+    return this.names.get(name);
+  }
+
+  async insertKey(key: KeyRecord): Promise<InsertKeyOutcome> {
+    const account = this.accounts.get(key.accountId);
+    if (!account) return { ok: false, reason: 'account_not_found' };
+    if (account.keyCount >= account.keyLimit) {
+      return { ok: false, reason: 'limit_reached', limit: account.keyLimit };
+    }
+    account.keyCount += 1;
+    this.keys.set(key.keyId, copy(key));
+    return { ok: true };
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const key = this.keys.get(keyId);
+    return key && copy(key);
+  }
+
+  async listKeys(accountId: string, limit?: number): Promise<KeyRecord[]> {
+    const keys = [...this.keys.values()]
+      .filter((k) => k.accountId === accountId)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return keys.slice(0, limit ?? keys.length).map(copy);
+  }
+
+  async updateKey(current: KeyRecord, changes: KeyChanges): Promise<WriteKeyOutcome<KeyRecord>> {
+    const stored = this.keys.get(current.keyId);
+    if (!stored) return { ok: false, reason: 'not_found' };
+    if (stored.version !== current.version) return { ok: false, reason: 'conflict' };
+    const updated = {
+      ...stored,
+      ...changes,
+      scopes: [...changes.scopes],
+      version: stored.version + 1,
+    };
+    this.keys.set(current.keyId, updated);
+    return { ok: true, value: copy(updated) };
+  }
+
+  async deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>> {
+    const stored = this.keys.get(current.keyId);
+    if (!stored) return { ok: false, reason: 'not_found' };
+    if (stored.version !== current.version) return { ok: false, reason: 'conflict' };
+    this.keys.delete(current.keyId);
+    const account = this.accounts.get(current.accountId);
+    if (account && stored.type !== 'owner') account.keyCount -= 1;
+    return { ok: true, value: true };
+  }
+
+  async findKeyIdByHash(keyHash: string): Promise<string | undefined> {
+    for (const key of this.keys.values()) if (key.keyHash === keyHash) return key.keyId;
+    return undefined;
+  }
+}
+
+function copy(key: KeyRecord): KeyRecord {
+  return { ...key, scopes: [...key.scopes] };
+}

@@ -1,0 +1,83 @@
+import { BadRequestError, ConflictError, fail, ok, type Result } from './errors.js';
+import { generateApiKey, hashApiKey, hashesEqual, parseApiKey, randomId } from './key-format.js';
+import type { AccountRecord, Deps, KeyRecord } from './ports.js';
+import { ALL_SCOPES } from './scopes.js';
+
+export const ACCOUNT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const OWNER_KEY_NAME = 'Owner key';
+
+export interface BootstrappedAccount {
+  accountId: string;
+  keyId: string;
+  /** The owner key, shown once. */
+  apiKey: string;
+}
+
+/**
+ * Creates an account and its owner key. The owner key holds every scope of the catalogue,
+ * billing included (SendGrid's logged-in user), does not count against the key limit, and is
+ * the only key that can hold billing and other scopes together. It cannot be made through the
+ * API: operators call this (the CLI, the local runtime's first start).
+ *
+ * @example
+ * const { accountId, apiKey } = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
+ */
+export async function bootstrapAccount(
+  deps: Deps,
+  input: { name: string; keyLimit?: number },
+): Promise<Result<BootstrappedAccount>> {
+  if (!ACCOUNT_NAME_PATTERN.test(input.name)) {
+    return fail(
+      new BadRequestError(
+        'account names are 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit',
+        'name',
+      ),
+    );
+  }
+  const keyLimit = input.keyLimit ?? deps.config.defaultKeyLimit;
+  if (!Number.isSafeInteger(keyLimit) || keyLimit < 0) {
+    return fail(new BadRequestError('keyLimit must be a non-negative integer', 'keyLimit'));
+  }
+  const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
+  const now = deps.now().toISOString();
+  const account: AccountRecord = {
+    accountId: randomId(),
+    name: input.name,
+    keyLimit,
+    keyCount: 0,
+    ownerKeyId: keyId,
+    createdAt: now,
+  };
+  const ownerKey: KeyRecord = {
+    keyId,
+    accountId: account.accountId,
+    name: OWNER_KEY_NAME,
+    scopes: [...ALL_SCOPES],
+    type: 'owner',
+    keyHash: hashApiKey(apiKey),
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  const created = await deps.repo.createAccount(account, ownerKey);
+  if (!created.ok) return fail(new ConflictError(`account "${input.name}" already exists`));
+  return ok({ accountId: account.accountId, keyId, apiKey });
+}
+
+export type VerifyOutcome =
+  | { ok: true; key: KeyRecord }
+  | { ok: false; reason: 'malformed' | 'unknown' };
+
+/**
+ * Verifies a presented key: parse and checksum with no I/O, one strongly consistent read by key
+ * ID, then a constant-time comparison of hashes. Deleted keys are gone, so they are `unknown`.
+ */
+export async function verifyApiKey(deps: Deps, presented: string): Promise<VerifyOutcome> {
+  const parsed = parseApiKey(presented, deps.config.keyPrefix);
+  if (!parsed.ok) return { ok: false, reason: 'malformed' };
+  const key = await deps.repo.getKey(parsed.key.keyId);
+  if (!key || !hashesEqual(key.keyHash, hashApiKey(presented))) {
+    return { ok: false, reason: 'unknown' };
+  }
+  return { ok: true, key };
+}

@@ -1,0 +1,132 @@
+/**
+ * Keygate's error model. Every failure a client can see is one of these classes; the HTTP layer
+ * turns them into SendGrid's envelope `{"errors":[{"field":…,"message":…}]}` with the status
+ * from the closed {@link statusByCode} map, so no handler picks a status by hand.
+ */
+
+/** One entry of SendGrid's `errors` array. `field` is `null` when no single field is at fault. */
+export interface FieldError {
+  field: string | null;
+  message: string;
+}
+
+/** The closed set of error codes. Adding one forces a status in {@link statusByCode}. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unavailable'
+  | 'internal';
+
+export const statusByCode: Readonly<Record<ErrorCode, number>> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** Base class: a client-visible failure with one or more field errors. */
+export class KeygateError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: readonly FieldError[];
+  /** Extra response headers (e.g. `Retry-After`). Never carries key material. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: ErrorCode,
+    errors: readonly FieldError[],
+    headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(errors.map((e) => e.message).join('; '), options);
+    this.name = new.target.name;
+    this.code = code;
+    this.errors = errors;
+    this.headers = headers;
+  }
+
+  get status(): number {
+    return statusByCode[this.code];
+  }
+}
+
+export class BadRequestError extends KeygateError {
+  constructor(message: string, field: string | null = null) {
+    super('bad_request', [{ field, message }]);
+  }
+}
+
+export class ValidationError extends KeygateError {
+  constructor(errors: readonly FieldError[]) {
+    super('bad_request', errors);
+  }
+}
+
+export class UnauthorizedError extends KeygateError {
+  constructor(message = 'authorization required') {
+    super('unauthorized', [{ field: null, message }]);
+  }
+}
+
+export class ForbiddenError extends KeygateError {
+  constructor(message = 'access forbidden', field: string | null = null) {
+    super('forbidden', [{ field, message }]);
+  }
+}
+
+export class NotFoundError extends KeygateError {
+  constructor(message = 'not found') {
+    super('not_found', [{ field: null, message }]);
+  }
+}
+
+export class ConflictError extends KeygateError {
+  constructor(message: string) {
+    super('conflict', [{ field: null, message }]);
+  }
+}
+
+export class PayloadTooLargeError extends KeygateError {
+  constructor(message = 'content too large') {
+    super('payload_too_large', [{ field: null, message }]);
+  }
+}
+
+export class UnsupportedMediaTypeError extends KeygateError {
+  constructor(message = 'content-type must be application/json') {
+    super('unsupported_media_type', [{ field: null, message }]);
+  }
+}
+
+/** A dependency (DynamoDB) is failing: retryable, never a 401 or an allow. */
+export class ServiceUnavailableError extends KeygateError {
+  constructor(options?: ErrorOptions) {
+    super(
+      'unavailable',
+      [{ field: null, message: 'service temporarily unavailable, retry later' }],
+      { 'retry-after': '1' },
+      options,
+    );
+  }
+}
+
+export class InternalError extends KeygateError {
+  constructor(options?: ErrorOptions) {
+    super('internal', [{ field: null, message: 'internal server error' }], {}, options);
+  }
+}
+
+/** Expected outcomes of domain operations: a value, or a client-visible error. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: KeygateError };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T = never>(error: KeygateError): Result<T> => ({ ok: false, error });

@@ -1,0 +1,78 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type * as z from 'zod';
+import type { Caller } from '../domain/api-keys.js';
+import type { Result } from '../domain/errors.js';
+import type { Deps } from '../domain/ports.js';
+import { logger } from '../observability/logger.js';
+import type { RouteDefinition } from '../routes.js';
+import { defaultDeps } from '../runtime/deps.js';
+import { callerContext, errorEnvelope, parseInput, type RequestContext } from './middlewares.js';
+import { jsonResponse } from './responses.js';
+
+export interface ApiRequest<TBody, TQuery> {
+  caller: Caller;
+  body: TBody;
+  query: TQuery;
+  pathParameters: Readonly<Record<string, string>>;
+}
+
+interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> {
+  route: RouteDefinition;
+  body?: TBody;
+  query?: TQuery;
+  /** Status of a successful answer (200, 201, 204). */
+  status: number;
+}
+
+type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
+
+/**
+ * Builds a key-authenticated route handler: middlewares parse the caller and the input, the
+ * operation makes one domain call, and its result becomes the response. Errors of any kind
+ * leave as SendGrid's envelope.
+ *
+ * @example
+ * export const handler = keyRouteHandler(
+ *   { route: ROUTES.getApiKey, status: 200 },
+ *   (req, deps) => getApiKey(deps, req.caller, req.pathParameters.api_key_id ?? ''),
+ * );
+ */
+export function keyRouteHandler<
+  TBody extends z.ZodType | undefined = undefined,
+  TQuery extends z.ZodType | undefined = undefined,
+>(
+  spec: HandlerSpec<TBody, TQuery>,
+  operation: (
+    request: ApiRequest<Parsed<TBody>, Parsed<TQuery>>,
+    deps: Deps,
+  ) => Promise<Result<unknown>> | Result<unknown>,
+) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+    .use(errorEnvelope({ logger }))
+    .use(callerContext(spec.route))
+    .use(parseInput({ body: spec.body, query: spec.query }))
+    .handler(async function keyRouteOperation(event, context) {
+      const result = await operation(
+        {
+          caller: context.caller,
+          body: context.input.body as Parsed<TBody>,
+          query: context.input.query as Parsed<TQuery>,
+          pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+        },
+        defaultDeps(),
+      );
+      if (!result.ok) throw result.error;
+      return jsonResponse(spec.status, result.value);
+    });
+}
+
+/** A public route: no caller, no input, a fixed answer. */
+export function publicRouteHandler(answer: () => { status: number; body: unknown }) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(errorEnvelope({ logger }))
+    .handler(async function publicRouteOperation() {
+      const { status, body } = answer();
+      return jsonResponse(status, body);
+    });
+}

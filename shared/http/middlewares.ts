@@ -1,0 +1,154 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import * as z from 'zod';
+import type { Caller } from '../domain/api-keys.js';
+import {
+  BadRequestError,
+  type FieldError,
+  ForbiddenError,
+  InternalError,
+  KeygateError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { RouteDefinition } from '../routes.js';
+import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
+import { errorResponse } from './responses.js';
+
+/** What the middlewares establish before the handler runs. */
+export interface RequestContext extends Context {
+  caller: Caller;
+  input: { body: unknown; query: unknown };
+}
+
+type Middleware = MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>;
+
+/** Request bodies larger than this are refused (413) before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Turns every failure into SendGrid's envelope. Last in the chain, so first in `onError`.
+ * Unexpected errors are logged (redacted) and answered with a generic 500.
+ */
+export function errorEnvelope(options: { logger: Logger }): Middleware {
+  return {
+    onError: function errorEnvelopeOnError(request) {
+      const error =
+        request.error instanceof KeygateError
+          ? request.error
+          : new InternalError({ cause: request.error });
+      if (error.status >= 500) {
+        options.logger.error('request failed', {
+          status: error.status,
+          error: error.cause ?? error,
+          requestId: request.event?.requestContext?.requestId,
+        });
+      }
+      request.response = errorResponse(error);
+    },
+  };
+}
+
+const AuthorizerContext = z.object({
+  accountId: z.string().min(1),
+  keyId: z.string().min(1),
+  type: z.enum(['owner', 'general', 'billing']),
+  scopes: z.string(),
+});
+
+/**
+ * Reads the caller from the authorizer's context and re-checks the route's scopes (defence in
+ * depth: the authorizer already did, and this costs no I/O). A missing or malformed context
+ * means the request did not come through the authorizer: 401.
+ */
+export function callerContext(route: RouteDefinition): Middleware {
+  const required = route.access.kind === 'key' ? route.access.scopes : [];
+  return {
+    before: function callerContextBefore(request) {
+      const parsed = AuthorizerContext.safeParse(request.event.requestContext?.authorizer);
+      if (!parsed.success) throw new UnauthorizedError();
+      // Acting for a subuser is not supported; ignoring the header would act on the wrong account.
+      if (headerValue(request.event, 'on-behalf-of') !== undefined) {
+        throw new BadRequestError('the on-behalf-of header is not supported', 'on-behalf-of');
+      }
+      const scopes = parsed.data.scopes.split(' ').filter(Boolean);
+      const held = new Set(scopes);
+      if (!required.every((s) => held.has(s))) throw new ForbiddenError();
+      request.context.caller = { ...parsed.data, scopes };
+    },
+  };
+}
+
+/**
+ * Parses and validates the query string and the JSON body with zod. Bodies are limited to
+ * {@link MAX_BODY_BYTES}, must be JSON objects, and unknown fields are dropped (so no body can
+ * set what the server owns: account, type, hash, counters).
+ */
+export function parseInput(schemas: { body?: z.ZodType; query?: z.ZodType }): Middleware {
+  return {
+    before: function parseInputBefore(request) {
+      const { event } = request;
+      const query = schemas.query
+        ? check(schemas.query, event.queryStringParameters ?? {})
+        : undefined;
+      const body = schemas.body ? check(schemas.body, readJsonObject(event)) : undefined;
+      request.context.input = { body, query };
+    },
+  };
+}
+
+function readJsonObject(event: APIGatewayProxyEvent): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`request body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  const contentType = headerValue(event, 'content-type');
+  if (
+    contentType !== undefined &&
+    !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)
+  ) {
+    throw new UnsupportedMediaTypeError();
+  }
+  const text = bytes.toString('utf8').trim();
+  if (text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new BadRequestError('request body must be valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadRequestError('request body must be a JSON object');
+  }
+  return value;
+}
+
+function check(schema: z.ZodType, value: unknown): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const issue of result.error.issues) {
+    const top = issue.path[0];
+    const field = issue.message === PUT_NAME_MESSAGE || top === undefined ? null : String(top);
+    const id = `${field}\u0000${issue.message}`;
+    if (!seen.has(id)) {
+      seen.add(id);
+      errors.push({ field, message: issue.message });
+    }
+  }
+  throw new ValidationError(errors);
+}
+
+/** Case-insensitive header lookup (API Gateway REST passes headers as the client sent them). */
+export function headerValue(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const headers = event.headers ?? {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name && value !== undefined) return value;
+  }
+  return undefined;
+}

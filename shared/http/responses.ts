@@ -1,0 +1,26 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { KeygateError } from '../domain/errors.js';
+
+/**
+ * Headers on every response. `no-store` matters most on create, whose body holds the only copy
+ * of a key: no proxy or browser cache may keep it.
+ */
+export const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
+  if (statusCode === 204) return { statusCode, headers: { ...BASE_HEADERS }, body: '' };
+  return {
+    statusCode,
+    headers: { ...BASE_HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** SendGrid's envelope: `{"errors":[{"field":…,"message":…}]}`. */
+export function errorResponse(error: KeygateError): APIGatewayProxyResult {
+  const response = jsonResponse(error.status, { errors: error.errors });
+  return { ...response, headers: { ...response.headers, ...error.headers } };
+}

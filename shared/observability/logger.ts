@@ -1,0 +1,50 @@
+/**
+ * A minimal JSON-lines logger. Everything it writes passes through {@link redact}, so a key that
+ * reaches a log call by mistake (an error message, a header) is masked before it leaves.
+ */
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+type Fields = Record<string, unknown>;
+
+// Matches any prefix: a deployment's prefix is not known to every caller of the logger.
+const ANY_KEY =
+  /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
+const BEARER = /(bearer\s+)\S+/gi;
+
+/** Masks key material and bearer tokens in a string. */
+export function redact(text: string): string {
+  return text.replace(ANY_KEY, '[REDACTED KEY]').replace(BEARER, '$1[REDACTED]');
+}
+
+function serialise(fields: Fields): string {
+  return redact(
+    JSON.stringify(fields, (name, value: unknown) => {
+      if (name.toLowerCase() === 'authorization') return '[REDACTED]';
+      if (value instanceof Error) {
+        return { name: value.name, message: value.message, cause: value.cause };
+      }
+      return value;
+    }),
+  );
+}
+
+export interface Logger {
+  debug(message: string, fields?: Fields): void;
+  info(message: string, fields?: Fields): void;
+  warn(message: string, fields?: Fields): void;
+  error(message: string, fields?: Fields): void;
+}
+
+/** Writes one JSON line per entry: `{"level","message","time",...fields}`. */
+export function createLogger(
+  base: Fields = {},
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
+  const entry =
+    (level: Level) =>
+    (message: string, fields: Fields = {}) =>
+      write(serialise({ level, message, time: new Date().toISOString(), ...base, ...fields }));
+  return { debug: entry('debug'), info: entry('info'), warn: entry('warn'), error: entry('error') };
+}
+
+export const logger = createLogger({ service: 'keygate' });

@@ -1,0 +1,153 @@
+import * as z from 'zod';
+import { ROUTE_LIST, type RouteId } from './routes.js';
+import {
+  ApiKeyList,
+  ApiKeyView,
+  CreateApiKeyBody,
+  CreatedApiKey,
+  ErrorEnvelope,
+  LIST_LIMIT_MAX,
+  RenameApiKeyBody,
+  RenamedApiKey,
+  ReplaceApiKeyBody,
+  ScopeList,
+} from './schemas/api-keys.js';
+
+interface Operation {
+  request?: z.ZodType;
+  status: number;
+  response?: z.ZodType;
+  query?: Record<string, { description: string; schema: Record<string, unknown> }>;
+}
+
+const OPERATIONS: Record<RouteId, Operation> = {
+  createApiKey: { request: CreateApiKeyBody, status: 201, response: CreatedApiKey },
+  listApiKeys: {
+    status: 200,
+    response: ApiKeyList,
+    query: {
+      limit: {
+        description: 'Return at most this many keys (oldest first).',
+        schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX },
+      },
+    },
+  },
+  getApiKey: { status: 200, response: ApiKeyView },
+  renameApiKey: { request: RenameApiKeyBody, status: 200, response: RenamedApiKey },
+  replaceApiKey: { request: ReplaceApiKeyBody, status: 200, response: ApiKeyView },
+  deleteApiKey: { status: 204 },
+  listScopes: { status: 200, response: ScopeList },
+  getOpenApi: { status: 200 },
+};
+
+const ERROR_STATUSES: Record<string, string> = {
+  '400': 'Bad request',
+  '401': 'Missing, unknown, expired or revoked key',
+  '403': 'The key lacks a required scope, or the request would exceed its own access',
+  '404': 'Not found (also for keys of other accounts)',
+  '409': 'Changed concurrently; read again and retry',
+  '413': 'Request body too large',
+  '415': 'Content-Type is not JSON',
+  '429': 'Too many requests',
+  '503': 'Temporarily unavailable; retry after Retry-After seconds',
+};
+
+let cached: Record<string, unknown> | undefined;
+
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the same zod schemas that
+ * validate requests, so it cannot describe an API other than the one that runs.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTE_LIST) {
+    const op = OPERATIONS[route.id];
+    const parameters = [
+      ...[...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...Object.entries(op.query ?? {}).map(([name, q]) => ({ name, in: 'query', ...q })),
+    ];
+    const responses: Record<string, unknown> = {
+      [String(op.status)]: op.response
+        ? {
+            description: 'Success',
+            content: { 'application/json': { schema: schema(op.response, 'output') } },
+          }
+        : { description: 'Success' },
+    };
+    if (route.access.kind === 'key') {
+      for (const [status, description] of Object.entries(ERROR_STATUSES)) {
+        responses[status] = {
+          description,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } },
+          },
+        };
+      }
+    }
+    paths[route.path] ??= {};
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method.toLowerCase()]: {
+        operationId: route.id,
+        summary: route.summary,
+        ...(route.access.kind === 'public'
+          ? { security: [] }
+          : { 'x-keygate-scopes': route.access.scopes }),
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(op.request
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: schema(op.request, 'input') } },
+              },
+            }
+          : {}),
+        responses,
+      },
+    };
+  }
+  schema(ErrorEnvelope, 'output');
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'Keygate',
+      version: '1',
+      description:
+        "SendGrid v3 API-keys contract, self-hosted. Fields marked as Keygate additions are additive to SendGrid's.",
+    },
+    security: [{ BearerAuth: [] }],
+    paths,
+    components: {
+      securitySchemes: { BearerAuth: { type: 'http', scheme: 'bearer' } },
+      schemas: components,
+    },
+  };
+  return cached;
+}
+
+const components: Record<string, unknown> = {};
+
+/**
+ * JSON Schema of a zod schema, with named schemas (`.meta({ id })`) moved to
+ * `components.schemas`: zod emits them under a local `$defs`, which a `$ref` in an OpenAPI
+ * document cannot address.
+ */
+function schema(type: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const json = z.toJSONSchema(type, { io, unrepresentable: 'any' });
+  const {
+    $schema: _schema,
+    $defs,
+    ...rest
+  } = JSON.parse(JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/')) as Record<
+    string,
+    unknown
+  > & { $defs?: Record<string, unknown> };
+  Object.assign(components, $defs);
+  return rest;
+}

@@ -1,0 +1,90 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one definition of Keygate's tables. Infra (CDK), the local runtime and the tests all build
+ * their tables from these objects, so the key schema cannot drift between them.
+ */
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: string;
+  sortKey?: string;
+  /** `KEYS_ONLY` when callers only need the key, `ALL` when they read the item from the index. */
+  projection: 'KEYS_ONLY' | 'ALL';
+}
+
+export interface TableDefinition {
+  /** Suffix of the physical table name (`<prefix>-<suffix>`). */
+  suffix: string;
+  partitionKey: string;
+  indexes: readonly IndexDefinition[];
+}
+
+/**
+ * Keys, one item per key, keyed by key ID (the authorizer's single `GetItem`).
+ * - `byHash`: SHA-256 of the key → key ID (leaked-key reports, operator look-ups). KEYS_ONLY:
+ *   the caller then reads the item strongly consistently by ID.
+ * - `byAccount`: account → its keys, oldest first (listing). ALL, because the list shows the
+ *   key's metadata and a GSI's projection cannot be changed in place later.
+ */
+export const KEYS_TABLE: TableDefinition = {
+  suffix: 'keys',
+  partitionKey: 'keyId',
+  indexes: [
+    { indexName: 'byHash', partitionKey: 'keyHash', projection: 'KEYS_ONLY' },
+    { indexName: 'byAccount', partitionKey: 'accountId', sortKey: 'createdAt', projection: 'ALL' },
+  ],
+};
+
+/**
+ * Accounts: `account#<id>` items hold the name, key limit and the exact key counter;
+ * `name#<name>` items reserve a name (unique names without a scan or an index).
+ */
+export const ACCOUNTS_TABLE: TableDefinition = {
+  suffix: 'accounts',
+  partitionKey: 'pk',
+  indexes: [],
+};
+
+export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE] as const;
+
+export interface TableNames {
+  keys: string;
+  accounts: string;
+}
+
+export function tableNames(prefix: string): TableNames {
+  return { keys: `${prefix}-${KEYS_TABLE.suffix}`, accounts: `${prefix}-${ACCOUNTS_TABLE.suffix}` };
+}
+
+/** `CreateTable` input for DynamoDB Local (on-demand, like the deployed tables). */
+export function createTableInput(
+  table: TableDefinition,
+  tableName: string,
+): CreateTableCommandInput {
+  const attributes = new Set<string>([table.partitionKey]);
+  for (const index of table.indexes) {
+    attributes.add(index.partitionKey);
+    if (index.sortKey) attributes.add(index.sortKey);
+  }
+  const input: CreateTableCommandInput = {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [...attributes].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    KeySchema: [{ AttributeName: table.partitionKey, KeyType: 'HASH' }],
+  };
+  if (table.indexes.length > 0) {
+    input.GlobalSecondaryIndexes = table.indexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
+      ],
+      Projection: { ProjectionType: index.projection },
+    }));
+  }
+  return input;
+}
