@@ -53,8 +53,16 @@ export interface TableNames {
   accounts: string;
 }
 
+/** The physical name of a table in a deployment whose tables share `prefix`. */
+export function physicalTableName(prefix: string, table: TableDefinition): string {
+  return `${prefix}-${table.suffix}`;
+}
+
 export function tableNames(prefix: string): TableNames {
-  return { keys: `${prefix}-${KEYS_TABLE.suffix}`, accounts: `${prefix}-${ACCOUNTS_TABLE.suffix}` };
+  return {
+    keys: physicalTableName(prefix, KEYS_TABLE),
+    accounts: physicalTableName(prefix, ACCOUNTS_TABLE),
+  };
 }
 
 /** `CreateTable` input for DynamoDB Local (on-demand, like the deployed tables). */

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { expect } from 'vitest';
+
+/**
+ * Checks responses against SendGrid's own contract (`test/contract/…openapi.json`, copied from
+ * the shared contracts). Where the contract's `x-contract-notes` say the spec disagrees with the
+ * real API, the observed shape wins (GET one and PUT answer a single key object).
+ *
+ * Stricter than the spec on success bodies: every property the contract names must be present,
+ * since SendGrid clients read them. Keygate's additive fields are allowed.
+ */
+type Json = Record<string, unknown>;
+
+const contract = JSON.parse(
+  readFileSync(new URL('../contract/sendgrid-api-keys.openapi.json', import.meta.url), 'utf8'),
+) as Json;
+
+const OVERRIDES: Record<string, string> = {
+  'GET /v3/api_keys/{api_key_id} 200': '#/components/schemas/ApiKeyScopesResponse',
+  'PUT /v3/api_keys/{api_key_id} 200': '#/components/schemas/ApiKeyScopesResponse',
+};
+
+function pointer(ref: string): unknown {
+  return ref
+    .slice(2)
+    .split('/')
+    .reduce<unknown>((node, part) => (node as Json)[part.replaceAll('~1', '/')], contract);
+}
+
+function resolve(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(resolve);
+  if (node === null || typeof node !== 'object') return node;
+  const ref = (node as Json).$ref;
+  if (typeof ref === 'string') return resolve(pointer(ref));
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+
+function schemaFor(method: string, path: string, status: number): Json | undefined {
+  const override = OVERRIDES[`${method} ${path} ${status}`];
+  if (override) return resolve(pointer(override)) as Json;
+  const operation = (contract.paths as Json)[path] as Json | undefined;
+  const response = (operation?.[method.toLowerCase()] as Json | undefined)?.responses as
+    | Json
+    | undefined;
+  const declared = response?.[String(status)];
+  if (declared === undefined) {
+    // Statuses SendGrid does not list for this operation (409, 413, 415, 503) still use its
+    // error envelope.
+    return status >= 400
+      ? (resolve(pointer('#/components/schemas/ErrorResponse')) as Json)
+      : undefined;
+  }
+  const content = (resolve(declared) as Json).content as Json | undefined;
+  return (content?.['application/json'] as Json | undefined)?.schema as Json | undefined;
+}
+
+/** Whether SendGrid's contract describes this route (Keygate-only routes are not checked). */
+export function inContract(method: string, path: string): boolean {
+  const operation = (contract.paths as Json)[path] as Json | undefined;
+  return operation?.[method.toLowerCase()] !== undefined;
+}
+
+/** Asserts one observed response conforms to SendGrid's contract. */
+export function expectContract(method: string, path: string, status: number, body: unknown): void {
+  const where = `${method} ${path} ${status}`;
+  const schema = schemaFor(method, path, status);
+  if (status === 204) {
+    expect(body, `${where}: 204 has no body`).toBeUndefined();
+    return;
+  }
+  expect(schema, `${where}: the contract defines no body for this status`).toBeDefined();
+  const validate = ajv.compile(schema as Json);
+  expect(validate(body) ? [] : validate.errors, `${where}: body violates the contract`).toEqual([]);
+  if (status < 400) expectDeclaredPropertiesPresent(schema as Json, body, where);
+  if (status >= 400) {
+    const errors = (body as { errors: { field: unknown; message: unknown }[] }).errors;
+    expect(errors.length, `${where}: at least one error`).toBeGreaterThan(0);
+    for (const e of errors) {
+      expect(typeof e.message, `${where}: message is a string`).toBe('string');
+      expect(e.field === null || typeof e.field === 'string', `${where}: field`).toBe(true);
+    }
+  }
+}
+
+function expectDeclaredPropertiesPresent(schema: Json, body: unknown, where: string): void {
+  if (schema.type === 'object' && schema.properties && body && typeof body === 'object') {
+    for (const [name, sub] of Object.entries(schema.properties as Json)) {
+      expect(body, `${where}: property ${name} missing`).toHaveProperty(name);
+      expectDeclaredPropertiesPresent(sub as Json, (body as Json)[name], where);
+    }
+  }
+  if (schema.type === 'array' && Array.isArray(body) && schema.items) {
+    for (const item of body) expectDeclaredPropertiesPresent(schema.items as Json, item, where);
+  }
+}

@@ -1,0 +1,11 @@
+import { inject } from 'vitest';
+import { tableNames } from '../../shared/tables.js';
+
+// Handlers read their wiring from the environment exactly as they do in Lambda.
+const tables = tableNames(inject('tablePrefix'));
+process.env.KEYGATE_DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
+process.env.KEYGATE_KEYS_TABLE = tables.keys;
+process.env.KEYGATE_ACCOUNTS_TABLE = tables.accounts;
+process.env.KEYGATE_KEY_PREFIX = 'SG';
+process.env.AWS_REGION = 'local';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
