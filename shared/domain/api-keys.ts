@@ -35,6 +35,9 @@ const NOT_FOUND = {
   delete: 'unable to find API Key for deletion',
 } as const;
 
+/** A delete that races updates re-reads and re-checks the key this many times. */
+const DELETE_ATTEMPTS = 3;
+
 const CONCURRENT_CHANGE = 'the API key was changed by another request; read it again and retry';
 
 /**
@@ -133,25 +136,27 @@ export async function replaceApiKey(
 
 /**
  * Deletes (revokes) a key. The write is conditional on the version that was checked, so a key
- * re-scoped in between is never deleted on the strength of a stale check.
+ * re-scoped in between is never deleted on the strength of a stale check; on such a race the
+ * key is read and checked again (a delete is what the caller wants whatever the new name).
  */
 export async function deleteApiKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
 ): Promise<Result<true>> {
-  const key = await findOwnKey(deps, caller, keyId);
-  if (!key) return fail(new NotFoundError(NOT_FOUND.delete));
-  const allowed = checkCanManage(caller.scopes, key.scopes);
-  if (!allowed.ok) return allowed;
-  if (key.type === 'owner') {
-    return fail(new ForbiddenError('the owner key cannot be deleted'));
+  for (let attempt = 1; ; attempt++) {
+    const key = await findOwnKey(deps, caller, keyId);
+    if (!key) return fail(new NotFoundError(NOT_FOUND.delete));
+    const allowed = checkCanManage(caller.scopes, key.scopes);
+    if (!allowed.ok) return allowed;
+    if (key.type === 'owner') {
+      return fail(new ForbiddenError('the owner key cannot be deleted'));
+    }
+    const deleted = await deps.repo.deleteKey(key);
+    if (deleted.ok) return ok(true);
+    if (deleted.reason === 'not_found') return fail(new NotFoundError(NOT_FOUND.delete));
+    if (attempt >= DELETE_ATTEMPTS) return fail(new ConflictError(CONCURRENT_CHANGE));
   }
-  const deleted = await deps.repo.deleteKey(key);
-  if (deleted.ok) return ok(true);
-  return deleted.reason === 'not_found'
-    ? fail(new NotFoundError(NOT_FOUND.delete))
-    : fail(new ConflictError(CONCURRENT_CHANGE));
 }
 
 /** The scopes of the presented key itself (`GET /v3/scopes`). */
