@@ -19,7 +19,7 @@ import {
 } from './errors.js';
 import { generateApiKey, hashApiKey, KEY_ID_PATTERN } from './key-format.js';
 import type { Deps, KeyChanges, KeyRecord } from './ports.js';
-import { checkCanManage, type KeyType, resolveGrant } from './scopes.js';
+import { checkCanManage, type KeyType, normaliseScopes, resolveGrant } from './scopes.js';
 
 /** Who is calling: what the authorizer established about the presented key. */
 export interface Caller {
@@ -120,14 +120,15 @@ export async function replaceApiKey(
   input: ReplaceApiKeyInput,
 ): Promise<Result<ApiKeyDetailView>> {
   const updated = await updateOwnKey(deps, caller, keyId, (key) => {
+    // The owner key holds billing and everything else, which no grant may: it only accepts its
+    // own scopes back unchanged (a rename).
+    if (key.type === 'owner') {
+      return sameScopes(key.scopes, normaliseScopes(input.scopes))
+        ? ok({ name: input.name, scopes: key.scopes, type: key.type })
+        : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
+    }
     const grant = resolveGrant(caller.scopes, input.scopes);
     if (!grant.ok) return grant;
-    if (key.type === 'owner') {
-      if (!sameScopes(key.scopes, grant.value.scopes)) {
-        return fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
-      }
-      return ok({ name: input.name, scopes: key.scopes, type: key.type });
-    }
     return ok({ name: input.name, ...grant.value });
   });
   if (!updated.ok) return updated;

@@ -93,10 +93,13 @@ export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('base64url');
 }
 
-/** Constant-time comparison of two stored-format hashes. */
+/**
+ * Constant-time comparison of two stored-format hashes. Compares the strings' own bytes: decoding
+ * base64url first would let distinct strings (stray characters, unused trailing bits) compare equal.
+ */
 export function hashesEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'base64url');
-  const right = Buffer.from(b, 'base64url');
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
 }
 

@@ -60,6 +60,11 @@ export function missingScopes(held: Iterable<string>, wanted: readonly string[])
   return wanted.filter((s) => !have.has(s)).sort();
 }
 
+/** Sorted, unique, without SendGrid's auto-assigned scopes: the form keys store. */
+export function normaliseScopes(requested: readonly string[]): string[] {
+  return [...new Set(requested)].filter((s) => !AUTO_ASSIGNED_SCOPES.has(s)).sort();
+}
+
 /** What a request asks for, after validation: sorted, unique, typed. */
 export interface GrantedScopes {
   scopes: string[];
@@ -87,7 +92,7 @@ export function resolveGrant(
     }
     return ok({ scopes: scopes.sort(), type: 'general' });
   }
-  const scopes = [...new Set(requested)].filter((s) => !AUTO_ASSIGNED_SCOPES.has(s)).sort();
+  const scopes = normaliseScopes(requested);
   const unknown = scopes.filter((s) => !KNOWN.has(s));
   if (unknown.length > 0) {
     return fail(

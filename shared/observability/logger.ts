@@ -6,10 +6,11 @@
 type Level = 'debug' | 'info' | 'warn' | 'error';
 type Fields = Record<string, unknown>;
 
-// Matches any prefix: a deployment's prefix is not known to every caller of the logger.
-const ANY_KEY =
-  /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
-const BEARER = /(bearer\s+)\S+/gi;
+// Any prefix (a deployment's prefix is not known to every caller of the logger), and no
+// boundary check after the key: a redactor masks a key even when text is glued to it.
+const ANY_KEY = /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/g;
+// Stops at a quote or backslash, so masking a serialised JSON line keeps it valid JSON.
+const BEARER = /(bearer\s+)[^\s"\\]+/gi;
 
 /** Masks key material and bearer tokens in a string. */
 export function redact(text: string): string {

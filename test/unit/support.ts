@@ -1,0 +1,33 @@
+import { crc32 } from 'node:zlib';
+import type { KeygateError, Result } from '../../shared/domain/errors.js';
+
+/** The base64url alphabet, in index order. */
+export const BASE64URL_ALPHABET =
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The documented checksum, re-implemented independently of the source: base64url of the
+ * big-endian CRC-32 of everything before the last 6 characters.
+ */
+export function documentedChecksum(body: string): string {
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(crc32(body) >>> 0, 0);
+  return buf.toString('base64url');
+}
+
+/** Builds a key of the documented shape from its parts (random part: 37 characters). */
+export function buildKey(prefix: string, keyId: string, random37: string): string {
+  const body = `${prefix}.${keyId}.${random37}`;
+  return `${body}${documentedChecksum(body)}`;
+}
+
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok)
+    throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);
+  return result.value;
+}
+
+export function failure<T>(result: Result<T>): KeygateError {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
+  return result.error;
+}
