@@ -37,6 +37,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
   replaceApiKey: { request: ReplaceApiKeyBody, status: 200, response: ApiKeyView },
   deleteApiKey: { status: 204 },
   listScopes: { status: 200, response: ScopeList },
+  sendMail: { status: 202 },
+  getBillingProfile: { status: 200 },
+  updateBillingProfile: { status: 200 },
+  getHealth: { status: 200 },
   getOpenApi: { status: 200 },
 };
 

@@ -8,14 +8,18 @@
  * compile.
  */
 
+import type { KeyType } from './domain/scopes.js';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type RouteAccess =
   | { kind: 'public' }
   | {
       kind: 'key';
-      /** Every one of these scopes is required. Empty: any valid key. */
+      /** Every one of these scopes is required. Empty: any valid key of the allowed types. */
       scopes: readonly string[];
+      /** Key types that may call the route at all, whatever their scopes. */
+      keyTypes: readonly KeyType[];
     };
 
 export interface RouteDefinition {
@@ -28,7 +32,19 @@ export interface RouteDefinition {
   summary: string;
 }
 
-const requires = (...scopes: string[]): RouteAccess => ({ kind: 'key', scopes });
+/** General routes: the owner key and general keys with the scopes. Billing keys never. */
+const general = (...scopes: string[]): RouteAccess => ({
+  kind: 'key',
+  scopes,
+  keyTypes: ['owner', 'general'],
+});
+/** Billing routes: the owner key and billing keys with the scopes. General keys never. */
+const billing = (...scopes: string[]): RouteAccess => ({
+  kind: 'key',
+  scopes,
+  keyTypes: ['owner', 'billing'],
+});
+const ANY_KEY: RouteAccess = { kind: 'key', scopes: [], keyTypes: ['owner', 'general', 'billing'] };
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 export const ROUTES = {
@@ -36,50 +52,78 @@ export const ROUTES = {
     method: 'POST',
     path: '/v3/api_keys',
     handler: 'api-keys/create',
-    access: requires('api_keys.create'),
+    access: general('api_keys.create'),
     summary: 'Create an API key; the key is returned once',
   },
   listApiKeys: {
     method: 'GET',
     path: '/v3/api_keys',
     handler: 'api-keys/list',
-    access: requires('api_keys.read'),
+    access: general('api_keys.read'),
     summary: "List the account's API keys",
   },
   getApiKey: {
     method: 'GET',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/get',
-    access: requires('api_keys.read'),
+    access: general('api_keys.read'),
     summary: 'Retrieve an API key',
   },
   renameApiKey: {
     method: 'PATCH',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/rename',
-    access: requires('api_keys.update'),
+    access: general('api_keys.update'),
     summary: "Update an API key's name",
   },
   replaceApiKey: {
     method: 'PUT',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/replace',
-    access: requires('api_keys.update'),
+    access: general('api_keys.update'),
     summary: "Replace an API key's name and scopes",
   },
   deleteApiKey: {
     method: 'DELETE',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/delete',
-    access: requires('api_keys.delete'),
+    access: general('api_keys.delete'),
     summary: 'Delete (revoke) an API key',
   },
   listScopes: {
     method: 'GET',
     path: '/v3/scopes',
     handler: 'scopes/list',
-    access: requires(),
+    access: ANY_KEY,
     summary: 'List the scopes of the calling key',
+  },
+  sendMail: {
+    method: 'POST',
+    path: '/v3/mail/send',
+    handler: 'mail/send',
+    access: general('mail.send'),
+    summary: 'Send an email (SendGrid v3 mail payload)',
+  },
+  getBillingProfile: {
+    method: 'GET',
+    path: '/v3/billing/profile',
+    handler: 'billing/get-profile',
+    access: billing('billing.read'),
+    summary: "The account's plan and billing contact",
+  },
+  updateBillingProfile: {
+    method: 'PATCH',
+    path: '/v3/billing/profile',
+    handler: 'billing/update-profile',
+    access: billing('billing.update'),
+    summary: "Update the account's billing contact",
+  },
+  getHealth: {
+    method: 'GET',
+    path: '/health',
+    handler: 'health/get',
+    access: PUBLIC,
+    summary: 'Liveness check',
   },
   getOpenApi: {
     method: 'GET',

@@ -154,7 +154,11 @@ export async function deleteApiKey(
       return fail(new ForbiddenError('the owner key cannot be deleted'));
     }
     const deleted = await deps.repo.deleteKey(key);
-    if (deleted.ok) return ok(true);
+    if (deleted.ok) {
+      // Before answering, so the key is refused on the caller's very next request.
+      await deps.authorizerCache.flush();
+      return ok(true);
+    }
     if (deleted.reason === 'not_found') return fail(new NotFoundError(NOT_FOUND.delete));
     if (attempt >= DELETE_ATTEMPTS) return fail(new ConflictError(CONCURRENT_CHANGE));
   }
@@ -192,7 +196,11 @@ async function updateOwnKey(
     ...changes.value,
     updatedAt: deps.now().toISOString(),
   });
-  if (updated.ok) return ok(updated.value);
+  if (updated.ok) {
+    // A scope change (narrower or wider) must hold on the next request, not after the cache TTL.
+    if (!sameScopes(key.scopes, updated.value.scopes)) await deps.authorizerCache.flush();
+    return ok(updated.value);
+  }
   return updated.reason === 'not_found'
     ? fail(new NotFoundError(NOT_FOUND.update))
     : fail(new ConflictError(CONCURRENT_CHANGE));

@@ -74,9 +74,36 @@ export interface KeygateConfig {
   defaultKeyLimit: number;
 }
 
+/**
+ * The gateway's cache of authorizer results. Operations that narrow a key's access (delete,
+ * scope change) flush it so the change holds on the very next request. Implementations never
+ * throw: a failed flush is logged and counted, and exposure is bounded by the cache TTL.
+ */
+export interface AuthorizerCache {
+  flush(): Promise<void>;
+}
+
+/** A message accepted by `POST /v3/mail/send`, ready to hand to a delivery service. */
+export interface OutgoingMail {
+  accountId: string;
+  /** Key that sent it (never the key itself). */
+  keyId: string;
+  messageId: string;
+  /** The validated SendGrid v3 payload. */
+  payload: Record<string, unknown>;
+  acceptedAt: string;
+}
+
+/** Delivers mail: Amazon SES on AWS, an on-disk outbox locally. */
+export interface Mailer {
+  send(mail: OutgoingMail): Promise<void>;
+}
+
 /** Everything a domain operation may touch, injected. */
 export interface Deps {
   repo: KeyRepository;
   config: KeygateConfig;
   now: () => Date;
+  authorizerCache: AuthorizerCache;
+  mailer: Mailer;
 }

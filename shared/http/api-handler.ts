@@ -17,12 +17,21 @@ export interface ApiRequest<TBody, TQuery> {
   pathParameters: Readonly<Record<string, string>>;
 }
 
+/** A successful answer whose status or headers depend on the outcome. */
+export interface ApiAnswer {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> {
   route: RouteDefinition;
   body?: TBody;
   query?: TQuery;
-  /** Status of a successful answer (200, 201, 204). */
-  status: number;
+  /** Largest accepted body; defaults to `MAX_BODY_BYTES` (16 KB). */
+  maxBodyBytes?: number;
+  /** Status of a successful answer (200, 201, 204), or an {@link ApiAnswer} built from the value. */
+  status: number | ((value: never) => ApiAnswer);
 }
 
 type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -51,7 +60,7 @@ export function keyRouteHandler<
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(errorEnvelope({ logger }))
     .use(callerContext(spec.route))
-    .use(parseInput({ body: spec.body, query: spec.query }))
+    .use(parseInput({ body: spec.body, query: spec.query, maxBodyBytes: spec.maxBodyBytes }))
     .handler(async function keyRouteOperation(event, context) {
       const result = await operation(
         {
@@ -63,7 +72,10 @@ export function keyRouteHandler<
         defaultDeps(),
       );
       if (!result.ok) throw result.error;
-      return jsonResponse(spec.status, result.value);
+      if (typeof spec.status === 'number') return jsonResponse(spec.status, result.value);
+      const answer = spec.status(result.value as never);
+      const response = jsonResponse(answer.status, answer.body);
+      return { ...response, headers: { ...response.headers, ...answer.headers } };
     });
 }
 

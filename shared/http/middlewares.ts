@@ -66,6 +66,7 @@ const AuthorizerContext = z.object({
  */
 export function callerContext(route: RouteDefinition): Middleware {
   const required = route.access.kind === 'key' ? route.access.scopes : [];
+  const keyTypes: readonly string[] = route.access.kind === 'key' ? route.access.keyTypes : [];
   return {
     before: function callerContextBefore(request) {
       const parsed = AuthorizerContext.safeParse(request.event.requestContext?.authorizer);
@@ -76,7 +77,9 @@ export function callerContext(route: RouteDefinition): Middleware {
       }
       const scopes = parsed.data.scopes.split(' ').filter(Boolean);
       const held = new Set(scopes);
-      if (!required.every((s) => held.has(s))) throw new ForbiddenError();
+      if (!keyTypes.includes(parsed.data.type) || !required.every((s) => held.has(s))) {
+        throw new ForbiddenError();
+      }
       request.context.caller = { ...parsed.data, scopes };
     },
   };
@@ -87,24 +90,29 @@ export function callerContext(route: RouteDefinition): Middleware {
  * {@link MAX_BODY_BYTES}, must be JSON objects, and unknown fields are dropped (so no body can
  * set what the server owns: account, type, hash, counters).
  */
-export function parseInput(schemas: { body?: z.ZodType; query?: z.ZodType }): Middleware {
+export function parseInput(schemas: {
+  body?: z.ZodType | undefined;
+  query?: z.ZodType | undefined;
+  maxBodyBytes?: number | undefined;
+}): Middleware {
+  const maxBytes = schemas.maxBodyBytes ?? MAX_BODY_BYTES;
   return {
     before: function parseInputBefore(request) {
       const { event } = request;
       const query = schemas.query
         ? check(schemas.query, event.queryStringParameters ?? {})
         : undefined;
-      const body = schemas.body ? check(schemas.body, readJsonObject(event)) : undefined;
+      const body = schemas.body ? check(schemas.body, readJsonObject(event, maxBytes)) : undefined;
       request.context.input = { body, query };
     },
   };
 }
 
-function readJsonObject(event: APIGatewayProxyEvent): unknown {
+function readJsonObject(event: APIGatewayProxyEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`request body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (bytes.length > maxBytes) {
+    throw new PayloadTooLargeError(`request body must be at most ${maxBytes} bytes`);
   }
   const contentType = headerValue(event, 'content-type');
   if (

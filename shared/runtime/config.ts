@@ -5,8 +5,15 @@ import type { TableNames } from '../tables.js';
 export const DEFAULT_KEY_LIMIT = 100;
 
 /** Runtime settings, read once from the environment (Lambda, the local runtime, the tests). */
+export type MailerConfig =
+  | { kind: 'ses'; identity: string | undefined }
+  | { kind: 'outbox'; dir: string };
+
 export interface RuntimeConfig extends KeygateConfig {
   tables: TableNames;
+  mailer: MailerConfig;
+  /** API Gateway stage whose authorizer cache is flushed; unset locally (in-process gateway). */
+  gateway: { restApiId: string; stage: string } | undefined;
   /** DynamoDB endpoint override: DynamoDB Local. Unset on AWS. */
   dynamodbEndpoint: string | undefined;
   region: string;
@@ -25,7 +32,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       `KEYGATE_KEY_LIMIT must be a non-negative integer, got ${env.KEYGATE_KEY_LIMIT}`,
     );
   }
+  const outbox = env.KEYGATE_OUTBOX_DIR;
+  const restApiId = env.KEYGATE_REST_API_ID;
   return {
+    mailer: outbox
+      ? { kind: 'outbox', dir: outbox }
+      : { kind: 'ses', identity: env.KEYGATE_SES_IDENTITY || undefined },
+    gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
     tables: { keys, accounts },

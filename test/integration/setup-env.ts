@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { tableNames } from '../../shared/tables.js';
 
@@ -9,3 +12,4 @@ process.env.KEYGATE_ACCOUNTS_TABLE = tables.accounts;
 process.env.KEYGATE_KEY_PREFIX = 'SG';
 process.env.AWS_REGION = 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.KEYGATE_OUTBOX_DIR = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));

@@ -77,6 +77,8 @@ function makeDeps(repo: MemoryKeyRepository = new MemoryKeyRepository()) {
     repo,
     config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
     now: () => new Date(START + 1000 * tick++),
+    authorizerCache: { flush: async () => {} },
+    mailer: { send: async () => {} },
   };
   return { deps, repo };
 }
