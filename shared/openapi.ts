@@ -12,6 +12,9 @@ import {
   ReplaceApiKeyBody,
   ScopeList,
 } from './schemas/api-keys.js';
+import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
+import { Health } from './schemas/health.js';
+import { SendMailBody } from './schemas/mail.js';
 
 interface Operation {
   request?: z.ZodType;
@@ -37,10 +40,14 @@ const OPERATIONS: Record<RouteId, Operation> = {
   replaceApiKey: { request: ReplaceApiKeyBody, status: 200, response: ApiKeyView },
   deleteApiKey: { status: 204 },
   listScopes: { status: 200, response: ScopeList },
-  sendMail: { status: 202 },
-  getBillingProfile: { status: 200 },
-  updateBillingProfile: { status: 200 },
-  getHealth: { status: 200 },
+  sendMail: { request: SendMailBody, status: 202 },
+  getBillingProfile: { status: 200, response: BillingProfile },
+  updateBillingProfile: {
+    request: UpdateBillingProfileBody,
+    status: 200,
+    response: BillingProfile,
+  },
+  getHealth: { status: 200, response: Health },
   getOpenApi: { status: 200 },
 };
 

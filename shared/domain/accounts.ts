@@ -5,6 +5,10 @@ import { ALL_SCOPES } from './scopes.js';
 
 export const ACCOUNT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const OWNER_KEY_NAME = 'Owner key';
+/** Plan names follow the account-name rules. */
+export const PLAN_NAME_PATTERN = ACCOUNT_NAME_PATTERN;
+/** The plan of an account bootstrapped without one (and of accounts stored before plans). */
+export const DEFAULT_PLAN = 'free';
 
 export interface BootstrappedAccount {
   accountId: string;
@@ -24,7 +28,7 @@ export interface BootstrappedAccount {
  */
 export async function bootstrapAccount(
   deps: Deps,
-  input: { name: string; keyLimit?: number },
+  input: { name: string; keyLimit?: number; plan?: string },
 ): Promise<Result<BootstrappedAccount>> {
   if (!ACCOUNT_NAME_PATTERN.test(input.name)) {
     return fail(
@@ -38,6 +42,15 @@ export async function bootstrapAccount(
   if (!Number.isSafeInteger(keyLimit) || keyLimit < 0) {
     return fail(new BadRequestError('keyLimit must be a non-negative integer', 'keyLimit'));
   }
+  const plan = input.plan ?? DEFAULT_PLAN;
+  if (!PLAN_NAME_PATTERN.test(plan)) {
+    return fail(
+      new BadRequestError(
+        'plan names are 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit',
+        'plan',
+      ),
+    );
+  }
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
   const now = deps.now().toISOString();
   const account: AccountRecord = {
@@ -46,6 +59,7 @@ export async function bootstrapAccount(
     keyLimit,
     keyCount: 0,
     ownerKeyId: keyId,
+    plan,
     createdAt: now,
   };
   const ownerKey: KeyRecord = {
@@ -72,7 +86,10 @@ export type VerifyOutcome =
  * Verifies a presented key: parse and checksum with no I/O, one strongly consistent read by key
  * ID, then a constant-time comparison of hashes. Deleted keys are gone, so they are `unknown`.
  */
-export async function verifyApiKey(deps: Deps, presented: string): Promise<VerifyOutcome> {
+export async function verifyApiKey(
+  deps: Pick<Deps, 'repo' | 'config'>,
+  presented: string,
+): Promise<VerifyOutcome> {
   const parsed = parseApiKey(presented, deps.config.keyPrefix);
   if (!parsed.ok) return { ok: false, reason: 'malformed' };
   const key = await deps.repo.getKey(parsed.key.keyId);

@@ -1,3 +1,4 @@
+import type { MailPayload } from '../schemas/mail.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */
@@ -23,7 +24,28 @@ export interface AccountRecord {
   /** Keys the account holds, the owner key not counted. Kept exact by transactions. */
   keyCount: number;
   ownerKeyId: string;
+  /**
+   * The account's plan, set at bootstrap (never through the API). Absent on accounts stored
+   * before plans existed, which the domain reads as its default plan.
+   */
+  plan?: string;
   createdAt: string;
+}
+
+/** An account's billing profile as stored. */
+export interface BillingProfileRecord {
+  /** Undefined when the account item has no plan (see {@link AccountRecord.plan}). */
+  plan: string | undefined;
+  /** The contact fields that are set, by their API names (`first_name`, …). */
+  contact: Record<string, string>;
+  /** When the contact was last changed; undefined if never. */
+  updatedAt: string | undefined;
+}
+
+/** A partial update of the billing contact: fields to set and fields to remove. */
+export interface BillingContactChanges {
+  set: Record<string, string>;
+  remove: string[];
 }
 
 export type CreateAccountOutcome = { ok: true } | { ok: false; reason: 'name_taken' };
@@ -65,6 +87,17 @@ export interface KeyRepository {
   deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>>;
   /** Finds a key from the hash of its value (leaked-key reports, operator look-ups). */
   findKeyIdByHash(keyHash: string): Promise<string | undefined>;
+  /** The account's billing profile, read consistently; undefined if the account does not exist. */
+  getBillingProfile(accountId: string): Promise<BillingProfileRecord | undefined>;
+  /**
+   * Applies `changes` to the account's billing contact in one conditional write and returns the
+   * whole profile after it; undefined if the account does not exist (nothing is written).
+   */
+  updateBillingContact(
+    accountId: string,
+    changes: BillingContactChanges,
+    updatedAt: string,
+  ): Promise<BillingProfileRecord | undefined>;
 }
 
 /** Deployment settings the domain needs. */
@@ -90,13 +123,21 @@ export interface OutgoingMail {
   keyId: string;
   messageId: string;
   /** The validated SendGrid v3 payload. */
-  payload: Record<string, unknown>;
+  payload: MailPayload;
   acceptedAt: string;
 }
 
 /** Delivers mail: Amazon SES on AWS, an on-disk outbox locally. */
 export interface Mailer {
   send(mail: OutgoingMail): Promise<void>;
+  /** Whether mail may be sent from this address (SendGrid: a verified Sender Identity). No I/O. */
+  canSendFrom(address: string): boolean;
+  /**
+   * Whether this mailer can deliver a message built from a SendGrid template (`template_id`).
+   * Templates live at SendGrid; a mailer that cannot render them makes the request a 400 up
+   * front instead of failing at delivery. No I/O.
+   */
+  canUseTemplate(templateId: string): boolean;
 }
 
 /** Everything a domain operation may touch, injected. */

@@ -7,7 +7,13 @@ import type { Deps } from '../domain/ports.js';
 import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { defaultDeps } from '../runtime/deps.js';
-import { callerContext, errorEnvelope, parseInput, type RequestContext } from './middlewares.js';
+import {
+  callerContext,
+  errorEnvelope,
+  type FieldPathStyle,
+  parseInput,
+  type RequestContext,
+} from './middlewares.js';
 import { jsonResponse } from './responses.js';
 
 export interface ApiRequest<TBody, TQuery> {
@@ -30,6 +36,8 @@ interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodT
   query?: TQuery;
   /** Largest accepted body; defaults to `MAX_BODY_BYTES` (16 KB). */
   maxBodyBytes?: number;
+  /** How validation errors name fields; defaults to `top` (see {@link FieldPathStyle}). */
+  fieldPath?: FieldPathStyle;
   /** Status of a successful answer (200, 201, 204), or an {@link ApiAnswer} built from the value. */
   status: number | ((value: never) => ApiAnswer);
 }
@@ -60,7 +68,14 @@ export function keyRouteHandler<
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(errorEnvelope({ logger }))
     .use(callerContext(spec.route))
-    .use(parseInput({ body: spec.body, query: spec.query, maxBodyBytes: spec.maxBodyBytes }))
+    .use(
+      parseInput({
+        body: spec.body,
+        query: spec.query,
+        maxBodyBytes: spec.maxBodyBytes,
+        fieldPath: spec.fieldPath,
+      }),
+    )
     .handler(async function keyRouteOperation(event, context) {
       const result = await operation(
         {

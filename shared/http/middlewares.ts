@@ -86,6 +86,12 @@ export function callerContext(route: RouteDefinition): Middleware {
 }
 
 /**
+ * How a validation error names its field: `top` reports the top-level property (`scopes`, as the
+ * API-keys routes do), `dotted` the full path (`personalizations.0.to.0.email`, as mail send does).
+ */
+export type FieldPathStyle = 'top' | 'dotted';
+
+/**
  * Parses and validates the query string and the JSON body with zod. Bodies are limited to
  * {@link MAX_BODY_BYTES}, must be JSON objects, and unknown fields are dropped (so no body can
  * set what the server owns: account, type, hash, counters).
@@ -94,15 +100,20 @@ export function parseInput(schemas: {
   body?: z.ZodType | undefined;
   query?: z.ZodType | undefined;
   maxBodyBytes?: number | undefined;
+  /** Defaults to `top`. */
+  fieldPath?: FieldPathStyle | undefined;
 }): Middleware {
   const maxBytes = schemas.maxBodyBytes ?? MAX_BODY_BYTES;
+  const style = schemas.fieldPath ?? 'top';
   return {
     before: function parseInputBefore(request) {
       const { event } = request;
       const query = schemas.query
-        ? check(schemas.query, event.queryStringParameters ?? {})
+        ? check(schemas.query, event.queryStringParameters ?? {}, style)
         : undefined;
-      const body = schemas.body ? check(schemas.body, readJsonObject(event, maxBytes)) : undefined;
+      const body = schemas.body
+        ? check(schemas.body, readJsonObject(event, maxBytes), style)
+        : undefined;
       request.context.input = { body, query };
     },
   };
@@ -135,14 +146,15 @@ function readJsonObject(event: APIGatewayProxyEvent, maxBytes: number): unknown 
   return value;
 }
 
-function check(schema: z.ZodType, value: unknown): unknown {
+function check(schema: z.ZodType, value: unknown, style: FieldPathStyle): unknown {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors: FieldError[] = [];
   const seen = new Set<string>();
   for (const issue of result.error.issues) {
     const top = issue.path[0];
-    const field = issue.message === PUT_NAME_MESSAGE || top === undefined ? null : String(top);
+    const path = style === 'dotted' ? issue.path.map(String).join('.') : String(top);
+    const field = issue.message === PUT_NAME_MESSAGE || top === undefined ? null : path;
     const id = `${field}\u0000${issue.message}`;
     if (!seen.has(id)) {
       seen.add(id);

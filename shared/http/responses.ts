@@ -10,8 +10,14 @@ export const BASE_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
 };
 
+/**
+ * A JSON response. 204, and any status without a body (`undefined`, e.g. mail send's 202), is
+ * answered with an empty body and no `Content-Type`.
+ */
 export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
-  if (statusCode === 204) return { statusCode, headers: { ...BASE_HEADERS }, body: '' };
+  if (statusCode === 204 || body === undefined) {
+    return { statusCode, headers: { ...BASE_HEADERS }, body: '' };
+  }
   return {
     statusCode,
     headers: { ...BASE_HEADERS, 'content-type': 'application/json' },

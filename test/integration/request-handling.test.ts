@@ -116,7 +116,8 @@ describe('caller context (defence in depth behind the authorizer)', () => {
       .map((r) => [r.id, r] as const),
   )('%s answers 403 when the context lacks its scope', async (id) => {
     const { owner } = await newAccount();
-    const caller = { ...owner, scopes: ['mail.send'] };
+    // A real scope that no route of the table requires.
+    const caller = { ...owner, scopes: ['alerts.read'] };
 
     const res = await invoke(id, {
       caller,

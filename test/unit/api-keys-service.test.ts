@@ -78,7 +78,7 @@ function makeDeps(repo: MemoryKeyRepository = new MemoryKeyRepository()) {
     config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
     now: () => new Date(START + 1000 * tick++),
     authorizerCache: { flush: async () => {} },
-    mailer: { send: async () => {} },
+    mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
   };
   return { deps, repo };
 }

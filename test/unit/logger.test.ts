@@ -113,30 +113,30 @@ describe('redact', () => {
 });
 
 describe('createLogger', () => {
-  it('writes one JSON line per call with level, message, time, base and fields', () => {
+  it('writes one JSON line per call at INFO and above, with level, message, timestamp, base and fields', () => {
     // Arrange
-    const { log, lines } = capture({ service: 'keygate' });
+    const { log, lines } = capture({ component: 'gate' });
 
     // Act
     log.debug('one', { a: 1 });
     log.info('two');
     log.warn('three', { nested: { b: [1, 2] } });
-    log.error('four', { service: 'override' });
+    log.error('four', { component: 'override' });
 
     // Assert
-    expect(lines).toHaveLength(4);
+    expect(lines).toHaveLength(3);
     for (const line of lines) expect(line).not.toContain('\n');
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.map((e) => [e.level, e.message])).toEqual([
-      ['debug', 'one'],
-      ['info', 'two'],
-      ['warn', 'three'],
-      ['error', 'four'],
+      ['INFO', 'two'],
+      ['WARN', 'three'],
+      ['ERROR', 'four'],
     ]);
-    expect(entries[0]).toMatchObject({ service: 'keygate', a: 1 });
-    expect(entries[2]).toMatchObject({ nested: { b: [1, 2] } });
-    expect(entries[3]?.service).toBe('override');
-    for (const entry of entries) expect(Number.isNaN(Date.parse(String(entry.time)))).toBe(false);
+    expect(entries[0]).toMatchObject({ service: 'keygate', component: 'gate' });
+    expect(entries[1]).toMatchObject({ nested: { b: [1, 2] } });
+    expect(entries[2]?.component).toBe('override');
+    for (const entry of entries)
+      expect(Number.isNaN(Date.parse(String(entry.timestamp)))).toBe(false);
   });
 
   it('keeps a message with newlines on one line', () => {
@@ -200,7 +200,7 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).not.toContain(secretOf(apiKey));
     const first = JSON.parse(lines[0] ?? '') as { err: { name: string; message: string } };
-    expect(first.err).toEqual({ name: 'Error', message: 'bad key [REDACTED KEY]' });
+    expect(first.err).toMatchObject({ name: 'Error', message: 'bad key [REDACTED KEY]' });
     const second = JSON.parse(lines[1] ?? '') as { err: { cause: { message: string } } };
     expect(second.err.cause.message).toBe('upstream rejected [REDACTED KEY]');
   });
@@ -241,7 +241,7 @@ describe('createLogger', () => {
 
   it('writes valid JSON when a message mentions a bearer token', () => {
     // Arrange
-    const { log, lines } = capture({ service: 'keygate' });
+    const { log, lines } = capture({ component: 'gate' });
 
     // Act
     log.warn('rejected Bearer abc123', { requestId: 'r-1' });
@@ -250,7 +250,7 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('abc123');
     const entry = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
-    expect(entry).toMatchObject({ level: 'warn', service: 'keygate', requestId: 'r-1' });
+    expect(entry).toMatchObject({ level: 'WARN', component: 'gate', requestId: 'r-1' });
   });
 
   it('writes valid JSON for any message and fields', () => {

@@ -10,6 +10,8 @@ import {
 import { ServiceUnavailableError } from '../../domain/errors.js';
 import type {
   AccountRecord,
+  BillingContactChanges,
+  BillingProfileRecord,
   CreateAccountOutcome,
   InsertKeyOutcome,
   KeyChanges,
@@ -24,6 +26,22 @@ const namePk = (name: string) => `name#${name}`;
 
 /** Transactions that lose a race on the account's counter are retried this many times. */
 const TRANSACTION_ATTEMPTS = 12;
+
+/** An in-place update and a whole-map write alternate at most this many times. */
+const BILLING_UPDATE_ATTEMPTS = 4;
+
+interface AccountUpdate {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues: Record<string, unknown>;
+}
+
+/** Attributes of the account item that make up the billing profile. */
+const BILLING_PROJECTION = {
+  ProjectionExpression: 'pk, #plan, billingContact, billingUpdatedAt',
+  ExpressionAttributeNames: { '#plan': 'plan' },
+};
 
 /**
  * {@link KeyRepository} on DynamoDB. Every multi-item write is one transaction with conditions;
@@ -48,7 +66,8 @@ export class DynamoKeyRepository implements KeyRepository {
         {
           Put: {
             TableName: this.tables.accounts,
-            Item: { pk: accountPk(account.accountId), ...account },
+            // The empty contact map lets a billing update set its fields in place.
+            Item: { pk: accountPk(account.accountId), ...account, billingContact: {} },
             ConditionExpression: 'attribute_not_exists(pk)',
           },
         },
@@ -237,6 +256,61 @@ export class DynamoKeyRepository implements KeyRepository {
     return typeof keyId === 'string' ? keyId : undefined;
   }
 
+  async getBillingProfile(accountId: string): Promise<BillingProfileRecord | undefined> {
+    const { Item } = await this.run(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(accountId) },
+          ConsistentRead: true,
+          ...BILLING_PROJECTION,
+        }),
+      ),
+    );
+    return Item ? toBillingProfile(Item) : undefined;
+  }
+
+  /**
+   * One conditional `UpdateItem` that sets and removes fields inside the `billingContact` map, so
+   * concurrent updates of different fields both hold. An account item stored before the map
+   * existed fails that condition: the map is then written whole, on condition that it is still
+   * absent (a race with another such write goes back to the in-place update).
+   */
+  async updateBillingContact(
+    accountId: string,
+    changes: BillingContactChanges,
+    updatedAt: string,
+  ): Promise<BillingProfileRecord | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':updatedAt': updatedAt };
+    const assignments = ['billingUpdatedAt = :updatedAt'];
+    Object.entries(changes.set).forEach(([field, value], i) => {
+      names[`#s${i}`] = field;
+      values[`:s${i}`] = value;
+      assignments.push(`billingContact.#s${i} = :s${i}`);
+    });
+    const removals = changes.remove.map((field, i) => {
+      names[`#r${i}`] = field;
+      return `billingContact.#r${i}`;
+    });
+    const inPlace: AccountUpdate = {
+      UpdateExpression: `SET ${assignments.join(', ')}${removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''}`,
+      ConditionExpression: 'attribute_exists(pk) AND attribute_exists(billingContact)',
+      ExpressionAttributeValues: values,
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    };
+    const whole: AccountUpdate = {
+      UpdateExpression: 'SET billingContact = :contact, billingUpdatedAt = :updatedAt',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(billingContact)',
+      ExpressionAttributeValues: { ':contact': { ...changes.set }, ':updatedAt': updatedAt },
+    };
+    for (let attempt = 0; attempt < BILLING_UPDATE_ATTEMPTS; attempt++) {
+      const outcome = await this.updateAccount(accountId, attempt % 2 === 0 ? inPlace : whole);
+      if (outcome !== 'map_mismatch') return outcome;
+    }
+    throw new ServiceUnavailableError();
+  }
+
   /**
    * Runs a transaction. Returns `undefined` when it committed, or the cancellation reasons
    * when a condition failed. Conflicts with concurrent transactions (the account counter is a
@@ -261,6 +335,31 @@ export class DynamoKeyRepository implements KeyRepository {
         }
         await backoff(attempt);
       }
+    }
+  }
+
+  /**
+   * A conditional update of the account item. Returns the billing profile after it, `undefined`
+   * if the account does not exist, or `map_mismatch` if it exists but failed the condition.
+   */
+  private async updateAccount(
+    accountId: string,
+    update: AccountUpdate,
+  ): Promise<BillingProfileRecord | undefined | 'map_mismatch'> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(accountId) },
+          ...update,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return toBillingProfile(Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return error.Item ? 'map_mismatch' : undefined;
+      throw toStorageError(error);
     }
   }
 
@@ -312,6 +411,22 @@ function toAccount(item: Record<string, unknown>): AccountRecord {
     keyLimit: Number(item.keyLimit),
     keyCount: Number(item.keyCount),
     ownerKeyId: String(item.ownerKeyId),
+    ...(typeof item.plan === 'string' ? { plan: item.plan } : {}),
     createdAt: String(item.createdAt),
+  };
+}
+
+function toBillingProfile(item: Record<string, unknown>): BillingProfileRecord {
+  const contact: Record<string, string> = {};
+  const stored = item.billingContact;
+  if (stored !== null && typeof stored === 'object') {
+    for (const [field, value] of Object.entries(stored)) {
+      if (typeof value === 'string') contact[field] = value;
+    }
+  }
+  return {
+    plan: typeof item.plan === 'string' ? item.plan : undefined,
+    contact,
+    updatedAt: typeof item.billingUpdatedAt === 'string' ? item.billingUpdatedAt : undefined,
   };
 }

@@ -1,5 +1,7 @@
 import type {
   AccountRecord,
+  BillingContactChanges,
+  BillingProfileRecord,
   CreateAccountOutcome,
   InsertKeyOutcome,
   KeyChanges,
@@ -17,6 +19,10 @@ export class MemoryKeyRepository implements KeyRepository {
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly names = new Map<string, string>();
   private readonly keys = new Map<string, KeyRecord>();
+  private readonly billing = new Map<
+    string,
+    { contact: Record<string, string>; updatedAt: string | undefined }
+  >();
 
   async createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome> {
     if (this.names.has(account.name)) return { ok: false, reason: 'name_taken' };
@@ -85,6 +91,29 @@ export class MemoryKeyRepository implements KeyRepository {
   async findKeyIdByHash(keyHash: string): Promise<string | undefined> {
     for (const key of this.keys.values()) if (key.keyHash === keyHash) return key.keyId;
     return undefined;
+  }
+
+  async getBillingProfile(accountId: string): Promise<BillingProfileRecord | undefined> {
+    const account = this.accounts.get(accountId);
+    if (!account) return undefined;
+    const billing = this.billing.get(accountId);
+    return {
+      plan: account.plan,
+      contact: { ...billing?.contact },
+      updatedAt: billing?.updatedAt,
+    };
+  }
+
+  async updateBillingContact(
+    accountId: string,
+    changes: BillingContactChanges,
+    updatedAt: string,
+  ): Promise<BillingProfileRecord | undefined> {
+    if (!this.accounts.has(accountId)) return undefined;
+    const contact = { ...this.billing.get(accountId)?.contact, ...changes.set };
+    for (const field of changes.remove) delete contact[field];
+    this.billing.set(accountId, { contact, updatedAt });
+    return this.getBillingProfile(accountId);
   }
 }
 

@@ -1,0 +1,46 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { authorize } from '../../shared/domain/authorize.js';
+import { logger } from '../../shared/observability/logger.js';
+import { keyRepository, runtimeConfig } from '../../shared/runtime/storage.js';
+
+/**
+ * The REST API's REQUEST authorizer, on every non-public route. Throwing exactly
+ * `Error('Unauthorized')` makes API Gateway answer 401; any other error makes it fail closed
+ * with a 5xx (storage outage). Logs carry the key ID and the decision, never the key.
+ */
+export async function handler(
+  event: APIGatewayRequestAuthorizerEvent,
+): Promise<APIGatewayAuthorizerResult> {
+  let outcome: Awaited<ReturnType<typeof authorize>>;
+  try {
+    outcome = await authorize(
+      { repo: keyRepository(), config: runtimeConfig() },
+      { authorization: authorizationHeader(event.headers), methodArn: event.methodArn },
+    );
+  } catch (error) {
+    // Fail closed: not 'Unauthorized' (that would blame the key), so API Gateway answers 5xx.
+    logger.error('authorizer failed', { decision: 'error', error });
+    throw new Error('Authorizer unavailable', { cause: error });
+  }
+  if (outcome.effect === 'unauthorized') {
+    logger.info('authorizer decision', { decision: 'unauthorized', reason: outcome.reason });
+    throw new Error('Unauthorized');
+  }
+  logger.info('authorizer decision', {
+    decision: 'allow',
+    keyId: outcome.context.keyId,
+    accountId: outcome.context.accountId,
+  });
+  return {
+    principalId: outcome.principalId,
+    policyDocument: outcome.policy,
+    context: { ...outcome.context },
+  };
+}
+
+function authorizationHeader(headers: APIGatewayRequestAuthorizerEvent['headers']) {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() === 'authorization') return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,8 @@
+import { getBillingProfile } from '../../shared/domain/billing.js';
+import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { ROUTES } from '../../shared/routes.js';
+
+export const handler = keyRouteHandler(
+  { route: ROUTES.getBillingProfile, status: 200 },
+  ({ caller }, deps) => getBillingProfile(deps, caller),
+);

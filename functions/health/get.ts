@@ -1,0 +1,5 @@
+import { publicRouteHandler } from '../../shared/http/api-handler.js';
+import { HEALTHY } from '../../shared/schemas/health.js';
+
+/** Liveness: answers without I/O, so it reports the function, not its dependencies. */
+export const handler = publicRouteHandler(() => ({ status: 200, body: HEALTHY }));

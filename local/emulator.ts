@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { onLocalAuthorizerCacheFlush } from '../shared/adapters/local/authorizer-cache.js';
+import {
+  arnMatches,
+  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayResponseBody,
+  IDENTITY_SOURCES,
+} from '../shared/gateway.js';
+import { ROUTE_LIST, type RouteDefinition, type RouteId } from '../shared/routes.js';
+
+/**
+ * An in-process API Gateway REST API, built on the route table. It does what the real gateway
+ * does around Keygate's Lambdas: routes the request, throttles, calls the REQUEST authorizer with
+ * the event API Gateway builds, caches its result by identity source for the TTL (and flushes on
+ * request), evaluates the returned IAM policy with IAM's wildcards, injects the authorizer
+ * context, builds the proxy event, maps the handler's result and renders gateway responses in
+ * SendGrid's envelope. Tests use it in-process; the local runtime serves it over HTTP.
+ */
+
+type Route = RouteDefinition & { id: RouteId };
+type ProxyHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEvent,
+) => Promise<APIGatewayAuthorizerResult>;
+
+export interface EmulatorRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v3/api_keys/abc`. */
+  path: string;
+  query?: Record<string, string | string[]>;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: string;
+  sourceIp?: string;
+}
+
+export interface EmulatorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** For request logs: the route matched and the key ID the authorizer vouched for. */
+  routeId?: RouteId;
+  keyId?: string;
+}
+
+export interface EmulatorOptions {
+  routes?: readonly Route[];
+  loadHandler?: (route: Route) => Promise<ProxyHandler>;
+  authorizer?: AuthorizerHandler;
+  /** 0 disables caching (and makes identity sources optional), as on API Gateway. */
+  cacheTtlSeconds?: number;
+  /** Milliseconds since the epoch; injectable so TTL behaviour is testable without waiting. */
+  now?: () => number;
+  /** Stage throttling: steady requests per second and bucket size. */
+  throttle?: { rateLimit: number; burstLimit: number };
+  /** API Gateway's payload limit is 10 MB. */
+  maxBodyBytes?: number;
+  stage?: string;
+}
+
+type AuthorizerEventBase = Omit<APIGatewayRequestAuthorizerEvent, 'type' | 'methodArn'>;
+
+interface CachedResult {
+  expiresAt: number;
+  result: APIGatewayAuthorizerResult;
+}
+
+const REGION = 'local';
+const ACCOUNT = '000000000000';
+const API_ID = 'keygate';
+
+/** Loads `functions/<handler>.ts` (tsx and vitest load TypeScript directly). */
+export async function loadRouteHandler(route: RouteDefinition): Promise<ProxyHandler> {
+  const url = new URL(`../functions/${route.handler}.ts`, import.meta.url).href;
+  const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };
+  return module.handler;
+}
+
+async function loadAuthorizer(): Promise<AuthorizerHandler> {
+  const url = new URL('../functions/authorizer/handler.ts', import.meta.url).href;
+  const module = (await import(/* @vite-ignore */ url)) as { handler: AuthorizerHandler };
+  return module.handler;
+}
+
+export class ApiGatewayEmulator {
+  private readonly routes: readonly Route[];
+  private readonly cache = new Map<string, CachedResult>();
+  private readonly handlers = new Map<RouteId, Promise<ProxyHandler>>();
+  private authorizer: Promise<AuthorizerHandler> | undefined;
+  private readonly unregister: () => void;
+  private tokens: number;
+  private lastRefill: number;
+  /** Counters for tests and the local runtime's logs. */
+  readonly stats = { authorizerInvocations: 0, cacheHits: 0, cacheFlushes: 0 };
+
+  constructor(private readonly options: EmulatorOptions = {}) {
+    this.routes = options.routes ?? ROUTE_LIST;
+    this.unregister = onLocalAuthorizerCacheFlush(() => this.flushAuthorizerCache());
+    this.tokens = options.throttle?.burstLimit ?? 0;
+    this.lastRefill = this.now();
+  }
+
+  /** Drops every cached authorizer result (`FlushStageAuthorizersCache`). */
+  flushAuthorizerCache(): void {
+    this.cache.clear();
+    this.stats.cacheFlushes += 1;
+  }
+
+  /** Stops receiving flushes from handlers in this process. */
+  close(): void {
+    this.unregister();
+  }
+
+  async handle(request: EmulatorRequest): Promise<EmulatorResponse> {
+    if (!this.takeToken()) return gatewayResponse('THROTTLED');
+    const body = request.body ?? '';
+    if (Buffer.byteLength(body) > (this.options.maxBodyBytes ?? 10 * 1024 * 1024)) {
+      return gatewayResponse('REQUEST_TOO_LARGE');
+    }
+    const match = this.match(request.method, request.path);
+    if (!match) return gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
+    const { route, pathParameters } = match;
+    const headers = singleValues(request.headers ?? {});
+    const multiValueHeaders = multiValues(request.headers ?? {});
+    const query = request.query ?? {};
+    const requestContext = this.requestContext(route, request);
+    const base = {
+      resource: route.path,
+      path: request.path,
+      httpMethod: route.method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: Object.keys(query).length > 0 ? singleValues(query) : null,
+      multiValueQueryStringParameters: Object.keys(query).length > 0 ? multiValues(query) : null,
+      pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : null,
+      stageVariables: null,
+    };
+
+    let authorizerContext: Record<string, string> | undefined;
+    if (route.access.kind === 'key') {
+      const decision = await this.authorize(
+        route,
+        { ...base, requestContext } as unknown as AuthorizerEventBase,
+        request,
+      );
+      if ('response' in decision) return { ...decision.response, routeId: route.id };
+      authorizerContext = decision.context;
+    }
+
+    const event = {
+      ...base,
+      body: request.body === undefined || request.body === '' ? null : request.body,
+      isBase64Encoded: false,
+      requestContext: { ...requestContext, authorizer: authorizerContext ?? null },
+    } as unknown as APIGatewayProxyEvent;
+    const response = await this.invoke(route, event);
+    return {
+      ...response,
+      routeId: route.id,
+      ...(authorizerContext ? { keyId: authorizerContext.keyId } : {}),
+    };
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private takeToken(): boolean {
+    const throttle = this.options.throttle;
+    if (!throttle) return true;
+    const now = this.now();
+    this.tokens = Math.min(
+      throttle.burstLimit,
+      this.tokens + ((now - this.lastRefill) / 1000) * throttle.rateLimit,
+    );
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private match(method: string, path: string) {
+    const segments = trimSlash(path).split('/');
+    for (const route of this.routes) {
+      const template = route.path.split('/');
+      if (template.length !== segments.length) continue;
+      const pathParameters: Record<string, string> = {};
+      const same = template.every((part, i) => {
+        const actual = segments[i] ?? '';
+        const param = /^\{(\w+)\}$/.exec(part)?.[1];
+        if (param) {
+          if (actual === '') return false;
+          pathParameters[param] = safeDecode(actual);
+          return true;
+        }
+        return part === actual;
+      });
+      if (!same) continue;
+      if (route.method === method.toUpperCase()) return { route, pathParameters };
+    }
+    // API Gateway answers a known path with an unknown method like an unknown path.
+    return undefined;
+  }
+
+  private requestContext(route: Route, request: EmulatorRequest) {
+    const stage = this.options.stage ?? 'local';
+    return {
+      accountId: ACCOUNT,
+      apiId: API_ID,
+      stage,
+      requestId: randomUUID(),
+      requestTimeEpoch: this.now(),
+      httpMethod: route.method,
+      resourcePath: route.path,
+      path: `/${stage}${request.path}`,
+      protocol: 'HTTP/1.1',
+      identity: {
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: singleValues(request.headers ?? {})['User-Agent'] ?? null,
+      },
+    };
+  }
+
+  private methodArn(route: Route, path: string): string {
+    const stage = this.options.stage ?? 'local';
+    return `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${stage}/${route.method}${path}`;
+  }
+
+  /** Identity source values, or undefined when one is missing (API Gateway: 401, no call). */
+  private identity(request: EmulatorRequest): string | undefined {
+    const values: string[] = [];
+    for (const source of IDENTITY_SOURCES) {
+      const header = /^method\.request\.header\.(.+)$/.exec(source)?.[1];
+      const value = header ? headerValue(request.headers ?? {}, header) : undefined;
+      if (!value) return undefined;
+      values.push(value);
+    }
+    return values.join('\u0000');
+  }
+
+  private async authorize(
+    route: Route,
+    base: AuthorizerEventBase,
+    request: EmulatorRequest,
+  ): Promise<{ context: Record<string, string> } | { response: EmulatorResponse }> {
+    const ttl = (this.options.cacheTtlSeconds ?? DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
+    const identity = this.identity(request);
+    if (identity === undefined && ttl > 0) return { response: gatewayResponse('UNAUTHORIZED') };
+    const methodArn = this.methodArn(route, request.path);
+
+    let result: APIGatewayAuthorizerResult;
+    const cached = identity === undefined ? undefined : this.cache.get(identity);
+    if (cached && cached.expiresAt > this.now()) {
+      this.stats.cacheHits += 1;
+      result = cached.result;
+    } else {
+      this.stats.authorizerInvocations += 1;
+      this.authorizer ??= this.options.authorizer
+        ? Promise.resolve(this.options.authorizer)
+        : loadAuthorizer();
+      try {
+        result = await (await this.authorizer)({ ...base, type: 'REQUEST', methodArn });
+      } catch (error) {
+        const unauthorized = error instanceof Error && error.message === 'Unauthorized';
+        return { response: gatewayResponse(unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE') };
+      }
+      if (!validAuthorizerResult(result)) {
+        return { response: gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR') };
+      }
+      if (ttl > 0 && identity !== undefined) {
+        this.cache.set(identity, { expiresAt: this.now() + ttl, result });
+      }
+    }
+    if (!policyAllows(result.policyDocument, methodArn)) {
+      return { response: gatewayResponse('ACCESS_DENIED') };
+    }
+    const context: Record<string, string> = { principalId: result.principalId };
+    for (const [k, v] of Object.entries(result.context ?? {})) context[k] = String(v);
+    return { context };
+  }
+
+  private async invoke(route: Route, event: APIGatewayProxyEvent): Promise<EmulatorResponse> {
+    let handler = this.handlers.get(route.id);
+    if (!handler) {
+      handler = (this.options.loadHandler ?? loadRouteHandler)(route);
+      this.handlers.set(route.id, handler);
+    }
+    let result: APIGatewayProxyResult;
+    try {
+      result = await (await handler)(event, lambdaContext(route));
+    } catch {
+      return gatewayResponse('DEFAULT_5XX');
+    }
+    if (!result || typeof result.statusCode !== 'number') return gatewayResponse('DEFAULT_5XX');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
+    for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) {
+      headers[k.toLowerCase()] = v.map(String).join(', ');
+    }
+    const body = result.isBase64Encoded
+      ? Buffer.from(result.body ?? '', 'base64').toString('utf8')
+      : (result.body ?? '');
+    return { status: result.statusCode, headers, body };
+  }
+}
+
+/** A gateway response in SendGrid's envelope. */
+export function gatewayResponse(type: GatewayResponseType): EmulatorResponse {
+  const spec: { status: number; headers?: Readonly<Record<string, string>> } =
+    GATEWAY_RESPONSES[type];
+  return {
+    status: spec.status,
+    headers: { 'content-type': 'application/json', ...spec.headers },
+    body: gatewayResponseBody(type),
+  };
+}
+
+/** IAM evaluation for one action on one resource: an explicit Deny wins, else any Allow. */
+export function policyAllows(
+  policy: APIGatewayAuthorizerResult['policyDocument'],
+  methodArn: string,
+): boolean {
+  let allowed = false;
+  for (const statement of policy.Statement) {
+    const s = statement as {
+      Effect: string;
+      Action?: string | string[];
+      Resource?: string | string[];
+    };
+    const actions = ([] as string[]).concat(s.Action ?? []);
+    if (!actions.some((a) => a === '*' || arnMatches(a, 'execute-api:Invoke'))) continue;
+    const resources = ([] as string[]).concat(s.Resource ?? []);
+    if (!resources.some((r) => arnMatches(r, methodArn))) continue;
+    if (s.Effect === 'Deny') return false;
+    if (s.Effect === 'Allow') allowed = true;
+  }
+  return allowed;
+}
+
+function validAuthorizerResult(result: unknown): result is APIGatewayAuthorizerResult {
+  if (!result || typeof result !== 'object') return false;
+  const r = result as APIGatewayAuthorizerResult;
+  if (typeof r.principalId !== 'string' || !r.policyDocument?.Statement) return false;
+  return Object.values(r.context ?? {}).every((v) =>
+    ['string', 'number', 'boolean'].includes(typeof v),
+  );
+}
+
+function lambdaContext(route: Route): Context {
+  return {
+    functionName: `keygate-${route.id}`,
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => 30_000,
+  } as unknown as Context;
+}
+
+function trimSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function singleValues(
+  values: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? (v[v.length - 1] ?? '') : v;
+  }
+  return out;
+}
+
+function multiValues(
+  values: Record<string, string | string[] | undefined>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v : [v];
+  }
+  return out;
+}
+
+function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === name.toLowerCase() && v !== undefined) {
+      return Array.isArray(v) ? v[v.length - 1] : v;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+import {
+  type BillingContactView,
+  type BillingProfileView,
+  CONTACT_FIELDS,
+  EMPTY_UPDATE_MESSAGE,
+  type UpdateBillingProfileInput,
+} from '../schemas/billing.js';
+import { DEFAULT_PLAN } from './accounts.js';
+import type { Caller } from './api-keys.js';
+import { BadRequestError, fail, ok, type Result, ServiceUnavailableError } from './errors.js';
+import type { BillingProfileRecord, Deps } from './ports.js';
+
+/**
+ * The caller's account's plan and billing contact. The route admits only the owner key and
+ * billing keys holding `billing.read`; the account is always the caller's own.
+ */
+export async function getBillingProfile(
+  deps: Deps,
+  caller: Caller,
+): Promise<Result<BillingProfileView>> {
+  const profile = await deps.repo.getBillingProfile(caller.accountId);
+  // The authorizer vouched for this account moments ago: its disappearance is not the caller's
+  // fault, and saying "not found" would be misleading.
+  if (!profile) return fail(new ServiceUnavailableError());
+  return ok(toView(profile));
+}
+
+/**
+ * Applies a partial update to the billing contact: a string sets a field, `null` clears it, an
+ * omitted field is kept. One conditional write; the plan is not the caller's to change (the
+ * request schema refuses it). Returns the whole profile after the write.
+ */
+export async function updateBillingProfile(
+  deps: Deps,
+  caller: Caller,
+  input: UpdateBillingProfileInput,
+): Promise<Result<BillingProfileView>> {
+  const set: Record<string, string> = {};
+  const remove: string[] = [];
+  for (const field of CONTACT_FIELDS) {
+    const value = input[field];
+    if (value === null) remove.push(field);
+    else if (value !== undefined) set[field] = value;
+  }
+  if (remove.length === 0 && Object.keys(set).length === 0) {
+    return fail(new BadRequestError(EMPTY_UPDATE_MESSAGE));
+  }
+  const updated = await deps.repo.updateBillingContact(
+    caller.accountId,
+    { set, remove },
+    deps.now().toISOString(),
+  );
+  if (!updated) return fail(new ServiceUnavailableError());
+  return ok(toView(updated));
+}
+
+function toView(profile: BillingProfileRecord): BillingProfileView {
+  const contact: BillingContactView = {};
+  for (const field of CONTACT_FIELDS) {
+    const value = profile.contact[field];
+    if (value !== undefined) contact[field] = value;
+  }
+  return {
+    plan: profile.plan ?? DEFAULT_PLAN,
+    contact,
+    updated_at: profile.updatedAt ?? null,
+  };
+}

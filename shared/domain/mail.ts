@@ -1,0 +1,208 @@
+import type { MailAddress, MailPayload } from '../schemas/mail.js';
+import type { Caller } from './api-keys.js';
+import {
+  type FieldError,
+  ForbiddenError,
+  fail,
+  ok,
+  type Result,
+  ValidationError,
+} from './errors.js';
+import { randomId } from './key-format.js';
+import type { Deps, Mailer, OutgoingMail } from './ports.js';
+
+/**
+ * `POST /v3/mail/send`: SendGrid's rules that span fields, the sender check, sandbox mode, and
+ * the hand-over to the {@link Mailer}. The zod schema (`shared/schemas/mail.ts`) has already
+ * checked shapes and types; everything here is reported with SendGrid's field names and messages.
+ */
+
+/** SendGrid's messages, verbatim where SendGrid documents one (SendGrid contract notes, §5). */
+export const MAIL_MESSAGES = {
+  from: 'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.  e.g. {"email" : "example@example.com"}  or {"email" : "example@example.com", "name" : "Example Recipient"}.',
+  fromInvalid: 'The from email does not contain a valid address.',
+  personalizations:
+    'The personalizations field is required and must have at least one personalization.',
+  to: 'The to parameter is required for all personalization objects.',
+  invalidAddress: 'Does not contain a valid address.',
+  recipientLimit: 'There is a limit of 1000 total recipients (to + cc + bcc) per request.',
+  subject:
+    'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
+  content:
+    'Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.',
+  contentValue: 'The content value must be a string at least one character in length.',
+  contentType: 'The content type must be a string at least one character in length.',
+  sendAtHorizon: 'Scheduling more than 72 hours in advance is forbidden.',
+  duplicate: (email: string) =>
+    `Each unique email address in the personalizations array should only be included once. You have included ${email} more than once.`,
+  unverifiedSender:
+    'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements',
+  // Keygate's own wording, where SendGrid documents no message.
+  replyToBoth: 'You can use either the reply_to property or reply_to_list property but not both.',
+  categories: 'categories must be an array of at most 10 unique strings',
+  category: 'a category must be a string of at most 255 characters',
+  attachmentContent: 'The attachment content must be base64 encoded.',
+  attachmentFilename: 'The attachment filename parameter is required.',
+  templateUnsupported:
+    "template_id is not supported by this deployment's mail service; send subject and content instead",
+} as const;
+
+/** Most recipients (to + cc + bcc over all personalizations) one request may address. */
+export const MAX_RECIPIENTS = 1000;
+/** Most categories one message may carry. */
+export const MAX_CATEGORIES = 10;
+/** How far ahead `send_at` may schedule a send. */
+export const SEND_AT_HORIZON_SECONDS = 72 * 3600;
+
+const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/**
+ * A deliverable ASCII address: dot-atom local part, a dotted host name with an alphabetic (or
+ * punycode) top-level domain. Quoted local parts, IP literals and non-ASCII addresses are
+ * refused: Amazon SES cannot send to them either.
+ */
+const EMAIL = new RegExp(
+  `^${ATOM}(?:\\.${ATOM})*@(?:${LABEL}\\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$`,
+);
+
+/** Whether `value` is an address Keygate accepts (RFC 5321 length limits included). */
+export function isValidEmail(value: string): boolean {
+  const at = value.lastIndexOf('@');
+  return value.length <= 254 && at > 0 && at <= 64 && EMAIL.test(value);
+}
+
+/** What a successful send answers: 202 with the message ID, or 200 in sandbox mode. */
+export interface SentMail {
+  /** Sandbox mode: validated, nothing delivered. */
+  sandbox: boolean;
+  /** 22 base64url characters, returned as `X-Message-Id`. */
+  messageId: string;
+}
+
+/**
+ * Validates a mail payload and hands it to the mailer, as SendGrid's mail send does.
+ *
+ * 1. Cross-field rules (see {@link mailErrors}): all failures together, 400.
+ * 2. Every sender (`from`, and any personalization's `from`) must be one the mailer may send
+ *    from, else 403 with SendGrid's unverified Sender Identity message.
+ * 3. `mail_settings.sandbox_mode.enable === true`: nothing is sent, `{ sandbox: true }`.
+ * 4. Otherwise the message is handed to `deps.mailer` with a fresh message ID. Mailer failures
+ *    propagate (the adapter decides whether they are retryable).
+ *
+ * @param caller The key sending; its ID (never the key) is recorded on the message.
+ * @param payload The payload as parsed by `SendMailBody`.
+ */
+export async function sendMail(
+  deps: Deps,
+  caller: Caller,
+  payload: MailPayload,
+): Promise<Result<SentMail>> {
+  const now = deps.now();
+  const errors = mailErrors(payload, now, deps.mailer);
+  if (errors.length > 0) return fail(new ValidationError(errors));
+  const refused = senders(payload).find((s) => !deps.mailer.canSendFrom(s.address.email));
+  if (refused) return fail(new ForbiddenError(MAIL_MESSAGES.unverifiedSender, refused.field));
+  const messageId = randomId();
+  if (payload.mail_settings?.sandbox_mode?.enable === true) return ok({ sandbox: true, messageId });
+  const mail: OutgoingMail = {
+    accountId: caller.accountId,
+    keyId: caller.keyId,
+    messageId,
+    payload,
+    acceptedAt: now.toISOString(),
+  };
+  await deps.mailer.send(mail);
+  return ok({ sandbox: false, messageId });
+}
+
+/**
+ * SendGrid's rules that the schema cannot express field by field, in SendGrid's order and with
+ * its field names. Empty when the payload may be sent.
+ *
+ * - `from` is required; every address must be valid ({@link isValidEmail}).
+ * - An address appears at most once per personalization (to, cc and bcc together, ignoring case).
+ * - At most {@link MAX_RECIPIENTS} recipients over all personalizations.
+ * - `subject` is required unless `template_id` is set or every personalization has a subject.
+ * - `content` (at least one block) is required unless `template_id` is set.
+ * - `template_id` only when the mailer can use it ({@link Mailer.canUseTemplate}).
+ * - `reply_to` and `reply_to_list` are exclusive; `send_at` at most 72 hours ahead.
+ */
+export function mailErrors(
+  payload: MailPayload,
+  now: Date,
+  mailer: Pick<Mailer, 'canUseTemplate'>,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  const add = (field: string, message: string) => errors.push({ field, message });
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const checkSendAt = (field: string, sendAt: number | undefined) => {
+    if (sendAt !== undefined && sendAt > nowSeconds + SEND_AT_HORIZON_SECONDS) {
+      add(field, MAIL_MESSAGES.sendAtHorizon);
+    }
+  };
+
+  if (payload.from === undefined) add('from.email', MAIL_MESSAGES.from);
+  else if (!isValidEmail(payload.from.email)) add('from.email', MAIL_MESSAGES.fromInvalid);
+
+  let recipients = 0;
+  payload.personalizations.forEach((p, i) => {
+    const at = `personalizations.${i}`;
+    if (p.from !== undefined && !isValidEmail(p.from.email)) {
+      add(`${at}.from.email`, MAIL_MESSAGES.fromInvalid);
+    }
+    const seen = new Set<string>();
+    const reported = new Set<string>();
+    for (const list of ['to', 'cc', 'bcc'] as const) {
+      (p[list] ?? []).forEach((recipient, j) => {
+        recipients += 1;
+        const field = `${at}.${list}.${j}.email`;
+        if (!isValidEmail(recipient.email)) add(field, MAIL_MESSAGES.invalidAddress);
+        const normalised = recipient.email.toLowerCase();
+        if (!seen.has(normalised)) seen.add(normalised);
+        else if (!reported.has(normalised)) {
+          reported.add(normalised);
+          add(field, MAIL_MESSAGES.duplicate(recipient.email));
+        }
+      });
+    }
+    checkSendAt(`${at}.send_at`, p.send_at);
+  });
+  if (recipients > MAX_RECIPIENTS) add('personalizations', MAIL_MESSAGES.recipientLimit);
+
+  if (payload.reply_to !== undefined && !isValidEmail(payload.reply_to.email)) {
+    add('reply_to.email', MAIL_MESSAGES.invalidAddress);
+  }
+  payload.reply_to_list?.forEach((r, j) => {
+    if (!isValidEmail(r.email)) add(`reply_to_list.${j}.email`, MAIL_MESSAGES.invalidAddress);
+  });
+  if (payload.reply_to !== undefined && payload.reply_to_list !== undefined) {
+    add('reply_to_list', MAIL_MESSAGES.replyToBoth);
+  }
+
+  const template = payload.template_id;
+  if (template === undefined) {
+    const everyPersonalizationHasSubject = payload.personalizations.every(
+      (p) => p.subject !== undefined,
+    );
+    if (payload.subject === undefined && !everyPersonalizationHasSubject) {
+      add('subject', MAIL_MESSAGES.subject);
+    }
+    if (payload.content === undefined || payload.content.length === 0) {
+      add('content', MAIL_MESSAGES.content);
+    }
+  } else if (!mailer.canUseTemplate(template)) {
+    add('template_id', MAIL_MESSAGES.templateUnsupported);
+  }
+  checkSendAt('send_at', payload.send_at);
+  return errors;
+}
+
+/** Every sender address of a payload with its field: `from`, then personalization overrides. */
+function senders(payload: MailPayload): { field: string; address: MailAddress }[] {
+  const list: { field: string; address: MailAddress }[] = [];
+  if (payload.from) list.push({ field: 'from', address: payload.from });
+  payload.personalizations.forEach((p, i) => {
+    if (p.from) list.push({ field: `personalizations.${i}.from`, address: p.from });
+  });
+  return list;
+}

@@ -1,0 +1,66 @@
+import { routeArn } from '../gateway.js';
+import { ROUTE_LIST, type RouteDefinition } from '../routes.js';
+import type { KeyType } from './scopes.js';
+
+/** An IAM policy as a REST API Lambda authorizer returns it. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: {
+    Action: 'execute-api:Invoke';
+    Effect: 'Allow' | 'Deny';
+    Resource: string[];
+  }[];
+}
+
+/** Whether a key of this type with these scopes may call the route. */
+export function keyMayCall(route: RouteDefinition, type: KeyType, scopes: ReadonlySet<string>) {
+  if (route.access.kind === 'public') return true;
+  return route.access.keyTypes.includes(type) && route.access.scopes.every((s) => scopes.has(s));
+}
+
+const cache = new Map<string, PolicyDocument>();
+
+/**
+ * The policy for a key: every method ARN of the route table its type and scopes permit, so one
+ * cached authorizer result is right for every route. Never the single `methodArn` of the
+ * request (a cached result would then deny every other route, or allow the wrong one).
+ *
+ * Kept small for API Gateway's result size limit: one statement; when the key may call every
+ * route (the owner key), one stage-wide wildcard instead of the list. Memoised per stage, type
+ * and scope set, so the hot path builds each distinct policy once per container.
+ *
+ * @example
+ * policyFor('arn:aws:execute-api:us-east-1:123:abc/prod', 'general', ['mail.send'])
+ * // Allow [.../prod/POST/v3/mail/send, .../prod/GET/v3/scopes]
+ */
+export function policyFor(
+  stage: string,
+  type: KeyType,
+  scopes: readonly string[],
+  routes: readonly RouteDefinition[] = ROUTE_LIST,
+): PolicyDocument {
+  const memoKey = `${stage}\u0000${type}\u0000${scopes.join(' ')}`;
+  const memoised = routes === ROUTE_LIST ? cache.get(memoKey) : undefined;
+  if (memoised) return memoised;
+  const held = new Set(scopes);
+  const keyed = routes.filter((r) => r.access.kind === 'key');
+  const allowed = keyed.filter((r) => keyMayCall(r, type, held));
+  const policy: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement:
+      allowed.length === 0
+        ? [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] }]
+        : [
+            {
+              Action: 'execute-api:Invoke',
+              Effect: 'Allow',
+              Resource:
+                allowed.length === keyed.length
+                  ? [`${stage}/*`]
+                  : allowed.map((r) => routeArn(stage, r.method, r.path)),
+            },
+          ],
+  };
+  if (routes === ROUTE_LIST) cache.set(memoKey, policy);
+  return policy;
+}

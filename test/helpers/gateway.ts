@@ -1,0 +1,89 @@
+import { expect } from 'vitest';
+import { ApiGatewayEmulator, type EmulatorOptions } from '../../local/emulator.js';
+import { ROUTE_LIST } from '../../shared/routes.js';
+import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { expectContract, inContract } from './contract.js';
+
+/**
+ * Requests through the in-process API Gateway emulator: the real authorizer, the real handlers,
+ * DynamoDB Local. Every response is checked for SendGrid's envelope on errors and, for the
+ * routes SendGrid's contract covers, against the contract.
+ */
+
+export interface CallOptions {
+  key?: string;
+  /** Raw Authorization header (overrides `key`). */
+  authorization?: string;
+  body?: unknown;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  text: string;
+}
+
+export interface Gateway {
+  emulator: ApiGatewayEmulator;
+  call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
+}
+
+export function createGateway(options: EmulatorOptions = {}): Gateway {
+  const emulator = new ApiGatewayEmulator(options);
+  return {
+    emulator,
+    async call(method, path, callOptions = {}) {
+      const headers: Record<string, string> = { ...callOptions.headers };
+      const authorization =
+        callOptions.authorization ?? (callOptions.key ? `Bearer ${callOptions.key}` : undefined);
+      if (authorization !== undefined) headers.Authorization = authorization;
+      if (callOptions.body !== undefined) headers['Content-Type'] = 'application/json';
+      const response = await emulator.handle({
+        method,
+        path,
+        headers,
+        query: callOptions.query,
+        body: callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body),
+      });
+      const body = response.body === '' ? undefined : (JSON.parse(response.body) as unknown);
+      if (response.status >= 400) {
+        expect(response.headers['content-type']).toBe('application/json');
+        const errors = (body as { errors?: { field: unknown; message: unknown }[] }).errors ?? [];
+        expect(errors.length, `${method} ${path}: error envelope`).toBeGreaterThan(0);
+        for (const e of errors) {
+          expect(typeof e.message).toBe('string');
+          expect(e.field === null || typeof e.field === 'string').toBe(true);
+        }
+      }
+      const route = ROUTE_LIST.find((r) => r.id === response.routeId);
+      if (route && inContract(route.method, route.path)) {
+        expectContract(route.method, route.path, response.status, body);
+      }
+      return { status: response.status, headers: response.headers, body, text: response.body };
+    },
+  };
+}
+
+/** Counts DynamoDB commands sent by this process (the authorizer's and handlers' client). */
+export function countDynamoCommands(): { readonly count: number; reset(): void } {
+  let count = 0;
+  const name = `count-${Math.random()}`;
+  dynamoDocumentClient().middlewareStack.add(
+    (next) => async (args) => {
+      count += 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return {
+    get count() {
+      return count;
+    },
+    reset() {
+      count = 0;
+    },
+  };
+}
