@@ -99,6 +99,15 @@ const FIXTURES: Record<RouteId, Fixture> = {
 const GENERAL_SCOPES = ALL_SCOPES.filter((s) => !isBillingScope(s));
 const BILLING_SCOPES = ALL_SCOPES.filter(isBillingScope);
 
+/**
+ * The least a key needs for a route: its required scopes, or, for "any key" routes, one scope
+ * of a key type the route allows.
+ */
+function exactScopes(access: { scopes: readonly string[]; keyTypes: readonly string[] }) {
+  if (access.scopes.length > 0) return [...access.scopes];
+  return access.keyTypes.includes('general') ? ['mail.send'] : ['billing.read'];
+}
+
 function send(route: RouteDefinition, request: Request, options: CallOptions) {
   return call(route.method, request.path, { body: request.body, query: request.query, ...options });
 }
@@ -149,13 +158,7 @@ describe.each(keyed)('%s', (_name, route, access) => {
 
   it('answers 401 to a deleted key, even right after it was allowed', async () => {
     // Arrange
-    const type = access.keyTypes.includes('general') ? 'general' : 'billing';
-    const scopes =
-      access.scopes.length > 0
-        ? [...access.scopes]
-        : type === 'general'
-          ? ['mail.send']
-          : ['billing.read'];
+    const scopes = exactScopes(access);
     const key = await createKey(account.ownerKey, scopes, 'doomed');
     const req = await request(account);
     expect((await send(route, req, { key: key.api_key })).status).not.toBe(401);
@@ -223,13 +226,7 @@ describe.each(keyed)('%s', (_name, route, access) => {
 
   it('succeeds for a key holding exactly the required scopes', async () => {
     // Arrange
-    const type = access.keyTypes.includes('general') ? 'general' : 'billing';
-    const scopes =
-      access.scopes.length > 0
-        ? [...access.scopes]
-        : type === 'general'
-          ? ['mail.send']
-          : ['billing.read'];
+    const scopes = exactScopes(access);
     const key = await createKey(account.ownerKey, scopes, 'exact');
 
     // Act

@@ -26,9 +26,7 @@ import {
 import { hashApiKey, parseApiKey } from '../../shared/domain/key-format.js';
 import type { Deps, KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
-import { BASE64URL_ALPHABET, buildKey, failure, unwrap } from './support.js';
-
-const START = Date.parse('2026-01-01T00:00:00.000Z');
+import { BASE64URL_ALPHABET, buildKey, failure, makeDeps, START, unwrap } from './support.js';
 
 /**
  * A repository whose next writes first let "another request" change the stored key, so the
@@ -68,19 +66,6 @@ class RacingRepository extends MemoryKeyRepository {
       updatedAt: new Date(START).toISOString(),
     });
   }
-}
-
-/** Deps with a clock that advances one second per reading, so creation order is observable. */
-function makeDeps(repo: MemoryKeyRepository = new MemoryKeyRepository()) {
-  let tick = 0;
-  const deps: Deps = {
-    repo,
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
-    now: () => new Date(START + 1000 * tick++),
-    authorizerCache: { flush: async () => {} },
-    mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
-  };
-  return { deps, repo };
 }
 
 async function setup(options: { keyLimit?: number; repo?: MemoryKeyRepository } = {}) {

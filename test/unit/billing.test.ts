@@ -12,22 +12,7 @@ import {
   PLAN_READ_ONLY_MESSAGE,
   UpdateBillingProfileBody,
 } from '../../shared/schemas/billing.js';
-import { failure, unwrap } from './support.js';
-
-const START = Date.parse('2026-01-01T00:00:00.000Z');
-
-/** Deps with a clock that advances one second per reading, so each write's time is distinct. */
-function makeDeps(repo = new MemoryKeyRepository()) {
-  let tick = 0;
-  const deps: Deps = {
-    repo,
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
-    now: () => new Date(START + 1000 * tick++),
-    authorizerCache: { flush: async () => {} },
-    mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
-  };
-  return { deps, repo };
-}
+import { failure, makeDeps, START, unwrap } from './support.js';
 
 async function newOwner(deps: Deps, name = 'acme', plan?: string): Promise<Caller> {
   const account = unwrap(

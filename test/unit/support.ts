@@ -1,5 +1,7 @@
 import { crc32 } from 'node:zlib';
+import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import type { KeygateError, Result } from '../../shared/domain/errors.js';
+import type { Deps } from '../../shared/domain/ports.js';
 
 /** The base64url alphabet, in index order. */
 export const BASE64URL_ALPHABET =
@@ -30,4 +32,25 @@ export function unwrap<T>(result: Result<T>): T {
 export function failure<T>(result: Result<T>): KeygateError {
   if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
   return result.error;
+}
+
+/** When the unit tests' clocks start. */
+export const START = Date.parse('2026-01-01T00:00:00.000Z');
+
+/**
+ * Deps on an in-memory repository, with no-op adapters and a clock that advances one second per
+ * reading, so creation order is observable and each write's time is distinct.
+ */
+export function makeDeps<R extends MemoryKeyRepository = MemoryKeyRepository>(
+  repo: R = new MemoryKeyRepository() as R,
+) {
+  let tick = 0;
+  const deps: Deps = {
+    repo,
+    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
+    now: () => new Date(START + 1000 * tick++),
+    authorizerCache: { flush: async () => {} },
+    mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
+  };
+  return { deps, repo };
 }
