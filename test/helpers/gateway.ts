@@ -67,23 +67,23 @@ export function createGateway(options: EmulatorOptions = {}): Gateway {
   };
 }
 
-/** Counts DynamoDB commands sent by this process (the authorizer's and handlers' client). */
-export function countDynamoCommands(): { readonly count: number; reset(): void } {
-  let count = 0;
-  const name = `count-${Math.random()}`;
+/** Records DynamoDB commands sent by this process (the authorizer's and handlers' client). */
+export function countDynamoCommands(): {
+  readonly count: number;
+  readonly inputs: readonly Record<string, unknown>[];
+} {
+  const inputs: Record<string, unknown>[] = [];
   dynamoDocumentClient().middlewareStack.add(
     (next) => async (args) => {
-      count += 1;
+      inputs.push(args.input as Record<string, unknown>);
       return next(args);
     },
-    { step: 'initialize', name },
+    { step: 'initialize', name: `count-${Math.random()}` },
   );
   return {
     get count() {
-      return count;
+      return inputs.length;
     },
-    reset() {
-      count = 0;
-    },
+    inputs,
   };
 }

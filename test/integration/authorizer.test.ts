@@ -1,0 +1,110 @@
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { handler } from '../../functions/authorizer/handler.js';
+import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { countDynamoCommands } from '../helpers/gateway.js';
+import { invoke, newAccount } from '../helpers/harness.js';
+
+const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/scopes';
+
+function event(authorization: string | undefined): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: METHOD_ARN,
+    resource: '/v3/scopes',
+    path: '/v3/scopes',
+    httpMethod: 'GET',
+    headers: authorization === undefined ? {} : { authorization },
+    multiValueHeaders: {},
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {} as APIGatewayRequestAuthorizerEvent['requestContext'],
+  };
+}
+
+/** Captures what the process writes to stdout (the Powertools logger's destination). */
+function captureStdout() {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  return { text: () => chunks.join(''), restore: () => spy.mockRestore() };
+}
+
+describe('authorizer', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('allows a valid key with one strongly consistent read, its policy and its context', async () => {
+    // Arrange
+    const { ownerKey, owner } = await newAccount();
+    const reads = countDynamoCommands();
+
+    // Act
+    const result = await handler(event(`Bearer ${ownerKey}`));
+
+    // Assert
+    expect(reads.count).toBe(1);
+    expect(reads.inputs[0]).toMatchObject({ Key: { keyId: owner.keyId }, ConsistentRead: true });
+    expect(result.principalId).toBe(owner.keyId);
+    expect(result.policyDocument.Statement).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: ['arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*'],
+      },
+    ]);
+    expect(result.context).toEqual({
+      accountId: owner.accountId,
+      keyId: owner.keyId,
+      type: 'owner',
+      scopes: ALL_SCOPES.join(' '),
+    });
+  });
+
+  it.each([
+    ['no header', undefined, 0],
+    ['a malformed key', 'Bearer SG.nope', 0],
+    ['another scheme', 'Token abc', 0],
+    ['a forged key with a bad checksum', `Bearer SG.${'a'.repeat(22)}.${'b'.repeat(43)}`, 0],
+  ])('throws Unauthorized for %s, reading nothing', async (_case, authorization, expectedReads) => {
+    const reads = countDynamoCommands();
+
+    await expect(handler(event(authorization))).rejects.toThrow(/^Unauthorized$/);
+
+    expect(reads.count).toBe(expectedReads);
+  });
+
+  it('throws Unauthorized for a deleted key after one read', async () => {
+    // Arrange
+    const { owner } = await newAccount();
+    const created = await invoke('createApiKey', { caller: owner, body: { name: 'gone' } });
+    const { api_key, api_key_id } = created.body as { api_key: string; api_key_id: string };
+    await invoke('deleteApiKey', { caller: owner, pathParameters: { api_key_id } });
+    const reads = countDynamoCommands();
+
+    // Act + Assert
+    await expect(handler(event(`Bearer ${api_key}`))).rejects.toThrow(/^Unauthorized$/);
+    expect(reads.count).toBe(1);
+  });
+
+  it('logs the decision and the key ID, never the key or the header', async () => {
+    // Arrange
+    const { ownerKey, owner } = await newAccount();
+    const out = captureStdout();
+
+    // Act
+    await handler(event(`Bearer ${ownerKey}`));
+    await handler(event(`Bearer ${ownerKey.slice(0, -1)}x`)).catch(() => undefined);
+    out.restore();
+
+    // Assert
+    const text = out.text();
+    expect(text).toContain('"decision":"allow"');
+    expect(text).toContain('"decision":"unauthorized"');
+    expect(text).toContain(owner.keyId);
+    expect(text).not.toContain(ownerKey.split('.')[2]?.slice(0, 30));
+  });
+});
