@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { bootstrapAccount, DEFAULT_PLAN } from '../../shared/domain/accounts.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { getBillingProfile, updateBillingProfile } from '../../shared/domain/billing.js';
