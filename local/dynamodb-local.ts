@@ -97,6 +97,16 @@ async function waitUntilReady(
         await client.send(new ListTablesCommand({}));
         return;
       } catch (error) {
+        // An HTTP answer means DynamoDB Local is up but cannot serve (e.g. an unreadable data
+        // file): waiting will not help.
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata
+          ?.httpStatusCode;
+        if (status !== undefined) {
+          const cause = /SQLiteException: (.*)/.exec(output())?.[1];
+          throw new Error(`DynamoDB Local answered ${status}${cause ? `: ${cause}` : ''}`, {
+            cause: error,
+          });
+        }
         if (Date.now() > deadline) {
           throw new Error(`DynamoDB Local did not answer within ${READY_TIMEOUT_MS} ms`, {
             cause: error,

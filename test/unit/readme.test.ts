@@ -12,10 +12,11 @@ describe('README', () => {
     },
   );
 
-  it('gives the install and test commands on its first screen', () => {
+  it('gives the install, run and test commands on its first screen', () => {
     const firstScreen = readme.split('\n').slice(0, 25).join('\n');
 
     expect(firstScreen).toContain('npm ci');
     expect(firstScreen).toContain('npm test');
+    expect(firstScreen).toContain('npm start');
   });
 });

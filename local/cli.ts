@@ -1,0 +1,296 @@
+import { parseArgs } from 'node:util';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ApiGatewayAuthorizerCache } from '../shared/adapters/aws/authorizer-cache.js';
+import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
+import { DynamoKeyRepository } from '../shared/adapters/dynamodb/keys-repository.js';
+import { OutboxMailer } from '../shared/adapters/local/outbox-mailer.js';
+import { resilientAuthorizerCache } from '../shared/adapters/resilient-authorizer-cache.js';
+import { bootstrapAccount } from '../shared/domain/accounts.js';
+import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/domain/api-keys.js';
+import { KeygateError } from '../shared/domain/errors.js';
+import type { AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
+import { ALL_SCOPES } from '../shared/domain/scopes.js';
+import { createLogger } from '../shared/observability/logger.js';
+import { configFromEnv } from '../shared/runtime/config.js';
+import { tableNames } from '../shared/tables.js';
+import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-file.js';
+
+/**
+ * `keygate`: operator commands for accounts and keys, against the running local instance (found
+ * through its data directory) or a deployed stack (`--stack NAME`: table names from the stack's
+ * outputs, credentials from the standard AWS chain). Bad arguments print usage and exit 2;
+ * failures print one line and exit 1.
+ */
+
+export const USAGE = `Usage:
+  keygate bootstrap --account NAME [--key-limit N] [--json]
+  keygate keys list --account NAME [--json]
+  keygate keys create --account NAME --name NAME [--scopes a,b,…] [--json]
+  keygate keys delete --account NAME --id API_KEY_ID
+  keygate outbox [--json]
+
+Targets the local instance of KEYGATE_DATA_DIR (default .keygate) unless --stack NAME is given.`;
+
+export class UsageError extends Error {}
+
+const OPTIONS = {
+  account: { type: 'string' },
+  'key-limit': { type: 'string' },
+  name: { type: 'string' },
+  scopes: { type: 'string' },
+  id: { type: 'string' },
+  stack: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Options = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Runs one CLI invocation; resolves to the process exit code. */
+export async function runCli(
+  argv: string[],
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  err: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.help) {
+      out(USAGE);
+      return 0;
+    }
+    const command = positionals.join(' ');
+    switch (command) {
+      case 'bootstrap':
+        await bootstrap(values, out);
+        return 0;
+      case 'keys list':
+        await listKeys(values, out);
+        return 0;
+      case 'keys create':
+        await createKey(values, out);
+        return 0;
+      case 'keys delete':
+        await deleteKey(values, out);
+        return 0;
+      case 'outbox':
+        await outbox(values, out);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`keygate: ${error.message}`);
+      err(USAGE);
+      return 2;
+    }
+    const message =
+      error instanceof KeygateError
+        ? error.errors.map((e) => e.message).join('; ')
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    err(`keygate: ${message.split('\n')[0]}`);
+    return 1;
+  }
+}
+
+function required(values: Options, name: 'account' | 'name' | 'id'): string {
+  const value = values[name];
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Where the commands act: tables, and how to flush the gateway's authorizer cache. */
+interface Target {
+  deps: Deps;
+  describe: string;
+}
+
+async function target(values: Options): Promise<Target> {
+  const config = configFromEnv({
+    ...process.env,
+    KEYGATE_KEYS_TABLE: 'x',
+    KEYGATE_ACCOUNTS_TABLE: 'x',
+  });
+  const logger = createLogger({}, (line) => process.stderr.write(`${line}\n`));
+  if (values.stack) {
+    const outputs = await stackOutputs(values.stack);
+    const keys = outputs.KeysTableName;
+    const accounts = outputs.AccountsTableName;
+    if (!keys || !accounts) {
+      throw new Error(`stack ${values.stack} has no KeysTableName/AccountsTableName outputs`);
+    }
+    const client = createDocumentClient({ region: config.region });
+    const cache: AuthorizerCache =
+      outputs.RestApiId && outputs.StageName
+        ? new ApiGatewayAuthorizerCache(outputs.RestApiId, outputs.StageName)
+        : { flush: async () => {} };
+    return {
+      describe: `stack ${values.stack}`,
+      deps: makeDeps(
+        new DynamoKeyRepository(client, { keys, accounts }),
+        config,
+        resilientAuthorizerCache(cache, logger),
+      ),
+    };
+  }
+  const dataDir = dataDirFromEnv();
+  const info = readRuntimeInfo(dataDir);
+  if (!info) {
+    throw new Error(
+      `no local Keygate is running for ${dataDir}: start it with npm start, or pass --stack NAME`,
+    );
+  }
+  const client = createDocumentClient({ region: 'local', endpoint: info.dynamodbEndpoint });
+  const cache: AuthorizerCache = {
+    async flush() {
+      const res = await fetch(`${info.url}${FLUSH_CONTROL_PATH}`, {
+        method: 'POST',
+        headers: { 'x-keygate-control': info.controlToken },
+      });
+      if (res.status !== 204) throw new Error(`local flush answered ${res.status}`);
+    },
+  };
+  return {
+    describe: info.url,
+    deps: makeDeps(
+      new DynamoKeyRepository(client, tableNames(info.tablePrefix)),
+      config,
+      resilientAuthorizerCache(cache, logger),
+    ),
+  };
+}
+
+function makeDeps(
+  repo: KeyRepository,
+  config: Deps['config'],
+  authorizerCache: AuthorizerCache,
+): Deps {
+  return {
+    repo,
+    config,
+    now: () => new Date(),
+    authorizerCache,
+    mailer: {
+      send: async () => {
+        throw new Error('the CLI does not send mail');
+      },
+      canSendFrom: () => false,
+      canUseTemplate: () => false,
+    },
+  };
+}
+
+async function stackOutputs(stack: string): Promise<Record<string, string>> {
+  const client = new CloudFormationClient({});
+  const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stack }));
+  const outputs: Record<string, string> = {};
+  for (const o of Stacks?.[0]?.Outputs ?? []) {
+    if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  }
+  return outputs;
+}
+
+/** Operators act as the account's owner key (without holding the key itself). */
+async function ownerOf(deps: Deps, accountName: string): Promise<Caller> {
+  const accountId = await deps.repo.findAccountIdByName(accountName);
+  const account = accountId ? await deps.repo.getAccount(accountId) : undefined;
+  if (!account) throw new Error(`no account named "${accountName}"`);
+  return {
+    accountId: account.accountId,
+    keyId: account.ownerKeyId,
+    type: 'owner',
+    scopes: ALL_SCOPES,
+  };
+}
+
+function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: KeygateError }): T {
+  if (!result.ok) throw result.error;
+  return result.value;
+}
+
+async function bootstrap(values: Options, out: (line: string) => void) {
+  const name = required(values, 'account');
+  const keyLimit = values['key-limit'] === undefined ? undefined : Number(values['key-limit']);
+  if (keyLimit !== undefined && !Number.isSafeInteger(keyLimit)) {
+    throw new UsageError('--key-limit must be an integer');
+  }
+  const { deps } = await target(values);
+  const created = unwrap(
+    await bootstrapAccount(deps, { name, ...(keyLimit === undefined ? {} : { keyLimit }) }),
+  );
+  if (values.json) {
+    out(JSON.stringify({ account_id: created.accountId, api_key: created.apiKey }));
+    return;
+  }
+  out(
+    `Created the account "${name}" (${created.accountId}). Its owner key, which holds every scope:`,
+  );
+  out(`  ${created.apiKey}`);
+  out('Store it now: it will not be shown again.');
+}
+
+async function listKeys(values: Options, out: (line: string) => void) {
+  const { deps } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  const { result } = unwrap(await listApiKeys(deps, owner, {}));
+  if (values.json) {
+    out(JSON.stringify(result));
+    return;
+  }
+  for (const key of result)
+    out(`${key.api_key_id}  ${key.type.padEnd(7)}  ${key.created_at}  ${key.name}`);
+}
+
+async function createKey(values: Options, out: (line: string) => void) {
+  const name = required(values, 'name');
+  const scopes = values.scopes
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const { deps } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  const created = unwrap(await createApiKey(deps, owner, { name, ...(scopes ? { scopes } : {}) }));
+  if (values.json) {
+    out(JSON.stringify(created));
+    return;
+  }
+  out(`Created "${created.name}" (${created.api_key_id}) with ${created.scopes.length} scopes:`);
+  out(`  ${created.api_key}`);
+  out('Store it now: it will not be shown again.');
+}
+
+async function deleteKey(values: Options, out: (line: string) => void) {
+  const id = required(values, 'id');
+  const { deps, describe } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  unwrap(await deleteApiKey(deps, owner, id));
+  out(`Deleted ${id} on ${describe}; it is refused from the next request.`);
+}
+
+async function outbox(values: Options, out: (line: string) => void) {
+  const info = readRuntimeInfo(dataDirFromEnv());
+  const dir = info?.outboxDir ?? `${dataDirFromEnv()}/outbox`;
+  const messages = await new OutboxMailer(dir).list();
+  if (values.json) {
+    out(JSON.stringify(messages));
+    return;
+  }
+  if (messages.length === 0) out('The outbox is empty.');
+  for (const m of messages) {
+    const to = m.payload.personalizations.flatMap((p) => p.to.map((r) => r.email)).join(', ');
+    const subject = m.payload.subject ?? m.payload.personalizations[0]?.subject ?? '';
+    out(
+      `${m.acceptedAt}  ${m.messageId}  from ${m.payload.from?.email ?? '?'} to ${to}  ${subject}`,
+    );
+  }
+}

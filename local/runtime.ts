@@ -1,0 +1,274 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { bootstrapAccount } from '../shared/domain/accounts.js';
+import { redact } from '../shared/observability/logger.js';
+import { defaultDeps } from '../shared/runtime/deps.js';
+import { tableNames } from '../shared/tables.js';
+import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from './dynamodb-local.js';
+import { ApiGatewayEmulator, type EmulatorResponse } from './emulator.js';
+import {
+  FLUSH_CONTROL_PATH,
+  LOCAL_TABLE_PREFIX,
+  removeRuntimeInfo,
+  writeRuntimeInfo,
+} from './runtime-file.js';
+
+/** A start-up failure with one line that says what to do; `npm start` prints it and exits 1. */
+export class StartupError extends Error {}
+
+export interface RunningKeygate {
+  url: string;
+  port: number;
+  /** The `local` account's owner key, only on the first start of a data directory. */
+  newOwnerKey: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  port: number;
+  host?: string;
+  /** One line per request and status messages (never key material). */
+  log?: (line: string) => void;
+}
+
+/** Requests larger than API Gateway's 10 MB limit are not even read. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Runs all of Keygate on this machine: DynamoDB Local persisting under `dataDir`, the tables from
+ * the shared definitions, and the API Gateway emulator (the real authorizer and handlers) over
+ * HTTP. The port is taken first, so a port in use fails in milliseconds, before Java starts.
+ */
+export async function startKeygate(options: StartOptions): Promise<RunningKeygate> {
+  const log = options.log ?? (() => {});
+  // Node 20 is supported here until the SDK drops it; its per-client warning is noise locally.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const host = options.host ?? '127.0.0.1';
+  checkJava();
+  const dynamoDir = join(options.dataDir, 'dynamodb');
+  const outboxDir = join(options.dataDir, 'outbox');
+  prepareDataDir(options.dataDir, [dynamoDir, outboxDir]);
+
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) =>
+    sendJson(res, 503, { errors: [{ field: null, message: 'Keygate is starting' }] });
+  const server = createServer((req, res) => handle(req, res));
+  const port = await listen(server, options.port, host);
+  const url = `http://${host}:${port}`;
+
+  let dynamodb: DynamoDbLocal | undefined;
+  try {
+    try {
+      dynamodb = await startDynamoDbLocal({ dataDir: dynamoDir });
+      await ensureTables(dynamodb.endpoint, LOCAL_TABLE_PREFIX);
+    } catch (error) {
+      throw new StartupError(
+        `DynamoDB Local could not open the data directory ${options.dataDir} (${firstLine(error)}); it may be corrupt: move it aside or delete it to start fresh.`,
+      );
+    }
+    const tables = tableNames(LOCAL_TABLE_PREFIX);
+    // Handlers read their wiring from the environment, exactly as they do in Lambda.
+    Object.assign(process.env, {
+      KEYGATE_DYNAMODB_ENDPOINT: dynamodb.endpoint,
+      KEYGATE_KEYS_TABLE: tables.keys,
+      KEYGATE_ACCOUNTS_TABLE: tables.accounts,
+      KEYGATE_OUTBOX_DIR: outboxDir,
+      AWS_REGION: process.env.AWS_REGION || 'local',
+    });
+    const newOwnerKey = await bootstrapLocalAccount();
+
+    const emulator = new ApiGatewayEmulator();
+    const controlToken = randomBytes(24).toString('base64url');
+    handle = (req, res) => {
+      serve(req, res, emulator, controlToken, log).catch((error: unknown) => {
+        log(`request failed: ${redact(firstLine(error))}`);
+        if (!res.headersSent) {
+          sendJson(res, 502, { errors: [{ field: null, message: 'internal server error' }] });
+        }
+      });
+    };
+    writeRuntimeInfo(options.dataDir, {
+      pid: process.pid,
+      url,
+      dynamodbEndpoint: dynamodb.endpoint,
+      tablePrefix: LOCAL_TABLE_PREFIX,
+      outboxDir,
+      controlToken,
+    });
+
+    const running = dynamodb;
+    let stopped = false;
+    return {
+      url,
+      port,
+      newOwnerKey,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        emulator.close();
+        removeRuntimeInfo(options.dataDir);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await running.stop();
+      },
+    };
+  } catch (error) {
+    server.close();
+    await dynamodb?.stop();
+    throw error;
+  }
+}
+
+function checkJava(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (probe.error) {
+    throw new StartupError(
+      'Java 17 or newer is required for DynamoDB Local but `java` was not found: install it (e.g. `apt-get install openjdk-17-jre-headless`) and run npm start again.',
+    );
+  }
+  const major = Number(/version "(\d+)/.exec(`${probe.stderr}${probe.stdout}`)?.[1] ?? 0);
+  if (major > 0 && major < 17) {
+    throw new StartupError(
+      `Java ${major} was found but DynamoDB Local needs Java 17 or newer: install it and run npm start again.`,
+    );
+  }
+}
+
+function prepareDataDir(dataDir: string, subdirs: string[]): void {
+  try {
+    for (const dir of [dataDir, ...subdirs]) mkdirSync(dir, { recursive: true });
+    for (const dir of subdirs) {
+      if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+    }
+  } catch (error) {
+    throw new StartupError(
+      `The data directory ${dataDir} cannot be used (${firstLine(error)}): fix it, or set KEYGATE_DATA_DIR to another directory.`,
+    );
+  }
+}
+
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  server.listen(port, host);
+  try {
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([e]) => Promise.reject(e)),
+    ]);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `Port ${port} is already in use: stop what is using it or choose another with PORT=<port> npm start.`,
+      );
+    }
+    throw new StartupError(`Cannot listen on ${host}:${port}: ${firstLine(error)}`);
+  }
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+/** On the first start of a data directory: the `local` account and its owner key. */
+async function bootstrapLocalAccount(): Promise<string | undefined> {
+  const deps = defaultDeps();
+  if (await deps.repo.findAccountIdByName('local')) return undefined;
+  const created = await bootstrapAccount(deps, { name: 'local' });
+  if (!created.ok) throw created.error;
+  return created.value.apiKey;
+}
+
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  emulator: ApiGatewayEmulator,
+  controlToken: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const started = performance.now();
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const method = req.method ?? 'GET';
+  let response: EmulatorResponse;
+  if (url.pathname === FLUSH_CONTROL_PATH) {
+    response = control(req, controlToken, emulator);
+  } else {
+    const body = await readBody(req);
+    response =
+      body === undefined
+        ? {
+            status: 413,
+            headers: { 'content-type': 'application/json' },
+            body: '{"errors":[{"field":null,"message":"content too large"}]}',
+          }
+        : await emulator.handle({
+            method,
+            path: url.pathname,
+            query: queryOf(url),
+            headers: req.headers as Record<string, string | string[]>,
+            body,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          });
+  }
+  res.writeHead(response.status, response.headers);
+  res.end(response.body);
+  const ms = (performance.now() - started).toFixed(1);
+  log(redact(`${method} ${url.pathname} ${response.status} ${ms}ms key=${response.keyId ?? '-'}`));
+}
+
+function control(
+  req: IncomingMessage,
+  token: string,
+  emulator: ApiGatewayEmulator,
+): EmulatorResponse {
+  const given = Buffer.from(String(req.headers['x-keygate-control'] ?? ''));
+  const expected = Buffer.from(token);
+  const loopback = ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(
+    req.socket.remoteAddress ?? '',
+  );
+  if (
+    req.method !== 'POST' ||
+    !loopback ||
+    given.length !== expected.length ||
+    !timingSafeEqual(given, expected)
+  ) {
+    return {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: '{"errors":[{"field":null,"message":"not found"}]}',
+    };
+  }
+  emulator.flushAuthorizerCache();
+  return { status: 204, headers: {}, body: '' };
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const values = url.searchParams.getAll(key);
+    query[key] = values.length === 1 ? (values[0] ?? '') : values;
+  }
+  return query;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,131 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../../local/cli.js';
+import { tableNames } from '../../shared/tables.js';
+
+/**
+ * The CLI in-process. `--stack` reads table names from CloudFormation, which cannot run here, so
+ * that one client is mocked; the tables themselves are DynamoDB Local's, reached through the
+ * AWS SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` (as under SAM or LocalStack).
+ */
+
+function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return runCli(
+    args,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  ).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
+}
+
+describe('keygate CLI', () => {
+  const saved = { ...process.env };
+  const cloudFormation = mockClient(CloudFormationClient);
+
+  beforeEach(() => {
+    const tables = tableNames(inject('tablePrefix'));
+    cloudFormation.reset();
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'Keygate' }).resolves({
+      Stacks: [
+        {
+          StackName: 'Keygate',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'KeysTableName', OutputValue: tables.keys },
+            { OutputKey: 'AccountsTableName', OutputValue: tables.accounts },
+          ],
+        },
+      ],
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-cli-')),
+    });
+  });
+
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('bootstraps an account and manages its keys in a deployed stack (--stack)', async () => {
+    // Arrange
+    const account = `cli-${Date.now()}`;
+
+    // Act
+    const boot = await run(['bootstrap', '--account', account, '--json', '--stack', 'Keygate']);
+    const create = await run([
+      'keys',
+      'create',
+      '--account',
+      account,
+      '--name',
+      'ci',
+      '--scopes',
+      'mail.send',
+      '--json',
+      '--stack',
+      'Keygate',
+    ]);
+    const created = JSON.parse(create.out) as { api_key_id: string; scopes: string[] };
+    const list = await run(['keys', 'list', '--account', account, '--json', '--stack', 'Keygate']);
+    const del = await run([
+      'keys',
+      'delete',
+      '--account',
+      account,
+      '--id',
+      created.api_key_id,
+      '--stack',
+      'Keygate',
+    ]);
+    const after = await run(['keys', 'list', '--account', account, '--json', '--stack', 'Keygate']);
+
+    // Assert
+    expect(boot.code).toBe(0);
+    expect(Object.keys(JSON.parse(boot.out)).sort()).toEqual(['account_id', 'api_key']);
+    expect(create.code).toBe(0);
+    expect(created.scopes).toEqual(['mail.send']);
+    expect((JSON.parse(list.out) as { api_key_id: string }[]).map((k) => k.api_key_id)).toContain(
+      created.api_key_id,
+    );
+    expect(del.code).toBe(0);
+    expect((JSON.parse(after.out) as { type: string }[]).map((k) => k.type)).toEqual(['owner']);
+  });
+
+  it.each([
+    [['keys', 'create', '--account', 'x']],
+    [['keys']],
+    [[]],
+    [['keys', 'list', '--acount', 'x']],
+    [['bootstrap', '--account', 'x', '--key-limit', 'many']],
+  ])('prints usage and exits 2 for %j', async (args) => {
+    const result = await run(args);
+
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('Usage:');
+  });
+
+  it('fails in one line, without a stack trace, when no local instance runs', async () => {
+    const result = await run(['keys', 'list', '--account', 'local']);
+
+    expect(result.code).toBe(1);
+    expect(result.err.split('\n')).toHaveLength(1);
+    expect(result.err).toMatch(
+      /^keygate: no local Keygate is running for .*: start it with npm start/,
+    );
+  });
+
+  it('fails in one line for an unknown account', async () => {
+    const result = await run(['keys', 'list', '--account', 'nobody', '--stack', 'Keygate']);
+
+    expect(result).toMatchObject({ code: 1, err: 'keygate: no account named "nobody"' });
+  });
+});
