@@ -67,25 +67,11 @@ export async function runCli(
       return 0;
     }
     const command = positionals.join(' ');
-    switch (command) {
-      case 'bootstrap':
-        await bootstrap(values, out);
-        return 0;
-      case 'keys list':
-        await listKeys(values, out);
-        return 0;
-      case 'keys create':
-        await createKey(values, out);
-        return 0;
-      case 'keys delete':
-        await deleteKey(values, out);
-        return 0;
-      case 'outbox':
-        await outbox(values, out);
-        return 0;
-      default:
-        throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
-    }
+    const handler = COMMANDS[command];
+    if (!handler)
+      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+    await handler(values, out);
+    return 0;
   } catch (error) {
     if (error instanceof UsageError) {
       err(`keygate: ${error.message}`);
@@ -294,3 +280,11 @@ async function outbox(values: Options, out: (line: string) => void) {
     );
   }
 }
+
+const COMMANDS: Record<string, (values: Options, out: (line: string) => void) => Promise<void>> = {
+  bootstrap,
+  'keys list': listKeys,
+  'keys create': createKey,
+  'keys delete': deleteKey,
+  outbox,
+};
