@@ -8,6 +8,7 @@ import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { redact } from '../shared/observability/logger.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
 import { tableNames } from '../shared/tables.js';
+import { consoleFile } from './console-files.js';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from './dynamodb-local.js';
 import { ApiGatewayEmulator, type EmulatorResponse } from './emulator.js';
 import {
@@ -191,8 +192,11 @@ async function serve(
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   let response: EmulatorResponse;
+  const page = method === 'GET' || method === 'HEAD' ? consoleFile(url.pathname) : undefined;
   if (url.pathname === FLUSH_CONTROL_PATH) {
     response = control(req, controlToken, emulator);
+  } else if (page) {
+    response = page;
   } else {
     const body = await readBody(req);
     response =

@@ -1,0 +1,81 @@
+/**
+ * The console's only way to Keygate: its public HTTP API, same origin, with the signed-in key.
+ * Errors become sentences from SendGrid's envelope.
+ */
+
+export interface KeySummary {
+  api_key_id: string;
+  name: string;
+  type: string;
+  created_at?: string;
+  last_used_at?: string | null;
+}
+
+export interface KeyDetail extends KeySummary {
+  scopes: string[];
+}
+
+export interface CreatedKey extends KeyDetail {
+  api_key: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SESSION_KEY = 'keygate.apiKey';
+
+export const session = {
+  get: (): string | null => sessionStorage.getItem(SESSION_KEY),
+  set: (key: string) => sessionStorage.setItem(SESSION_KEY, key),
+  clear: () => sessionStorage.removeItem(SESSION_KEY),
+};
+
+async function call<T>(apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new ApiError(0, 'Keygate could not be reached. Check your connection and try again.');
+  }
+  const text = await response.text();
+  const json = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) throw new ApiError(response.status, describeError(response.status, json));
+  return json as T;
+}
+
+function describeError(status: number, body: unknown): string {
+  const errors =
+    (body as { errors?: { field: string | null; message: string }[] } | undefined)?.errors ?? [];
+  const detail = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
+  if (status === 401) return 'That key was not accepted: it is unknown, malformed or revoked.';
+  if (status === 403) return `Not allowed${detail ? `: ${detail}` : ''}.`;
+  if (status === 429) return 'Too many requests: wait a moment and try again.';
+  if (status >= 500) return 'Keygate is having trouble right now. Try again in a moment.';
+  return detail || `The request failed (${status}).`;
+}
+
+export const api = {
+  scopes: (key: string) => call<{ scopes: string[] }>(key, 'GET', '/v3/scopes'),
+  list: (key: string) => call<{ result: KeySummary[] }>(key, 'GET', '/v3/api_keys'),
+  get: (key: string, id: string) =>
+    call<KeyDetail>(key, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),
+  create: (key: string, body: { name: string; scopes?: string[] }) =>
+    call<CreatedKey>(key, 'POST', '/v3/api_keys', body),
+  replace: (key: string, id: string, body: { name: string; scopes: string[] }) =>
+    call<KeyDetail>(key, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
+  remove: (key: string, id: string) =>
+    call<undefined>(key, 'DELETE', `/v3/api_keys/${encodeURIComponent(id)}`),
+};
