@@ -1,22 +1,51 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { KeygateTables } from './constructs/keygate-tables.js';
+import { Keygate, type KeygateProps } from './constructs/keygate.js';
+import type { KeygateTables } from './constructs/keygate-tables.js';
 
-/** Keygate's AWS resources. For now: its DynamoDB tables and their names as outputs. */
+export interface KeygateStackProps extends StackProps, KeygateProps {}
+
+/**
+ * Keygate's deployable stack: the {@link Keygate} construct and the outputs operators and the
+ * `keygate` CLI read (`--stack NAME`: KeysTableName, AccountsTableName, RestApiId, StageName).
+ * Output names are part of the CLI's contract: do not rename them. None holds a secret.
+ */
 export class KeygateStack extends Stack {
+  readonly keygate: Keygate;
   readonly tables: KeygateTables;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props: KeygateStackProps = {}) {
     super(scope, id, props);
-    this.tables = new KeygateTables(this, 'Tables');
+    this.keygate = new Keygate(this, 'Keygate', props);
+    this.tables = this.keygate.tables;
 
-    new CfnOutput(this, 'KeysTableName', {
-      description: 'Name of the DynamoDB table that holds the API keys',
-      value: this.tables.keysTable.tableName,
-    });
-    new CfnOutput(this, 'AccountsTableName', {
-      description: 'Name of the DynamoDB table that holds the accounts',
-      value: this.tables.accountsTable.tableName,
-    });
+    const outputs: Record<string, { description: string; value: string }> = {
+      ApiUrl: {
+        description: 'Base URL of the API (the stage), e.g. for SendGrid clients',
+        value: this.keygate.url,
+      },
+      RestApiId: {
+        description: 'ID of the REST API (the CLI flushes its authorizer cache)',
+        value: this.keygate.api.restApiId,
+      },
+      StageName: { description: 'API Gateway stage', value: this.keygate.stageName },
+      KeysTableName: {
+        description: 'Name of the DynamoDB table that holds the API keys',
+        value: this.tables.keysTable.tableName,
+      },
+      AccountsTableName: {
+        description: 'Name of the DynamoDB table that holds the accounts',
+        value: this.tables.accountsTable.tableName,
+      },
+      KeyPrefix: {
+        description: 'Prefix of the keys this deployment issues (KEYGATE_KEY_PREFIX for the CLI)',
+        value: this.keygate.keyPrefix,
+      },
+      DefaultKeyLimit: {
+        description: 'Key limit of accounts bootstrapped without --key-limit',
+        value: String(this.keygate.defaultKeyLimit),
+      },
+    };
+    for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }
 }

@@ -1,12 +1,14 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authorize } from '../../shared/domain/authorize.js';
 import { logger } from '../../shared/observability/logger.js';
-import { keyRepository, runtimeConfig } from '../../shared/runtime/storage.js';
+import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime/storage.js';
 
 /**
  * The REST API's REQUEST authorizer, on every non-public route. Throwing exactly
  * `Error('Unauthorized')` makes API Gateway answer 401; any other error makes it fail closed
- * with a 5xx (storage outage). Logs carry the key ID and the decision, never the key.
+ * with a 5xx (storage outage, or a broken deployment setting). Policies cover the route table
+ * and the routes the deployment added (`KEYGATE_EXTRA_ROUTES`). Logs carry the key ID and the
+ * decision, never the key.
  */
 export async function handler(
   event: APIGatewayRequestAuthorizerEvent,
@@ -14,7 +16,7 @@ export async function handler(
   let outcome: Awaited<ReturnType<typeof authorize>>;
   try {
     outcome = await authorize(
-      { repo: keyRepository(), config: runtimeConfig() },
+      { repo: keyRepository(), config: runtimeConfig(), routes: policyRoutes() },
       { authorization: authorizationHeader(event.headers), methodArn: event.methodArn },
     );
   } catch (error) {

@@ -1,6 +1,6 @@
 import { stageArn } from '../gateway.js';
 import { verifyApiKey } from './accounts.js';
-import { type PolicyDocument, policyFor } from './policy.js';
+import { type PolicyDocument, type PolicyRoute, policyFor } from './policy.js';
 import type { Deps } from './ports.js';
 import type { KeyType } from './scopes.js';
 
@@ -27,11 +27,14 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
  * read. Storage failures throw (the gateway then fails closed with a 5xx): an outage must never
  * look like a bad key, and never like an allow.
  *
+ * `deps.routes` is the list policies are built from: the route table by default, or the route
+ * table plus the deployment's extra routes (pass the same array every time: it is the memo key).
+ *
  * @example
  * const outcome = await authorize(deps, { authorization: 'Bearer SG.…', methodArn });
  */
 export async function authorize(
-  deps: Pick<Deps, 'repo' | 'config'>,
+  deps: Pick<Deps, 'repo' | 'config'> & { routes?: readonly PolicyRoute[] },
   request: { authorization: string | undefined; methodArn: string },
 ): Promise<AuthorizeOutcome> {
   if (!request.authorization) return { effect: 'unauthorized', reason: 'missing' };
@@ -43,7 +46,7 @@ export async function authorize(
   return {
     effect: 'allow',
     principalId: key.keyId,
-    policy: policyFor(stageArn(request.methodArn), key.type, key.scopes),
+    policy: policyFor(stageArn(request.methodArn), key.type, key.scopes, deps.routes),
     context: {
       accountId: key.accountId,
       keyId: key.keyId,

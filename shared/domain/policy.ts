@@ -12,13 +12,21 @@ export interface PolicyDocument {
   }[];
 }
 
+/** What the policy builder needs of a route: the route table's, or one a deployment added. */
+export type PolicyRoute = Pick<RouteDefinition, 'method' | 'path' | 'access'>;
+
 /** Whether a key of this type with these scopes may call the route. */
-export function keyMayCall(route: RouteDefinition, type: KeyType, scopes: ReadonlySet<string>) {
+export function keyMayCall(
+  route: Pick<RouteDefinition, 'access'>,
+  type: KeyType,
+  scopes: ReadonlySet<string>,
+) {
   if (route.access.kind === 'public') return true;
   return route.access.keyTypes.includes(type) && route.access.scopes.every((s) => scopes.has(s));
 }
 
-const cache = new Map<string, PolicyDocument>();
+/** Memoised policies per route list (the authorizer builds its list once per container). */
+const caches = new WeakMap<readonly PolicyRoute[], Map<string, PolicyDocument>>();
 
 /**
  * The policy for a key: every method ARN of the route table its type and scopes permit, so one
@@ -26,8 +34,10 @@ const cache = new Map<string, PolicyDocument>();
  * request (a cached result would then deny every other route, or allow the wrong one).
  *
  * Kept small for API Gateway's result size limit: one statement; when the key may call every
- * route (the owner key), one stage-wide wildcard instead of the list. Memoised per stage, type
- * and scope set, so the hot path builds each distinct policy once per container.
+ * route (the owner key), one stage-wide wildcard instead of the list. Memoised per route list,
+ * stage, type and scope set, so the hot path builds each distinct policy once per container
+ * (pass the same `routes` array every time: the route table, or the authorizer's list with the
+ * deployment's extra routes).
  *
  * @example
  * policyFor('arn:aws:execute-api:us-east-1:123:abc/prod', 'general', ['mail.send'])
@@ -37,10 +47,15 @@ export function policyFor(
   stage: string,
   type: KeyType,
   scopes: readonly string[],
-  routes: readonly RouteDefinition[] = ROUTE_LIST,
+  routes: readonly PolicyRoute[] = ROUTE_LIST,
 ): PolicyDocument {
   const memoKey = `${stage}\u0000${type}\u0000${scopes.join(' ')}`;
-  const memoised = routes === ROUTE_LIST ? cache.get(memoKey) : undefined;
+  let cache = caches.get(routes);
+  if (!cache) {
+    cache = new Map();
+    caches.set(routes, cache);
+  }
+  const memoised = cache.get(memoKey);
   if (memoised) return memoised;
   const held = new Set(scopes);
   const keyed = routes.filter((r) => r.access.kind === 'key');
@@ -61,6 +76,6 @@ export function policyFor(
             },
           ],
   };
-  if (routes === ROUTE_LIST) cache.set(memoKey, policy);
+  cache.set(memoKey, policy);
   return policy;
 }

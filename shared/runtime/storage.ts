@@ -1,7 +1,10 @@
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoKeyRepository } from '../adapters/dynamodb/keys-repository.js';
+import type { PolicyRoute } from '../domain/policy.js';
 import type { KeyRepository } from '../domain/ports.js';
+import { ROUTE_LIST } from '../routes.js';
 import { configFromEnv, type RuntimeConfig } from './config.js';
+import { EXTRA_ROUTES_ENV, parseExtraRoutes } from './extra-routes.js';
 
 /**
  * Process-wide configuration and storage, built on first use and reused by a warm Lambda. The
@@ -10,6 +13,7 @@ import { configFromEnv, type RuntimeConfig } from './config.js';
 let config: RuntimeConfig | undefined;
 let documentClient: ReturnType<typeof createDocumentClient> | undefined;
 let repository: KeyRepository | undefined;
+let policyRouteList: readonly PolicyRoute[] | undefined;
 
 export function runtimeConfig(): RuntimeConfig {
   config ??= configFromEnv();
@@ -26,4 +30,16 @@ export function dynamoDocumentClient() {
 export function keyRepository(): KeyRepository {
   repository ??= new DynamoKeyRepository(dynamoDocumentClient(), runtimeConfig().tables);
   return repository;
+}
+
+/**
+ * The routes the authorizer's policies cover: the route table, plus the routes the deployment
+ * added ({@link EXTRA_ROUTES_ENV}), parsed once per container. The same array on every call, so
+ * policies stay memoised; the route table itself when there are no extra routes.
+ */
+export function policyRoutes(env: NodeJS.ProcessEnv = process.env): readonly PolicyRoute[] {
+  if (policyRouteList) return policyRouteList;
+  const extra = parseExtraRoutes(env[EXTRA_ROUTES_ENV]);
+  policyRouteList = extra.length === 0 ? ROUTE_LIST : [...ROUTE_LIST, ...extra];
+  return policyRouteList;
 }

@@ -677,7 +677,8 @@ describe('SesMailer', () => {
   });
 
   it.each([
-    [undefined, 'anyone@anywhere.org', true],
+    [undefined, 'anyone@anywhere.org', false],
+    [undefined, 'noreply@example.com', false],
     ['noreply@example.com', 'noreply@example.com', true],
     ['noreply@example.com', 'NoReply@Example.COM', true],
     ['noreply@example.com', 'other@example.com', false],
@@ -692,6 +693,19 @@ describe('SesMailer', () => {
 
     // Act / Assert
     expect(mailer.canSendFrom(address)).toBe(expected);
+  });
+
+  it('without an identity refuses every sender with 403 and calls SES for nothing', async () => {
+    // Arrange: a deployment without KEYGATE_SES_IDENTITY (its role holds no SES permission)
+    const mailer = new SesMailer({ identity: undefined, client: new SESv2Client({}) });
+
+    // Act
+    const error = failure(await sendMail(makeDeps(mailer), caller, parse(MINIMAL)));
+
+    // Assert
+    expect(error.status).toBe(403);
+    expect(error.errors).toEqual([{ field: 'from', message: MAIL_MESSAGES.unverifiedSender }]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('cannot use templates and refuses to send one', async () => {

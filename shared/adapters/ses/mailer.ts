@@ -11,7 +11,8 @@ import type { MailAddress, MailPayload, MailPersonalization } from '../../schema
 export interface SesMailerOptions {
   /**
    * The SES identity mail is sent as: an address (`noreply@example.com`) or a domain
-   * (`example.com`). Unset: every sender is accepted and SES itself decides.
+   * (`example.com`). Unset: no sender is accepted (the deployment has no identity to send as,
+   * and its role holds no SES permission), so every send is refused with 403.
    */
   identity: string | undefined;
   /** The SES client, or a factory for it; by default a `SESv2Client` for the Lambda's region. */
@@ -48,11 +49,11 @@ export class SesMailer implements Mailer {
   }
 
   /**
-   * True without an identity; otherwise the address must be the identity (ignoring case) or,
-   * for a domain identity, belong to exactly that domain.
+   * False without an identity (nothing may be sent); otherwise the address must be the identity
+   * (ignoring case) or, for a domain identity, belong to exactly that domain.
    */
   canSendFrom(address: string): boolean {
-    if (this.identity === undefined) return true;
+    if (this.identity === undefined) return false;
     const candidate = address.toLowerCase();
     if (this.identity.includes('@')) return candidate === this.identity;
     return candidate.slice(candidate.lastIndexOf('@') + 1) === this.identity;

@@ -1,0 +1,579 @@
+import {
+  ArnFormat,
+  Aws,
+  Duration,
+  Lazy,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  type IResource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  type RequestValidator,
+  Resource,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
+import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
+import {
+  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
+  GATEWAY_RESPONSES,
+  type GatewayResponseType,
+  gatewayResponseBody,
+  IDENTITY_SOURCES,
+  routeArn,
+} from '../../shared/gateway.js';
+import { type HttpMethod, ROUTE_LIST, type RouteId } from '../../shared/routes.js';
+import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
+import {
+  EXTRA_ROUTE_PATH,
+  EXTRA_ROUTES_ENV,
+  type ExtraRoute,
+  serializeExtraRoutes,
+} from '../../shared/runtime/extra-routes.js';
+import { KEYS_TABLE } from '../../shared/tables.js';
+import { KeygateFunction } from './keygate-function.js';
+import { KeygateTables } from './keygate-tables.js';
+import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
+import { AUTHORIZER_PERMISSIONS, type Permission, ROUTE_PERMISSIONS } from './permissions.js';
+
+/** Lambda's limit is 4 KB for all environment variables of a function together. */
+const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
+
+/** Stage throttling: steady-state requests per second and burst, for the whole stage. */
+export interface KeygateThrottling {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface KeygateProps {
+  /**
+   * Prefix of every key this deployment issues and accepts (`<prefix>.<id>.<secret>`).
+   *
+   * @default 'SG' (SendGrid's shape, so SendGrid's clients accept the keys)
+   */
+  readonly keyPrefix?: string;
+  /**
+   * Keys an account may hold when it is bootstrapped without its own limit. Only account
+   * creation reads it (`keygate bootstrap`), so the stack publishes it as an output.
+   *
+   * @default 100
+   */
+  readonly defaultKeyLimit?: number;
+  /**
+   * How long API Gateway caches an authorizer result per `Authorization` header. Deletes and
+   * scope changes flush the cache, so this bounds the exposure only when a flush fails.
+   *
+   * @default Duration.seconds(300)
+   */
+  readonly authorizerCacheTtl?: Duration;
+  /**
+   * Stage-wide throttling.
+   *
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttling?: KeygateThrottling;
+  /**
+   * The Amazon SES identity mail is sent as: a verified address (`noreply@example.com`) or
+   * domain (`example.com`). Unset: `POST /v3/mail/send` refuses every sender (403) and its
+   * function holds no SES permission.
+   *
+   * @default - no identity, no mail
+   */
+  readonly sesIdentity?: string;
+  /**
+   * What happens to the DynamoDB tables when they leave the stack or the stack is deleted.
+   * They also have deletion protection, which has to be turned off before any delete.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The API Gateway stage.
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Retention of the functions' logs and the API's access and execution logs.
+   *
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Whether to set API Gateway's account-wide CloudWatch role (needed once per account and
+   * region for access and execution logs). Turn off where the account already has one.
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+/** A route of your own behind Keygate's authorizer (see {@link Keygate.addRoute}). */
+export interface KeygateRouteOptions {
+  readonly method: HttpMethod;
+  /** Resource path, `{param}` for path parameters, e.g. `/v3/reports/{report_id}`. */
+  readonly path: string;
+  /** Scopes a key must all hold; from SendGrid's catalogue, at least one. */
+  readonly scopes: readonly string[];
+  /**
+   * Key types that may call the route at all.
+   *
+   * @default ['owner', 'general']
+   */
+  readonly keyTypes?: readonly KeyType[];
+  /** The function that serves it (Lambda proxy integration). Its permissions are yours. */
+  readonly handler: IFunction;
+}
+
+/** The JSON access log line of the stage: no header, no body, no key. */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  requestTime: '$context.requestTimeEpoch',
+  ip: '$context.identity.sourceIp',
+  method: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  errorType: '$context.error.responseType',
+  errorMessage: '$context.error.message',
+  keyId: '$context.authorizer.keyId',
+  accountId: '$context.authorizer.accountId',
+  authorizerStatus: '$context.authorizer.status',
+  authorizerLatencyMs: '$context.authorizer.latency',
+  authorizerError: '$context.authorizer.error',
+} as const;
+
+interface FunctionSpec {
+  /** Construct ID of the {@link KeygateFunction}. */
+  id: string;
+  /** Entry under `functions/`, without extension. */
+  handler: string;
+  description: string;
+  permissions: readonly Permission[];
+  environment?: Record<string, string>;
+  memorySize: number;
+  timeout: Duration;
+}
+
+/**
+ * Keygate on AWS: a regional API Gateway REST API whose methods are built from the route table
+ * (`shared/routes.ts`), one Lambda function per route, the REQUEST authorizer on every
+ * non-public method, and the DynamoDB tables ({@link KeygateTables}).
+ *
+ * - Every function has its own role holding only what its code uses (see
+ *   `infra/constructs/permissions.ts`) and writing only its own log group.
+ * - Gateway responses (401, 403, unknown route 404, 413, 429, 4xx, 5xx) use SendGrid's error
+ *   envelope; access logs are JSON without headers.
+ * - Deletes and scope changes flush the stage's authorizer cache (their functions alone may);
+ *   a failed flush is logged and counted, and exposure is then bounded by the cache TTL.
+ *
+ * @example
+ * const keygate = new Keygate(stack, 'Keygate', {
+ *   sesIdentity: 'example.com',
+ *   authorizerCacheTtl: Duration.seconds(60),
+ *   throttling: { rateLimit: 50, burstLimit: 100 },
+ * });
+ * // A route of your own, behind the same authorizer:
+ * keygate.addRoute({ method: 'GET', path: '/v3/reports', scopes: ['stats.read'], handler: fn });
+ */
+export class Keygate extends Construct {
+  readonly tables: KeygateTables;
+  readonly api: RestApi;
+  readonly stageName: string;
+  readonly authorizer: RequestAuthorizer;
+  readonly authorizerFunction: NodejsFunction;
+  /** One function per route of the route table. */
+  readonly routeFunctions: ReadonlyMap<RouteId, NodejsFunction>;
+  /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
+  readonly methods: ReadonlyMap<string, Method>;
+  readonly keyPrefix: string;
+  readonly defaultKeyLimit: number;
+
+  private readonly extraRoutes: ExtraRoute[] = [];
+  private readonly methodMap = new Map<string, Method>();
+  private readonly requestValidator: RequestValidator;
+  private readonly logRetention: RetentionDays;
+  private readonly sesIdentity: string | undefined;
+
+  constructor(scope: Construct, id: string, props: KeygateProps = {}) {
+    super(scope, id);
+    this.keyPrefix = assertKeyPrefix(props.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.defaultKeyLimit = checkInteger('defaultKeyLimit', props.defaultKeyLimit, 0, 1_000_000, {
+      fallback: DEFAULT_KEY_LIMIT,
+    });
+    const ttl = props.authorizerCacheTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS);
+    checkInteger('authorizerCacheTtl (seconds)', ttl.toSeconds(), 0, 3600);
+    const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
+    checkInteger('throttling.rateLimit', throttling.rateLimit, 1, 1_000_000);
+    checkInteger('throttling.burstLimit', throttling.burstLimit, 1, 1_000_000);
+    this.stageName = props.stageName ?? 'prod';
+    if (!/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
+      throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
+    }
+    this.sesIdentity = checkSesIdentity(props.sesIdentity);
+    this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.tables = new KeygateTables(this, 'Tables', {
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    this.api = new RestApi(this, 'Api', {
+      restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+      description: 'Keygate: self-hosted, SendGrid-compatible API keys',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      deployOptions: {
+        stageName: this.stageName,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
+        ),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // Execution logs at ERROR only, never request or response data (it would hold keys).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        throttlingRateLimit: throttling.rateLimit,
+        throttlingBurstLimit: throttling.burstLimit,
+      },
+    });
+    // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
+    this.api.node.tryRemoveChild('Endpoint');
+    // API Gateway creates the execution log group on first use, without retention; create it
+    // first, with retention, so the stage never writes to an unmanaged group.
+    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${this.stageName}`,
+      retention: this.logRetention,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
+    this.addGatewayResponses();
+    // Body validation has no model to apply: the handlers validate bodies with the zod schemas
+    // and answer SendGrid's own messages, which a gateway model would pre-empt with a generic
+    // 400. Declared parameters (path parameters) are checked at the gateway.
+    this.requestValidator = this.api.addRequestValidator('RequestValidator', {
+      requestValidatorName: 'parameters',
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+
+    this.authorizerFunction = this.createFunction({
+      id: 'Authorizer',
+      handler: 'authorizer/handler',
+      description: 'Keygate REQUEST authorizer: verifies the key, returns its policy',
+      permissions: AUTHORIZER_PERMISSIONS,
+      environment: {
+        [EXTRA_ROUTES_ENV]: Lazy.string({ produce: () => serializeExtraRoutes(this.extraRoutes) }),
+      },
+      memorySize: 1024,
+      timeout: Duration.seconds(10),
+    });
+    this.authorizer = new RequestAuthorizer(this, 'KeyAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [...IDENTITY_SOURCES],
+      resultsCacheTtl: ttl,
+    });
+
+    const functions = new Map<RouteId, NodejsFunction>();
+    for (const route of ROUTE_LIST) {
+      const permissions = ROUTE_PERMISSIONS[route.id];
+      const fn = this.createFunction({
+        id: pascalCase(route.id),
+        handler: route.handler,
+        description: `Keygate ${route.method} ${route.path}`,
+        permissions,
+        environment: this.environmentFor(permissions),
+        memorySize: route.id === 'sendMail' ? 1024 : 512,
+        // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
+        timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
+      });
+      functions.set(route.id, fn);
+      const method = this.addMethod(route.method, route.path, fn, route.access.kind === 'key');
+      if (route.access.kind === 'public') {
+        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRoute);
+        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRouteCognito);
+      }
+    }
+    this.routeFunctions = functions;
+    this.methods = this.methodMap;
+
+    Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
+    Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole)
+      Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
+  }
+
+  /** The stage's base URL (`https://{id}.execute-api.{region}.amazonaws.com/{stage}/`). */
+  get url(): string {
+    return this.api.url;
+  }
+
+  /**
+   * Adds a route of your own behind Keygate's authorizer: the method gets the REQUEST
+   * authorizer, and the authorizer's policies include the route (through its
+   * `KEYGATE_EXTRA_ROUTES` environment variable), so a key reaches it exactly when it holds
+   * every scope and is of an allowed type. Works before or after other routes are added.
+   *
+   * @example
+   * keygate.addRoute({
+   *   method: 'GET',
+   *   path: '/v3/reports/{report_id}',
+   *   scopes: ['stats.read'],
+   *   handler: reportsFunction,
+   * });
+   */
+  addRoute(options: KeygateRouteOptions): Method {
+    const { method, path, scopes } = options;
+    const keyTypes = options.keyTypes ?? ['owner', 'general'];
+    const where = `addRoute(${method} ${path})`;
+    if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
+      throw new Error(`${where}: method must be GET, POST, PUT, PATCH or DELETE`);
+    }
+    if (!EXTRA_ROUTE_PATH.test(path)) {
+      throw new Error(`${where}: path must look like /v3/reports/{report_id}`);
+    }
+    if (scopes.length === 0) throw new Error(`${where}: at least one scope is required`);
+    const unknown = scopes.filter((s) => !ALL_SCOPES.includes(s));
+    if (unknown.length > 0) {
+      throw new Error(
+        `${where}: ${unknown.join(', ')} not in the scope catalogue; no key could hold it`,
+      );
+    }
+    if (
+      keyTypes.length === 0 ||
+      !keyTypes.every((t) => ['owner', 'general', 'billing'].includes(t))
+    ) {
+      throw new Error(`${where}: keyTypes must be a non-empty list of owner, general, billing`);
+    }
+    const route: ExtraRoute = { method, path, scopes: [...scopes], keyTypes: [...keyTypes] };
+    if (
+      Buffer.byteLength(serializeExtraRoutes([...this.extraRoutes, route])) > MAX_EXTRA_ROUTES_BYTES
+    ) {
+      throw new Error(
+        `${where}: the added routes no longer fit the authorizer's environment (${MAX_EXTRA_ROUTES_BYTES} bytes)`,
+      );
+    }
+    const added = this.addMethod(method, path, options.handler, true);
+    this.extraRoutes.push(route);
+    return added;
+  }
+
+  private addMethod(method: HttpMethod, path: string, handler: IFunction, keyed: boolean): Method {
+    const name = `${method} ${path}`;
+    const matchKey = routeArn('', method, path);
+    for (const existing of this.methodMap.keys()) {
+      const [m = '', p = ''] = existing.split(' ');
+      if (routeArn('', m, p) === matchKey)
+        throw new Error(`${name}: the API already has ${existing}`);
+    }
+    const resource = this.resourceFor(path);
+    const parameters = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+    const created = resource.addMethod(
+      method,
+      new LambdaIntegration(handler, { allowTestInvoke: false }),
+      {
+        ...(keyed
+          ? { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM }
+          : { authorizationType: AuthorizationType.NONE }),
+        requestValidator: this.requestValidator,
+        ...(parameters.length > 0
+          ? {
+              requestParameters: Object.fromEntries(
+                parameters.map((p) => [`method.request.path.${p}`, true]),
+              ),
+            }
+          : {}),
+      },
+    );
+    this.methodMap.set(name, created);
+    return created;
+  }
+
+  /**
+   * The resource of a path, creating missing segments. API Gateway refuses two different path
+   * variables under one parent (`{id}` beside `{api_key_id}`): refused here, at synth.
+   */
+  private resourceFor(path: string): IResource {
+    let current: IResource = this.api.root;
+    for (const segment of path.split('/').filter((s) => s !== '')) {
+      const existing = current.getResource(segment);
+      if (existing) {
+        current = existing;
+        continue;
+      }
+      if (segment.startsWith('{')) {
+        const sibling = current.node.children
+          .filter((c): c is Resource => c instanceof Resource)
+          .map((c) => c.path.slice(c.path.lastIndexOf('/') + 1))
+          .find((part) => part.startsWith('{'));
+        if (sibling) {
+          throw new Error(
+            `${path}: ${segment} would sit beside ${sibling} under ${current.path}; use the same parameter name`,
+          );
+        }
+      }
+      current = current.addResource(segment);
+    }
+    return current;
+  }
+
+  private addGatewayResponses(): void {
+    for (const type of Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]) {
+      const response: { status: number; headers?: Readonly<Record<string, string>> } =
+        GATEWAY_RESPONSES[type];
+      this.api.addGatewayResponse(pascalCase(type.toLowerCase()), {
+        type: ResponseType.of(type),
+        statusCode: String(response.status),
+        templates: { 'application/json': gatewayResponseBody(type) },
+        ...(response.headers
+          ? {
+              responseHeaders: Object.fromEntries(
+                Object.entries(response.headers).map(([name, value]) => [name, `'${value}'`]),
+              ),
+            }
+          : {}),
+      });
+    }
+  }
+
+  /** What a route function reads from its environment: only what it uses. */
+  private environmentFor(permissions: readonly Permission[]): Record<string, string> {
+    const environment: Record<string, string> = {};
+    if (permissions.some((p) => p.kind === 'flushAuthorizerCache')) {
+      environment.KEYGATE_REST_API_ID = this.api.restApiId;
+      environment.KEYGATE_STAGE = this.stageName;
+    }
+    if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {
+      environment.KEYGATE_SES_IDENTITY = this.sesIdentity;
+    }
+    return environment;
+  }
+
+  private createFunction(spec: FunctionSpec): NodejsFunction {
+    return new KeygateFunction(this, spec.id, {
+      handler: spec.handler,
+      description: spec.description,
+      statements: spec.permissions.flatMap((p) => this.statementsFor(p)),
+      environment: {
+        KEYGATE_KEYS_TABLE: this.tables.keysTable.tableName,
+        KEYGATE_ACCOUNTS_TABLE: this.tables.accountsTable.tableName,
+        KEYGATE_KEY_PREFIX: this.keyPrefix,
+        ...spec.environment,
+      },
+      memorySize: spec.memorySize,
+      timeout: spec.timeout,
+      logRetention: this.logRetention,
+    }).function;
+  }
+
+  private statementsFor(permission: Permission): PolicyStatement[] {
+    switch (permission.kind) {
+      case 'table':
+        return [
+          new PolicyStatement({
+            actions: [...permission.actions],
+            resources: [this.tableArn(permission.table)],
+          }),
+        ];
+      case 'index': {
+        const table = permission.table === 'keys' ? KEYS_TABLE : undefined;
+        if (!table?.indexes.some((i) => i.indexName === permission.index)) {
+          throw new Error(`No index ${permission.index} on the ${permission.table} table`);
+        }
+        return [
+          new PolicyStatement({
+            actions: ['dynamodb:Query'],
+            resources: [`${this.tableArn(permission.table)}/index/${permission.index}`],
+          }),
+        ];
+      }
+      case 'flushAuthorizerCache':
+        return [
+          new PolicyStatement({
+            actions: ['apigateway:DELETE'],
+            resources: [
+              `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/restapis/${this.api.restApiId}/stages/${this.stageName}/cache/authorizers`,
+            ],
+          }),
+        ];
+      case 'sendEmail':
+        return this.sesIdentity === undefined
+          ? []
+          : [
+              new PolicyStatement({
+                actions: ['ses:SendEmail'],
+                resources: [
+                  Stack.of(this).formatArn({
+                    service: 'ses',
+                    resource: 'identity',
+                    resourceName: this.sesIdentity,
+                    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+                  }),
+                ],
+              }),
+            ];
+    }
+  }
+
+  private tableArn(table: 'keys' | 'accounts'): string {
+    return (table === 'keys' ? this.tables.keysTable : this.tables.accountsTable).tableArn;
+  }
+}
+
+function checkInteger(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max: number,
+  options: { fallback?: number } = {},
+): number {
+  const actual = value ?? options.fallback;
+  if (actual === undefined || Token.isUnresolved(actual)) {
+    throw new Error(`${name} must be a concrete integer`);
+  }
+  if (!Number.isSafeInteger(actual) || actual < min || actual > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got ${actual}`);
+  }
+  return actual;
+}
+
+/** An address (`noreply@example.com`) or a domain (`example.com`); undefined when unset. */
+function checkSesIdentity(identity: string | undefined): string | undefined {
+  if (identity === undefined || identity === '') return undefined;
+  const domain = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+  const at = identity.lastIndexOf('@');
+  const ok =
+    at === -1
+      ? domain.test(identity)
+      : at > 0 && /^[^\s@]+$/.test(identity.slice(0, at)) && domain.test(identity.slice(at + 1));
+  if (!ok) throw new Error(`sesIdentity must be an email address or a domain, got "${identity}"`);
+  return identity;
+}
+
+function pascalCase(value: string): string {
+  return value
+    .split(/[^A-Za-z0-9]+/)
+    .filter((part) => part.length > 0)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

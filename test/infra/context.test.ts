@@ -1,0 +1,43 @@
+import { Duration } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_KEYS, keygatePropsFromContext } from '../../infra/context.js';
+
+const from = (context: Record<string, unknown>) => keygatePropsFromContext((key) => context[key]);
+
+describe('keygatePropsFromContext', () => {
+  it('gives no props (the defaults) without context', () => {
+    expect(from({})).toEqual({});
+  });
+
+  it('reads every setting, as strings from -c or typed values from cdk.json', () => {
+    const props = from({
+      [CONTEXT_KEYS.sesIdentity]: 'example.com',
+      [CONTEXT_KEYS.keyPrefix]: 'KG',
+      [CONTEXT_KEYS.defaultKeyLimit]: '25',
+      [CONTEXT_KEYS.authorizerCacheTtlSeconds]: 60,
+      [CONTEXT_KEYS.stageName]: 'v3',
+      [CONTEXT_KEYS.throttleRateLimit]: '20',
+      [CONTEXT_KEYS.throttleBurstLimit]: '40',
+      [CONTEXT_KEYS.cloudWatchRole]: 'false',
+    });
+
+    expect(props).toEqual({
+      sesIdentity: 'example.com',
+      keyPrefix: 'KG',
+      defaultKeyLimit: 25,
+      authorizerCacheTtl: Duration.seconds(60),
+      stageName: 'v3',
+      throttling: { rateLimit: 20, burstLimit: 40 },
+      cloudWatchRole: false,
+    });
+  });
+
+  it.each([
+    ['a non-integer limit', { [CONTEXT_KEYS.defaultKeyLimit]: '1.5' }, /integer/],
+    ['a rate without a burst', { [CONTEXT_KEYS.throttleRateLimit]: '5' }, /go together/],
+    ['a flag that is not a boolean', { [CONTEXT_KEYS.cloudWatchRole]: 'yes' }, /true or false/],
+    ['an object', { [CONTEXT_KEYS.sesIdentity]: { a: 1 } }, /string/],
+  ])('refuses %s', (_case, context, message) => {
+    expect(() => from(context)).toThrow(message);
+  });
+});

@@ -1,0 +1,287 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { describe, expect, it } from 'vitest';
+import { KeygateStack } from '../../infra/keygate-stack.js';
+import { ROUTE_LIST, type RouteId } from '../../shared/routes.js';
+import {
+  type CfnResource,
+  newApp,
+  referencedId,
+  render,
+  resourceOf,
+  resourcesOf,
+} from './support.js';
+
+// One synth per configuration, shared by every assertion: the defaults (no SES identity) and a
+// deployment that sends mail.
+const stack = new KeygateStack(newApp(), 'Keygate');
+const template = Template.fromStack(stack);
+const mailStack = new KeygateStack(newApp(), 'Mail', { sesIdentity: 'example.com' });
+const mailTemplate = Template.fromStack(mailStack);
+
+const idOf = (s: Stack, construct: { node: { defaultChild?: unknown } }) =>
+  s.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
+
+const KEYS = `\${${idOf(stack, stack.tables.keysTable)}.Arn}`;
+const ACCOUNTS = `\${${idOf(stack, stack.tables.accountsTable)}.Arn}`;
+const API = `\${${idOf(stack, stack.keygate.api)}}`;
+const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
+
+/**
+ * What each function may do beyond writing its own log group, as `action resource` pairs,
+ * written out by hand from the repository code (shared/adapters/dynamodb/keys-repository.ts):
+ * deliberately not derived from infra/constructs/permissions.ts, so a change there that grants
+ * more (or less) than the code uses fails here.
+ */
+const EXPECTED: Record<RouteId, string[]> = {
+  // insertKey: TransactWrite [Update account counter, Put key]
+  createApiKey: [`dynamodb:PutItem ${KEYS}`, `dynamodb:UpdateItem ${ACCOUNTS}`],
+  // listKeys: Query on the byAccount index
+  listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`],
+  getApiKey: [`dynamodb:GetItem ${KEYS}`],
+  // getKey + updateKey; a rename keeps the scopes, so no flush
+  renameApiKey: [`dynamodb:GetItem ${KEYS}`, `dynamodb:UpdateItem ${KEYS}`],
+  // getKey + updateKey + flush on a scope change
+  replaceApiKey: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  // getKey + deleteKey: TransactWrite [Delete key, Update account counter] + flush
+  deleteApiKey: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:DeleteItem ${KEYS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  listScopes: [],
+  // No SES identity configured: nothing (the mailer refuses every sender).
+  sendMail: [],
+  getBillingProfile: [`dynamodb:GetItem ${ACCOUNTS}`],
+  updateBillingProfile: [`dynamodb:UpdateItem ${ACCOUNTS}`],
+  getHealth: [],
+  getOpenApi: [],
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+  NotAction?: unknown;
+  NotResource?: unknown;
+}
+
+function roleOf(t: Template, fn: CfnResource): CfnResource {
+  return resourceOf(t, referencedId(fn.Properties.Role) ?? '');
+}
+
+function functionResource(s: Stack, t: Template, fn: NodejsFunction): CfnResource {
+  return resourceOf(t, idOf(s, fn));
+}
+
+/** The role's statements as sorted `action resource` pairs (checks their shape on the way). */
+function grantsOf(role: CfnResource): string[] {
+  expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
+  expect(policies).toHaveLength(1);
+  const pairs: string[] = [];
+  for (const statement of policies[0]?.PolicyDocument.Statement ?? []) {
+    expect(statement.Effect).toBe('Allow');
+    expect(statement.Condition ?? statement.NotAction ?? statement.NotResource).toBeUndefined();
+    const actions = [statement.Action].flat();
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const action of actions) {
+      for (const resource of resources) pairs.push(`${action} ${render(resource)}`);
+    }
+  }
+  return pairs.sort();
+}
+
+function ownLogs(s: Stack, t: Template, fn: NodejsFunction): string[] {
+  const logGroup = referencedId(
+    (functionResource(s, t, fn).Properties.LoggingConfig as { LogGroup: unknown }).LogGroup,
+  );
+  return [`logs:CreateLogStream \${${logGroup}.Arn}`, `logs:PutLogEvents \${${logGroup}.Arn}`];
+}
+
+describe('functions', () => {
+  const functions = resourcesOf(template, 'AWS::Lambda::Function');
+
+  it('are one per route of the table, plus the authorizer', () => {
+    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 1);
+    expect([...stack.keygate.routeFunctions.keys()].sort()).toEqual(
+      ROUTE_LIST.map((r) => r.id).sort(),
+    );
+  });
+
+  it.each(Object.entries(functions))(
+    '%s runs nodejs22.x on arm64, ESM with source maps, JSON logs',
+    (_id, fn) => {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Environment: {
+          Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }),
+        },
+        LoggingConfig: expect.objectContaining({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+      });
+      const timeout = fn.Properties.Timeout as number;
+      expect(timeout).toBeGreaterThan(0);
+      expect(timeout).toBeLessThanOrEqual(29);
+    },
+  );
+
+  it.each(Object.entries(functions))(
+    '%s logs into its own log group, with a retention',
+    (_id, fn) => {
+      const logGroupId = referencedId(
+        (fn.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup,
+      );
+      const logGroup = resourceOf(template, logGroupId ?? '');
+
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties.RetentionInDays).toBe(30);
+      const users = Object.values(functions).filter(
+        (f) =>
+          referencedId((f.Properties.LoggingConfig as { LogGroup: unknown }).LogGroup) ===
+          logGroupId,
+      );
+      expect(users).toHaveLength(1);
+    },
+  );
+
+  it('each have their own role, and no role has a managed or separate policy', () => {
+    const roles = Object.values(functions).map((f) => referencedId(f.Properties.Role));
+
+    expect(new Set(roles).size).toBe(roles.length);
+    expect(resourcesOf(template, 'AWS::IAM::Policy')).toEqual({});
+    for (const role of roles) {
+      const resource = resourceOf(template, role ?? '');
+      expect(resource.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(resource.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'lambda.amazonaws.com' },
+          },
+        ],
+      });
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it.each(ROUTE_LIST.map((r) => [r.id, r] as const))(
+    '%s may do exactly what its code does, on exact resources',
+    (id, _route) => {
+      const fn = stack.keygate.routeFunctions.get(id);
+      if (!fn) throw new Error(`No function for ${id}`);
+
+      const grants = grantsOf(roleOf(template, functionResource(stack, template, fn)));
+
+      expect(grants).toEqual([...ownLogs(stack, template, fn), ...EXPECTED[id]].sort());
+    },
+  );
+
+  it('gives the authorizer GetItem on the keys table and nothing else', () => {
+    const fn = stack.keygate.authorizerFunction;
+
+    expect(grantsOf(roleOf(template, functionResource(stack, template, fn)))).toEqual(
+      [...ownLogs(stack, template, fn), `dynamodb:GetItem ${KEYS}`].sort(),
+    );
+  });
+
+  it('never grants a wildcard action or a wildcard resource', () => {
+    for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
+      if (role.Properties.Policies === undefined) continue;
+      for (const grant of grantsOf(role)) {
+        const [action = '', resource = ''] = grant.split(' ');
+        expect(action).not.toContain('*');
+        expect(resource.replace(/\$\{[^}]+\}/g, '')).not.toContain('*');
+      }
+    }
+  });
+
+  it('lets only the delete and replace functions flush the authorizer cache', () => {
+    const flushers = ROUTE_LIST.filter((route) => {
+      const fn = stack.keygate.routeFunctions.get(route.id);
+      if (!fn) throw new Error(`No function for ${route.id}`);
+      return grantsOf(roleOf(template, functionResource(stack, template, fn))).some((g) =>
+        g.startsWith('apigateway:'),
+      );
+    }).map((r) => r.id);
+
+    expect(flushers.sort()).toEqual(['deleteApiKey', 'replaceApiKey']);
+  });
+
+  it('tells only the flushing functions which API and stage to flush', () => {
+    for (const route of ROUTE_LIST) {
+      const fn = stack.keygate.routeFunctions.get(route.id);
+      if (!fn) throw new Error(`No function for ${route.id}`);
+      const variables = (
+        functionResource(stack, template, fn).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      const flushes = route.id === 'deleteApiKey' || route.id === 'replaceApiKey';
+      expect(
+        variables.KEYGATE_REST_API_ID === undefined
+          ? undefined
+          : render(variables.KEYGATE_REST_API_ID),
+      ).toBe(flushes ? API : undefined);
+      expect(variables.KEYGATE_STAGE).toBe(flushes ? 'prod' : undefined);
+    }
+  });
+
+  it('without an SES identity, gives mail send neither an identity nor an SES permission', () => {
+    const fn = stack.keygate.routeFunctions.get('sendMail');
+    if (!fn) throw new Error('No sendMail function');
+    const resource = functionResource(stack, template, fn);
+
+    expect(
+      (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .KEYGATE_SES_IDENTITY,
+    ).toBeUndefined();
+    expect(grantsOf(roleOf(template, resource)).filter((g) => g.startsWith('ses:'))).toEqual([]);
+  });
+
+  it('with an SES identity, lets mail send (only) call SendEmail as that identity', () => {
+    const fn = mailStack.keygate.routeFunctions.get('sendMail');
+    if (!fn) throw new Error('No sendMail function');
+    const resource = functionResource(mailStack, mailTemplate, fn);
+
+    expect(
+      (resource.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .KEYGATE_SES_IDENTITY,
+    ).toBe('example.com');
+    expect(grantsOf(roleOf(mailTemplate, resource))).toEqual(
+      [
+        ...ownLogs(mailStack, mailTemplate, fn),
+        `ses:SendEmail arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:identity/example.com`,
+      ].sort(),
+    );
+    const others = Object.values(resourcesOf(mailTemplate, 'AWS::IAM::Role')).filter(
+      (role) => role !== roleOf(mailTemplate, resource) && role.Properties.Policies !== undefined,
+    );
+    for (const role of others) expect(grantsOf(role).some((g) => g.startsWith('ses:'))).toBe(false);
+  });
+
+  it('lets API Gateway invoke each function only from its own method (or as the authorizer)', () => {
+    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission'));
+
+    expect(permissions).toHaveLength(ROUTE_LIST.length + 1);
+    for (const permission of permissions) {
+      expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
+      expect(permission.Properties.Action).toBe('lambda:InvokeFunction');
+      const source = render(permission.Properties.SourceArn);
+      expect(source).toMatch(
+        /^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{\w+\}\/(?:\$\{\w+\}\/(?:GET|POST|PUT|PATCH|DELETE)\/\S+|authorizers\/\$\{\w+\})$/,
+      );
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { Validations } from 'aws-cdk-lib';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it, vi } from 'vitest';
+import { NAG_ACKNOWLEDGEMENTS } from '../../infra/constructs/nag.js';
+import { KeygateStack, type KeygateStackProps } from '../../infra/keygate-stack.js';
+import { newApp } from './support.js';
+
+function nagReport(id: string, props: KeygateStackProps = {}) {
+  const stack = new KeygateStack(newApp(), id, props);
+  return new AwsSolutionsChecks(stack).validateScope(stack);
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing unacknowledged in the default stack', () => {
+    const report = nagReport('Keygate');
+
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('finds nothing unacknowledged with mail, custom settings and a route of your own', () => {
+    const stack = new KeygateStack(newApp(), 'Custom', {
+      sesIdentity: 'noreply@example.com',
+      stageName: 'v3',
+      cloudWatchRole: false,
+    });
+    stack.keygate.addRoute({
+      method: 'GET',
+      path: '/v3/reports',
+      scopes: ['stats.read'],
+      handler: new LambdaFunction(stack, 'Reports', {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
+      }),
+    });
+    // The user's own function is the user's to review: only Keygate's constructs are checked.
+    const report = new AwsSolutionsChecks(stack).validateScope(stack.keygate);
+
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('needs every acknowledgement it makes: without them, exactly those rules fire', () => {
+    const acknowledge = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
+    try {
+      const report = nagReport('Unacknowledged');
+
+      expect([...new Set(report.violations.map((v) => v.ruleName))].sort()).toEqual(
+        [...new Set(Object.values(NAG_ACKNOWLEDGEMENTS).map((a) => a.id))].sort(),
+      );
+    } finally {
+      acknowledge.mockRestore();
+    }
+  });
+
+  it.each(Object.entries(NAG_ACKNOWLEDGEMENTS))(
+    'acknowledges %s with a reason a reviewer can check',
+    (_name, acknowledgement) => {
+      expect(acknowledgement.reason.length).toBeGreaterThan(80);
+      expect(acknowledgement.reason).not.toMatch(/\b(?:todo|tbd|fixme)\b/i);
+    },
+  );
+
+  it('lists every acknowledgement in the README, with its reason', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('### cdk-nag'), readme.indexOf('### Tear-down'));
+
+    for (const { id } of Object.values(NAG_ACKNOWLEDGEMENTS)) {
+      expect(table).toContain(`\`${id.split('[')[0]}`);
+      const finding = /\[Policy::.*\/([^/\]]+)\]$/.exec(id)?.[1];
+      if (finding) expect(table).toContain(finding);
+    }
+  });
+});

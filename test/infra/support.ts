@@ -1,0 +1,95 @@
+import { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import cdkJson from '../../cdk.json' with { type: 'json' };
+
+/**
+ * An App for assertion tests: the feature flags of `cdk.json`, no built-in CloudFormation
+ * validation (seconds per synth; these assertions are stricter), and, unless `bundle` is set,
+ * no esbuild bundling (placeholder assets: bundling costs about a second per function; it is
+ * covered by `bundles.test.ts` and by `npm run synth`).
+ */
+export function newApp(options: { bundle?: boolean; outdir?: string } = {}): App {
+  return new App({
+    builtinCloudFormationValidation: false,
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: {
+      ...cdkJson.context,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+}
+
+/** A CloudFormation resource of a synthesized template. */
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn?: string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+export function resourcesOf(template: Template, type?: string): Record<string, CfnResource> {
+  const all = template.toJSON().Resources as Record<string, CfnResource>;
+  return type ? Object.fromEntries(Object.entries(all).filter(([, r]) => r.Type === type)) : all;
+}
+
+export function resourceOf(template: Template, logicalId: string): CfnResource {
+  const resource = resourcesOf(template)[logicalId];
+  if (!resource) throw new Error(`No resource ${logicalId} in the template`);
+  return resource;
+}
+
+/**
+ * A template value as one readable string: `{Ref: X}` → `${X}`, `{Fn::GetAtt: [X, A]}` →
+ * `${X.A}`, `Fn::Join` joined. Lets tests compare ARNs built from tokens with plain strings.
+ */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value !== null && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (typeof v.Ref === 'string') return `\${${v.Ref}}`;
+    const getAtt = v['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return `\${${getAtt.join('.')}}`;
+    const join = v['Fn::Join'];
+    if (Array.isArray(join)) {
+      const [separator, parts] = join as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+  }
+  throw new Error(`Cannot render ${JSON.stringify(value)}`);
+}
+
+export interface TemplateMethod {
+  logicalId: string;
+  httpMethod: string;
+  /** The full resource path, e.g. `/v3/api_keys/{api_key_id}`. */
+  path: string;
+  properties: Record<string, unknown>;
+}
+
+/** Every API Gateway method with its full path, rebuilt from the resource tree. */
+export function methodsOf(template: Template): TemplateMethod[] {
+  const resources = resourcesOf(template, 'AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    if (id === undefined) return ''; // Fn::GetAtt RootResourceId: the root
+    const resource = resources[id];
+    if (!resource) throw new Error(`No API resource ${id}`);
+    return `${pathOf(resource.Properties.ParentId)}/${String(resource.Properties.PathPart)}`;
+  };
+  return Object.entries(resourcesOf(template, 'AWS::ApiGateway::Method')).map(
+    ([logicalId, method]) => ({
+      logicalId,
+      httpMethod: String(method.Properties.HttpMethod),
+      path: pathOf(method.Properties.ResourceId) || '/',
+      properties: method.Properties,
+    }),
+  );
+}
+
+/** The logical ID a `{Ref}` or `{Fn::GetAtt}` points at. */
+export function referencedId(value: unknown): string | undefined {
+  const v = value as { Ref?: string; 'Fn::GetAtt'?: string[] };
+  return v.Ref ?? v['Fn::GetAtt']?.[0];
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { policyAllows } from '../../local/emulator.js';
+import { policyFor } from '../../shared/domain/policy.js';
+import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { ROUTE_LIST } from '../../shared/routes.js';
+import {
+  EXTRA_ROUTES_ENV,
+  type ExtraRoute,
+  parseExtraRoutes,
+  serializeExtraRoutes,
+} from '../../shared/runtime/extra-routes.js';
+import { policyRoutes } from '../../shared/runtime/storage.js';
+
+const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
+const ID = 'qfTQ6KG0QBiwWdJ0-pCLCA';
+
+const REPORTS: ExtraRoute = {
+  method: 'GET',
+  path: '/v3/reports/{report_id}',
+  scopes: ['stats.read'],
+  keyTypes: ['owner', 'general'],
+};
+
+describe('parseExtraRoutes', () => {
+  it('reads nothing from an unset or empty variable', () => {
+    expect(parseExtraRoutes(undefined)).toEqual([]);
+    expect(parseExtraRoutes('')).toEqual([]);
+    expect(parseExtraRoutes('[]')).toEqual([]);
+  });
+
+  it('reads back what serializeExtraRoutes wrote, as key-access policy routes', () => {
+    // Act
+    const routes = parseExtraRoutes(serializeExtraRoutes([REPORTS]));
+
+    // Assert
+    expect(routes).toEqual([
+      {
+        method: 'GET',
+        path: '/v3/reports/{report_id}',
+        access: { kind: 'key', scopes: ['stats.read'], keyTypes: ['owner', 'general'] },
+      },
+    ]);
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['not an array', '{"method":"GET"}', /JSON array/],
+    ['an entry that is not an object', '[1]', /\[0\] must be an object/],
+    ['an unknown method', JSON.stringify([{ ...REPORTS, method: 'ANY' }]), /method/],
+    ['a path without a leading slash', JSON.stringify([{ ...REPORTS, path: 'v3/x' }]), /path/],
+    ['a greedy path parameter', JSON.stringify([{ ...REPORTS, path: '/v3/{proxy+}' }]), /path/],
+    ['scopes that are not strings', JSON.stringify([{ ...REPORTS, scopes: [1] }]), /scopes/],
+    ['no key types', JSON.stringify([{ ...REPORTS, keyTypes: [] }]), /keyTypes/],
+    ['an unknown key type', JSON.stringify([{ ...REPORTS, keyTypes: ['admin'] }]), /keyTypes/],
+    ['a route listed twice', serializeExtraRoutes([REPORTS, REPORTS]), /twice/],
+  ])('refuses %s (the cold start fails closed)', (_case, value, message) => {
+    expect(() => parseExtraRoutes(value)).toThrow(message);
+  });
+});
+
+describe('policies with extra routes', () => {
+  const routes = [...ROUTE_LIST, ...parseExtraRoutes(serializeExtraRoutes([REPORTS]))];
+  const reportArn = `${STAGE}/GET/v3/reports/${ID}`;
+
+  it('allow an extra route to a key holding its scope and type', () => {
+    const policy = policyFor(STAGE, 'general', ['stats.read'], routes);
+
+    expect(policyAllows(policy, reportArn)).toBe(true);
+    expect(policyAllows(policy, `${STAGE}/GET/v3/scopes`)).toBe(true);
+    expect(policyAllows(policy, `${STAGE}/POST/v3/api_keys`)).toBe(false);
+  });
+
+  it('deny it to a key without the scope, or of a type the route does not admit', () => {
+    expect(policyAllows(policyFor(STAGE, 'general', ['mail.send'], routes), reportArn)).toBe(false);
+    expect(policyAllows(policyFor(STAGE, 'billing', ['stats.read'], routes), reportArn)).toBe(
+      false,
+    );
+  });
+
+  it('still give the owner key one stage-wide statement, which covers the extra route', () => {
+    const policy = policyFor(STAGE, 'owner', [...ALL_SCOPES], routes);
+
+    expect(policy.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${STAGE}/*`] },
+    ]);
+  });
+
+  it('are memoised per route list, and never mixed up with the route table alone', () => {
+    const withExtra = policyFor(STAGE, 'general', ['stats.read'], routes);
+    const tableOnly = policyFor(STAGE, 'general', ['stats.read']);
+
+    expect(policyFor(STAGE, 'general', ['stats.read'], routes)).toBe(withExtra);
+    expect(tableOnly).not.toBe(withExtra);
+    expect(policyAllows(tableOnly, reportArn)).toBe(false);
+  });
+});
+
+describe('policyRoutes', () => {
+  it(`parses ${EXTRA_ROUTES_ENV} once and returns the same list afterwards`, () => {
+    // Arrange
+    const env = { [EXTRA_ROUTES_ENV]: serializeExtraRoutes([REPORTS]) };
+
+    // Act
+    const first = policyRoutes(env);
+    const second = policyRoutes({ [EXTRA_ROUTES_ENV]: 'not even JSON' });
+
+    // Assert
+    expect(first).toHaveLength(ROUTE_LIST.length + 1);
+    expect(first.slice(0, ROUTE_LIST.length)).toEqual(ROUTE_LIST);
+    expect(first.at(-1)?.path).toBe(REPORTS.path);
+    expect(second).toBe(first);
+  });
+});
