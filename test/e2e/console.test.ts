@@ -26,6 +26,16 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/**
+ * Screenshots for the README: written to docs/ when KEYGATE_SCREENSHOTS=docs
+ * (`npm run docs:screenshots`), to a temporary folder otherwise, so a test run leaves the
+ * working tree clean.
+ */
+const SCREENSHOTS =
+  process.env.KEYGATE_SCREENSHOTS === 'docs'
+    ? join(REPO, 'docs')
+    : mkdtempSync(join(tmpdir(), 'keygate-shots-'));
+
 let instance: LocalInstance;
 let ownerKey: string;
 let browser: Browser;
@@ -134,7 +144,7 @@ describe('console', () => {
       .getByRole('radio', { name: 'Read Access' })
       .check();
     await expectAccessible(page, 'create dialog');
-    await page.screenshot({ path: join(REPO, 'docs/console-create.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-create.png') });
     await create.getByRole('button', { name: 'Create & View' }).click();
 
     // Shown once, with a copy button and the warning
@@ -156,7 +166,7 @@ describe('console', () => {
     const scopes = (await (await api('/v3/scopes', apiKey)).json()) as { scopes: string[] };
     expect(scopes.scopes).toEqual(expected);
     await expect.poll(() => page.getByRole('row').count()).toBe(3);
-    await page.screenshot({ path: join(REPO, 'docs/console-list.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-list.png') });
 
     // Edit by keyboard through the row's action menu: add Alerts → Read Access
     const menu = page.getByRole('button', { name: 'Actions for Mail sender' });
