@@ -116,6 +116,9 @@ async function target(values: Options): Promise<Target> {
       throw new Error(`stack ${values.stack} has no KeysTableName/AccountsTableName outputs`);
     }
     const client = createDocumentClient({ region: config.region });
+    // The deployment's own settings, so keys made here match the ones its API makes.
+    if (outputs.KeyPrefix) config.keyPrefix = outputs.KeyPrefix;
+    if (outputs.DefaultKeyLimit) config.defaultKeyLimit = Number(outputs.DefaultKeyLimit);
     const cache: AuthorizerCache =
       outputs.RestApiId && outputs.StageName
         ? new ApiGatewayAuthorizerCache(outputs.RestApiId, outputs.StageName)

@@ -39,6 +39,8 @@ describe('keygate CLI', () => {
           Outputs: [
             { OutputKey: 'KeysTableName', OutputValue: tables.keys },
             { OutputKey: 'AccountsTableName', OutputValue: tables.accounts },
+            { OutputKey: 'KeyPrefix', OutputValue: 'kg' },
+            { OutputKey: 'DefaultKeyLimit', OutputValue: '7' },
           ],
         },
       ],
@@ -93,6 +95,9 @@ describe('keygate CLI', () => {
     expect(Object.keys(JSON.parse(boot.out)).sort()).toEqual(['account_id', 'api_key']);
     expect(create.code).toBe(0);
     expect(created.scopes).toEqual(['mail.send']);
+    // Keys and limits follow the stack's own settings (its outputs), not the CLI's environment.
+    expect((JSON.parse(create.out) as { api_key: string }).api_key).toMatch(/^kg\./);
+    expect(JSON.parse(boot.out).api_key).toMatch(/^kg\./);
     expect((JSON.parse(list.out) as { api_key_id: string }[]).map((k) => k.api_key_id)).toContain(
       created.api_key_id,
     );
