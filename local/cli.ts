@@ -106,14 +106,18 @@ async function target(values: Options): Promise<Target> {
     ...process.env,
     KEYGATE_KEYS_TABLE: 'x',
     KEYGATE_ACCOUNTS_TABLE: 'x',
+    KEYGATE_AUDIT_TABLE: 'x',
   });
   const logger = createLogger({}, (line) => process.stderr.write(`${line}\n`));
   if (values.stack) {
     const outputs = await stackOutputs(values.stack);
     const keys = outputs.KeysTableName;
     const accounts = outputs.AccountsTableName;
-    if (!keys || !accounts) {
-      throw new Error(`stack ${values.stack} has no KeysTableName/AccountsTableName outputs`);
+    const audit = outputs.AuditTableName;
+    if (!keys || !accounts || !audit) {
+      throw new Error(
+        `stack ${values.stack} has no KeysTableName/AccountsTableName/AuditTableName outputs`,
+      );
     }
     const client = createDocumentClient({ region: config.region });
     // The deployment's own settings, so keys made here match the ones its API makes.
@@ -126,7 +130,7 @@ async function target(values: Options): Promise<Target> {
     return {
       describe: `stack ${values.stack}`,
       deps: makeDeps(
-        new DynamoKeyRepository(client, { keys, accounts }),
+        new DynamoKeyRepository(client, { keys, accounts, audit }),
         config,
         resilientAuthorizerCache(cache, logger),
       ),

@@ -99,16 +99,16 @@ export class ApiGatewayEmulator {
   private readonly handlers = new Map<RouteId, Promise<ProxyHandler>>();
   private authorizer: Promise<AuthorizerHandler> | undefined;
   private readonly unregister: () => void;
-  private tokens: number;
-  private lastRefill: number;
+  private readonly stageBucket: TokenBucket | undefined;
   /** Counters for tests and the local runtime's logs. */
   readonly stats = { authorizerInvocations: 0, cacheHits: 0, cacheFlushes: 0 };
 
   constructor(private readonly options: EmulatorOptions = {}) {
     this.routes = options.routes ?? ROUTE_LIST;
     this.unregister = onLocalAuthorizerCacheFlush(() => this.flushAuthorizerCache());
-    this.tokens = options.throttle?.burstLimit ?? 0;
-    this.lastRefill = this.now();
+    this.stageBucket = options.throttle
+      ? new TokenBucket(options.throttle.rateLimit, options.throttle.burstLimit, this.now())
+      : undefined;
   }
 
   /** Drops every cached authorizer result (`FlushStageAuthorizersCache`). */
@@ -123,7 +123,7 @@ export class ApiGatewayEmulator {
   }
 
   async handle(request: EmulatorRequest): Promise<EmulatorResponse> {
-    if (!this.takeToken()) return gatewayResponse('THROTTLED');
+    if (this.stageBucket && !this.stageBucket.take(this.now())) return gatewayResponse('THROTTLED');
     const body = request.body ?? '';
     if (Buffer.byteLength(body) > (this.options.maxBodyBytes ?? 10 * 1024 * 1024)) {
       return gatewayResponse('REQUEST_TOO_LARGE');
@@ -131,6 +131,9 @@ export class ApiGatewayEmulator {
     const match = this.match(request.method, request.path);
     if (!match) return gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
     const { route, pathParameters } = match;
+    if (route.throttle && !this.routeBucket(route).take(this.now())) {
+      return { ...gatewayResponse('THROTTLED'), routeId: route.id };
+    }
     const headers = singleValues(request.headers ?? {});
     const multiValueHeaders = multiValues(request.headers ?? {});
     const query = request.query ?? {};
@@ -172,45 +175,60 @@ export class ApiGatewayEmulator {
     };
   }
 
+  private readonly routeBuckets = new Map<RouteId, TokenBucket>();
+
+  private routeBucket(route: Route): TokenBucket {
+    let bucket = this.routeBuckets.get(route.id);
+    if (!bucket) {
+      bucket = new TokenBucket(
+        route.throttle?.rateLimit ?? 0,
+        route.throttle?.burstLimit ?? 0,
+        this.now(),
+      );
+      this.routeBuckets.set(route.id, bucket);
+    }
+    return bucket;
+  }
+
   private now(): number {
     return this.options.now?.() ?? Date.now();
   }
 
-  private takeToken(): boolean {
-    const throttle = this.options.throttle;
-    if (!throttle) return true;
-    const now = this.now();
-    this.tokens = Math.min(
-      throttle.burstLimit,
-      this.tokens + ((now - this.lastRefill) / 1000) * throttle.rateLimit,
-    );
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
+  /**
+   * API Gateway's routing: the most specific matching resource wins, a literal segment beating
+   * a `{param}` at the first place they differ (`/v3/api_keys/events` before
+   * `/v3/api_keys/{api_key_id}`); then the method must exist on that resource, or the answer is
+   * the one for an unknown path.
+   */
   private match(method: string, path: string) {
     const segments = trimSlash(path).split('/');
+    let best:
+      | { resource: string; rank: string; pathParameters: Record<string, string> }
+      | undefined;
     for (const route of this.routes) {
       const template = route.path.split('/');
       if (template.length !== segments.length) continue;
       const pathParameters: Record<string, string> = {};
+      let rank = '';
       const same = template.every((part, i) => {
         const actual = segments[i] ?? '';
         const param = /^\{(\w+)\}$/.exec(part)?.[1];
         if (param) {
           if (actual === '') return false;
           pathParameters[param] = safeDecode(actual);
+          rank += '0';
           return true;
         }
+        rank += '1';
         return part === actual;
       });
-      if (!same) continue;
-      if (route.method === method.toUpperCase()) return { route, pathParameters };
+      if (same && (!best || rank > best.rank))
+        best = { resource: route.path, rank, pathParameters };
     }
-    // API Gateway answers a known path with an unknown method like an unknown path.
-    return undefined;
+    if (!best) return undefined;
+    const resource = best.resource;
+    const route = this.routes.find((r) => r.path === resource && r.method === method.toUpperCase());
+    return route ? { route, pathParameters: best.pathParameters } : undefined;
   }
 
   private requestContext(route: Route, request: EmulatorRequest) {
@@ -242,7 +260,11 @@ export class ApiGatewayEmulator {
     const values: string[] = [];
     for (const source of IDENTITY_SOURCES) {
       const header = /^method\.request\.header\.(.+)$/.exec(source)?.[1];
-      const value = header ? headerValue(request.headers ?? {}, header) : undefined;
+      const value = header
+        ? headerValue(request.headers ?? {}, header)
+        : source === 'context.identity.sourceIp'
+          ? (request.sourceIp ?? '127.0.0.1')
+          : undefined;
       if (!value) return undefined;
       values.push(value);
     }
@@ -312,6 +334,26 @@ export class ApiGatewayEmulator {
       ? Buffer.from(result.body ?? '', 'base64').toString('utf8')
       : (result.body ?? '');
     return { status: result.statusCode, headers, body };
+  }
+}
+
+/** API Gateway's throttling: a token bucket refilled at `rate` per second, holding at most `burst`. */
+class TokenBucket {
+  private tokens: number;
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    private last: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(now: number): boolean {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }
 

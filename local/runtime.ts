@@ -77,6 +77,7 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
       KEYGATE_DYNAMODB_ENDPOINT: dynamodb.endpoint,
       KEYGATE_KEYS_TABLE: tables.keys,
       KEYGATE_ACCOUNTS_TABLE: tables.accounts,
+      KEYGATE_AUDIT_TABLE: tables.audit,
       KEYGATE_OUTBOX_DIR: outboxDir,
       AWS_REGION: process.env.AWS_REGION || 'local',
     });

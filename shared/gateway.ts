@@ -5,8 +5,15 @@
  * emulator behaves by them.
  */
 
-/** Identity sources of the REQUEST authorizer, in API Gateway's syntax; they form the cache key. */
-export const IDENTITY_SOURCES = ['method.request.header.Authorization'] as const;
+/**
+ * Identity sources of the REQUEST authorizer, in API Gateway's syntax; together they form the
+ * cache key. The source address is one so that a cached result (an allow, or a key's IP-allowlist
+ * deny) never crosses addresses.
+ */
+export const IDENTITY_SOURCES = [
+  'method.request.header.Authorization',
+  'context.identity.sourceIp',
+] as const;
 
 /** Default authorizer result cache TTL (API Gateway's default; at most 3600). */
 export const DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS = 300;

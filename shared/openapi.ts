@@ -3,13 +3,19 @@ import { ROUTE_LIST, type RouteId } from './routes.js';
 import {
   ApiKeyList,
   ApiKeyView,
+  AuditEventList,
   CreateApiKeyBody,
   CreatedApiKey,
   ErrorEnvelope,
+  EVENTS_LIMIT_MAX,
   LIST_LIMIT_MAX,
   RenameApiKeyBody,
   RenamedApiKey,
   ReplaceApiKeyBody,
+  RevokeLeakedKeysAnswer,
+  RevokeLeakedKeysBody,
+  RollApiKeyBody,
+  RolledApiKey,
   ScopeList,
 } from './schemas/api-keys.js';
 import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
@@ -39,6 +45,24 @@ const OPERATIONS: Record<RouteId, Operation> = {
   renameApiKey: { request: RenameApiKeyBody, status: 200, response: RenamedApiKey },
   replaceApiKey: { request: ReplaceApiKeyBody, status: 200, response: ApiKeyView },
   deleteApiKey: { status: 204 },
+  listApiKeyEvents: {
+    status: 200,
+    response: AuditEventList,
+    query: {
+      limit: {
+        description: 'At most this many events (default 50).',
+        schema: { type: 'integer', minimum: 1, maximum: EVENTS_LIMIT_MAX },
+      },
+      cursor: { description: 'next_cursor of the previous page.', schema: { type: 'string' } },
+      api_key_id: { description: 'Only the events about this key.', schema: { type: 'string' } },
+    },
+  },
+  rollApiKey: { request: RollApiKeyBody, status: 200, response: RolledApiKey },
+  revokeLeakedApiKeys: {
+    request: RevokeLeakedKeysBody,
+    status: 202,
+    response: RevokeLeakedKeysAnswer,
+  },
   listScopes: { status: 200, response: ScopeList },
   sendMail: { request: SendMailBody, status: 202 },
   getBillingProfile: { status: 200, response: BillingProfile },

@@ -30,6 +30,8 @@ export interface RouteDefinition {
   handler: string;
   access: RouteAccess;
   summary: string;
+  /** Per-route throttling, tighter than the stage's (public routes that do work). */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 /** General routes: the owner key and general keys with the scopes. Billing keys never. */
@@ -82,6 +84,28 @@ export const ROUTES = {
     handler: 'api-keys/replace',
     access: general('api_keys.update'),
     summary: "Replace an API key's name and scopes",
+  },
+  listApiKeyEvents: {
+    method: 'GET',
+    path: '/v3/api_keys/events',
+    handler: 'api-keys/events',
+    access: general('api_keys.read'),
+    summary: "Keygate: the account's audit log, newest first (one key's with ?api_key_id=)",
+  },
+  rollApiKey: {
+    method: 'POST',
+    path: '/v3/api_keys/{api_key_id}/roll',
+    handler: 'api-keys/roll',
+    access: general('api_keys.update'),
+    summary: 'Keygate: a new secret for the key, shown once; the old one works for a grace period',
+  },
+  revokeLeakedApiKeys: {
+    method: 'POST',
+    path: '/v3/api_keys/revoke-leaked',
+    handler: 'api-keys/revoke-leaked',
+    access: PUBLIC,
+    summary: 'Keygate: report leaked keys; valid ones are revoked (the answer never says which)',
+    throttle: { rateLimit: 1, burstLimit: 10 },
   },
   deleteApiKey: {
     method: 'DELETE',

@@ -17,6 +17,7 @@ export interface TableDefinition {
   /** Suffix of the physical table name (`<prefix>-<suffix>`). */
   suffix: string;
   partitionKey: string;
+  sortKey?: string;
   indexes: readonly IndexDefinition[];
 }
 
@@ -46,11 +47,26 @@ export const ACCOUNTS_TABLE: TableDefinition = {
   indexes: [],
 };
 
-export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE] as const;
+/**
+ * The audit log, append-only (the application only ever puts new items, under a condition): one
+ * item per event, keyed by account and a time-ordered event ID.
+ * - `byTarget`: the events about one key, newest first (the console's per-key history).
+ */
+export const AUDIT_TABLE: TableDefinition = {
+  suffix: 'audit',
+  partitionKey: 'accountId',
+  sortKey: 'eventId',
+  indexes: [
+    { indexName: 'byTarget', partitionKey: 'targetKeyId', sortKey: 'eventId', projection: 'ALL' },
+  ],
+};
+
+export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE] as const;
 
 export interface TableNames {
   keys: string;
   accounts: string;
+  audit: string;
 }
 
 /** The physical name of a table in a deployment whose tables share `prefix`. */
@@ -62,6 +78,7 @@ export function tableNames(prefix: string): TableNames {
   return {
     keys: physicalTableName(prefix, KEYS_TABLE),
     accounts: physicalTableName(prefix, ACCOUNTS_TABLE),
+    audit: physicalTableName(prefix, AUDIT_TABLE),
   };
 }
 
@@ -71,6 +88,7 @@ export function createTableInput(
   tableName: string,
 ): CreateTableCommandInput {
   const attributes = new Set<string>([table.partitionKey]);
+  if (table.sortKey) attributes.add(table.sortKey);
   for (const index of table.indexes) {
     attributes.add(index.partitionKey);
     if (index.sortKey) attributes.add(index.sortKey);
@@ -82,7 +100,10 @@ export function createTableInput(
       AttributeName: name,
       AttributeType: 'S',
     })),
-    KeySchema: [{ AttributeName: table.partitionKey, KeyType: 'HASH' }],
+    KeySchema: [
+      { AttributeName: table.partitionKey, KeyType: 'HASH' },
+      ...(table.sortKey ? [{ AttributeName: table.sortKey, KeyType: 'RANGE' as const }] : []),
+    ],
   };
   if (table.indexes.length > 0) {
     input.GlobalSecondaryIndexes = table.indexes.map((index) => ({

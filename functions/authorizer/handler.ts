@@ -16,8 +16,18 @@ export async function handler(
   let outcome: Awaited<ReturnType<typeof authorize>>;
   try {
     outcome = await authorize(
-      { repo: keyRepository(), config: runtimeConfig(), routes: policyRoutes() },
-      { authorization: authorizationHeader(event.headers), methodArn: event.methodArn },
+      {
+        repo: keyRepository(),
+        config: runtimeConfig(),
+        routes: policyRoutes(),
+        now: () => new Date(),
+        onTouchFailed: (error) => logger.warn('last-used update failed', { error }),
+      },
+      {
+        authorization: authorizationHeader(event.headers),
+        methodArn: event.methodArn,
+        sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+      },
     );
   } catch (error) {
     // Fail closed: not 'Unauthorized' (that would blame the key), so API Gateway answers 5xx.
@@ -29,9 +39,10 @@ export async function handler(
     throw new Error('Unauthorized');
   }
   logger.info('authorizer decision', {
-    decision: 'allow',
+    decision: outcome.effect,
     keyId: outcome.context.keyId,
     accountId: outcome.context.accountId,
+    ...(outcome.reason ? { reason: outcome.reason } : {}),
   });
   return {
     principalId: outcome.principalId,

@@ -10,6 +10,7 @@ import {
 import { Construct } from 'constructs';
 import {
   ACCOUNTS_TABLE,
+  AUDIT_TABLE,
   type IndexDefinition,
   KEYS_TABLE,
   TABLES,
@@ -46,6 +47,8 @@ export class KeygateTables extends Construct {
   readonly keysTable: TableV2;
   /** Accounts and reserved account names ({@link ACCOUNTS_TABLE}). */
   readonly accountsTable: TableV2;
+  /** The append-only audit log ({@link AUDIT_TABLE}). */
+  readonly auditTable: TableV2;
 
   constructor(scope: Construct, id: string, props: KeygateTablesProps = {}) {
     super(scope, id);
@@ -57,6 +60,7 @@ export class KeygateTables extends Construct {
     this.tables = tables;
     this.keysTable = this.tableFor(KEYS_TABLE);
     this.accountsTable = this.tableFor(ACCOUNTS_TABLE);
+    this.auditTable = this.tableFor(AUDIT_TABLE);
   }
 
   private createTable(definition: TableDefinition, removalPolicy: RemovalPolicy): TableV2 {
@@ -64,6 +68,9 @@ export class KeygateTables extends Construct {
     // the (stable) suffix only.
     return new TableV2(this, `${pascalCase(definition.suffix)}Table`, {
       partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+      ...(definition.sortKey
+        ? { sortKey: { name: definition.sortKey, type: AttributeType.STRING } }
+        : {}),
       globalSecondaryIndexes: definition.indexes.map(globalSecondaryIndex),
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),

@@ -17,7 +17,7 @@ export type DynamoAction =
   | 'dynamodb:DeleteItem'
   | 'dynamodb:Query';
 
-export type TableName = 'keys' | 'accounts';
+export type TableName = 'keys' | 'accounts' | 'audit';
 
 export type Permission =
   /** Item actions on a table (never its indexes). */
@@ -27,7 +27,9 @@ export type Permission =
   /** `FlushStageAuthorizersCache` on this API's stage (`apigateway:DELETE` on its cache). */
   | { kind: 'flushAuthorizerCache' }
   /** `ses:SendEmail` as the configured SES identity (nothing when none is configured). */
-  | { kind: 'sendEmail' };
+  | { kind: 'sendEmail' }
+  /** `UpdateItem` on the keys table, only of the last-use attributes (the authorizer). */
+  | { kind: 'touchKeys' };
 
 const keys = (...actions: DynamoAction[]): Permission => ({
   kind: 'table',
@@ -39,17 +41,26 @@ const accounts = (...actions: DynamoAction[]): Permission => ({
   table: 'accounts',
   actions,
 });
+/** Appending to the audit log: `PutItem` only (under `attribute_not_exists`), never update or delete. */
+const AUDIT: Permission = { kind: 'table', table: 'audit', actions: ['dynamodb:PutItem'] };
 const FLUSH: Permission = { kind: 'flushAuthorizerCache' };
 
 /**
- * Per route, beyond writing its own log group:
- * - createApiKey: `insertKey` = one transaction: `Update` the account's counter, `Put` the key.
+ * Per route, beyond writing its own log group. Every change to a key is one transaction that
+ * also appends its audit event; a refused escalation appends one on its own.
+ * - createApiKey: `getAccount` (its maximum key lifetime), `insertKey` = one transaction:
+ *   `Update` the account's counter, `Put` the key, `Put` the event.
  * - listApiKeys: `listKeys` = `Query` on `byAccount`.
  * - getApiKey: `getKey` = `GetItem`.
- * - renameApiKey: `getKey`, `updateKey` (`UpdateItem`); scopes never change, so it never flushes.
- * - replaceApiKey: `getKey`, `updateKey`, and a flush when the scopes change.
+ * - renameApiKey: `getKey`, `updateKey` (`Update` the key, `Put` the event); never flushes.
+ * - replaceApiKey: `getAccount` (when an expiry is asked for), `getKey`, `updateKey`, and a
+ *   flush when access changes.
  * - deleteApiKey: `getKey`, `deleteKey` = one transaction: `Delete` the key, `Update` the
- *   account's counter; then a flush.
+ *   account's counter, `Put` the event; then a flush.
+ * - listApiKeyEvents: `Query` on the audit table and its `byTarget` index.
+ * - rollApiKey: `getKey`, `updateKey`, then a flush.
+ * - revokeLeakedApiKeys: `Query` on `byHash`, `getKey`, then `deleteKey` or `updateKey` (owner
+ *   keys, grace periods), then a flush.
  * - listScopes: answers from the authorizer context, no I/O.
  * - sendMail: SES `SendEmail`; no table.
  * - getBillingProfile: `getBillingProfile` = `GetItem` on the account.
@@ -57,14 +68,32 @@ const FLUSH: Permission = { kind: 'flushAuthorizerCache' };
  * - getHealth, getOpenApi: no I/O.
  */
 export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[] } = {
-  createApiKey: [keys('dynamodb:PutItem'), accounts('dynamodb:UpdateItem')],
+  createApiKey: [keys('dynamodb:PutItem'), accounts('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT],
   listApiKeys: [{ kind: 'index', table: 'keys', index: 'byAccount' }],
   getApiKey: [keys('dynamodb:GetItem')],
-  renameApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem')],
-  replaceApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), FLUSH],
+  renameApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT],
+  replaceApiKey: [
+    keys('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+    accounts('dynamodb:GetItem'),
+    AUDIT,
+    FLUSH,
+  ],
   deleteApiKey: [
     keys('dynamodb:GetItem', 'dynamodb:DeleteItem'),
     accounts('dynamodb:UpdateItem'),
+    AUDIT,
+    FLUSH,
+  ],
+  listApiKeyEvents: [
+    { kind: 'table', table: 'audit', actions: ['dynamodb:Query'] },
+    { kind: 'index', table: 'audit', index: 'byTarget' },
+  ],
+  rollApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT, FLUSH],
+  revokeLeakedApiKeys: [
+    { kind: 'index', table: 'keys', index: 'byHash' },
+    keys('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'),
+    accounts('dynamodb:UpdateItem'),
+    AUDIT,
     FLUSH,
   ],
   listScopes: [],
@@ -75,5 +104,11 @@ export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[]
   getOpenApi: [],
 };
 
-/** The authorizer: one strongly consistent `GetItem` by key ID, nothing else. */
-export const AUTHORIZER_PERMISSIONS: readonly Permission[] = [keys('dynamodb:GetItem')];
+/**
+ * The authorizer: one strongly consistent `GetItem` by key ID, and the last-use record (a
+ * conditional `UpdateItem` at most once a minute per key, limited to the last-use attributes).
+ */
+export const AUTHORIZER_PERMISSIONS: readonly Permission[] = [
+  keys('dynamodb:GetItem'),
+  { kind: 'touchKeys' },
+];

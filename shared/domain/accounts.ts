@@ -28,7 +28,7 @@ export interface BootstrappedAccount {
  */
 export async function bootstrapAccount(
   deps: Deps,
-  input: { name: string; keyLimit?: number; plan?: string },
+  input: { name: string; keyLimit?: number; plan?: string; maxKeyLifetimeSeconds?: number },
 ): Promise<Result<BootstrappedAccount>> {
   if (!ACCOUNT_NAME_PATTERN.test(input.name)) {
     return fail(
@@ -41,6 +41,15 @@ export async function bootstrapAccount(
   const keyLimit = input.keyLimit ?? deps.config.defaultKeyLimit;
   if (!Number.isSafeInteger(keyLimit) || keyLimit < 0) {
     return fail(new BadRequestError('keyLimit must be a non-negative integer', 'keyLimit'));
+  }
+  const lifetime = input.maxKeyLifetimeSeconds;
+  if (lifetime !== undefined && (!Number.isSafeInteger(lifetime) || lifetime < 60)) {
+    return fail(
+      new BadRequestError(
+        'maxKeyLifetimeSeconds must be an integer of at least 60',
+        'maxKeyLifetimeSeconds',
+      ),
+    );
   }
   const plan = input.plan ?? DEFAULT_PLAN;
   if (!PLAN_NAME_PATTERN.test(plan)) {
@@ -60,6 +69,9 @@ export async function bootstrapAccount(
     keyCount: 0,
     ownerKeyId: keyId,
     plan,
+    ...(input.maxKeyLifetimeSeconds === undefined
+      ? {}
+      : { maxKeyLifetimeSeconds: input.maxKeyLifetimeSeconds }),
     createdAt: now,
   };
   const ownerKey: KeyRecord = {
@@ -79,22 +91,45 @@ export async function bootstrapAccount(
 }
 
 export type VerifyOutcome =
-  | { ok: true; key: KeyRecord }
-  | { ok: false; reason: 'malformed' | 'unknown' };
+  | {
+      ok: true;
+      key: KeyRecord;
+      /** When this presentation stops working: the key's expiry, or its grace period's end. */
+      validUntil: string | undefined;
+    }
+  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
 
 /**
  * Verifies a presented key: parse and checksum with no I/O, one strongly consistent read by key
- * ID, then a constant-time comparison of hashes. Deleted keys are gone, so they are `unknown`.
+ * ID, then constant-time comparisons of hashes (the current key, or the previous one during a
+ * roll's grace period), then expiry. Deleted keys are gone, so they are `unknown`.
  */
 export async function verifyApiKey(
-  deps: Pick<Deps, 'repo' | 'config'>,
+  deps: Pick<Deps, 'repo' | 'config' | 'now'>,
   presented: string,
 ): Promise<VerifyOutcome> {
   const parsed = parseApiKey(presented, deps.config.keyPrefix);
   if (!parsed.ok) return { ok: false, reason: 'malformed' };
   const key = await deps.repo.getKey(parsed.key.keyId);
-  if (!key || !hashesEqual(key.keyHash, hashApiKey(presented))) {
-    return { ok: false, reason: 'unknown' };
+  if (!key) return { ok: false, reason: 'unknown' };
+  const hash = hashApiKey(presented);
+  let validUntil = key.expiresAt;
+  if (!hashesEqual(key.keyHash, hash)) {
+    if (
+      !key.previousKeyHash ||
+      !key.previousValidUntil ||
+      !hashesEqual(key.previousKeyHash, hash)
+    ) {
+      return { ok: false, reason: 'unknown' };
+    }
+    validUntil = earliest(validUntil, key.previousValidUntil);
   }
-  return { ok: true, key };
+  if (validUntil !== undefined && Date.parse(validUntil) <= deps.now().getTime()) {
+    return { ok: false, reason: 'expired' };
+  }
+  return { ok: true, key, validUntil };
+}
+
+function earliest(a: string | undefined, b: string): string {
+  return a === undefined || Date.parse(b) < Date.parse(a) ? b : a;
 }

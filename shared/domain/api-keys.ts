@@ -8,17 +8,22 @@ import type {
   RenamedApiKeyView,
   ReplaceApiKeyInput,
 } from '../schemas/api-keys.js';
+import { auditEvent } from './audit.js';
 import {
+  BadRequestError,
   ConflictError,
   ForbiddenError,
   fail,
+  type KeygateError,
   NotFoundError,
   ok,
+  REQUIRED_SCOPES_HEADER,
   type Result,
   ServiceUnavailableError,
 } from './errors.js';
+import { normaliseCidr } from './ip-allowlist.js';
 import { generateApiKey, hashApiKey, KEY_ID_PATTERN } from './key-format.js';
-import type { Deps, KeyChanges, KeyRecord } from './ports.js';
+import type { AccountRecord, Deps, KeyChanges, KeyRecord } from './ports.js';
 import { checkCanManage, type KeyType, normaliseScopes, resolveGrant } from './scopes.js';
 
 /** Who is calling: what the authorizer established about the presented key. */
@@ -27,6 +32,8 @@ export interface Caller {
   keyId: string;
   type: KeyType;
   scopes: readonly string[];
+  /** The request's source address, for the audit log. */
+  sourceIp?: string | null;
 }
 
 const NOT_FOUND = {
@@ -51,7 +58,13 @@ export async function createApiKey(
   input: CreateApiKeyInput,
 ): Promise<Result<CreatedApiKeyView>> {
   const grant = resolveGrant(caller.scopes, input.scopes);
-  if (!grant.ok) return grant;
+  if (!grant.ok) return refused(deps, caller, grant, null, input.scopes ?? []);
+  const account = await deps.repo.getAccount(caller.accountId);
+  if (!account) return fail(new ServiceUnavailableError());
+  const expiresAt = resolveExpiry(deps, account, input.expires_at, { onCreate: true });
+  if (!expiresAt.ok) return expiresAt;
+  const allowedIps = resolveAllowedIps(input.allowed_ips);
+  if (!allowedIps.ok) return allowedIps;
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
   const now = deps.now().toISOString();
   const record: KeyRecord = {
@@ -64,8 +77,18 @@ export async function createApiKey(
     createdAt: now,
     updatedAt: now,
     version: 1,
+    ...(expiresAt.value ? { expiresAt: expiresAt.value } : {}),
+    ...(allowedIps.value ? { allowedIps: allowedIps.value } : {}),
   };
-  const inserted = await deps.repo.insertKey(record);
+  const event = auditEvent(deps, {
+    accountId: caller.accountId,
+    action: 'api_key.created',
+    actor: caller,
+    targetKeyId: keyId,
+    after: record.scopes,
+    details: { name: record.name },
+  });
+  const inserted = await deps.repo.insertKey(record, event);
   if (!inserted.ok) {
     if (inserted.reason === 'limit_reached') {
       return fail(new ForbiddenError(`Cannot create more than ${inserted.limit} API Keys`));
@@ -119,17 +142,38 @@ export async function replaceApiKey(
   keyId: string,
   input: ReplaceApiKeyInput,
 ): Promise<Result<ApiKeyDetailView>> {
+  let account: AccountRecord | undefined;
+  if (input.expires_at !== undefined) {
+    account = await deps.repo.getAccount(caller.accountId);
+    if (!account) return fail(new ServiceUnavailableError());
+  }
+  const allowedIps = input.allowed_ips === null ? ok(null) : resolveAllowedIps(input.allowed_ips);
+  if (!allowedIps.ok) return allowedIps;
+  const usage = {
+    ...(allowedIps.value !== undefined ? { allowedIps: allowedIps.value } : {}),
+  };
   const updated = await updateOwnKey(deps, caller, keyId, (key) => {
+    const expiry =
+      input.expires_at === undefined || !account
+        ? ok(undefined)
+        : resolveExpiry(deps, account, input.expires_at, { onCreate: false });
+    if (!expiry.ok) return expiry;
+    const limits = { ...usage, ...(expiry.value !== undefined ? { expiresAt: expiry.value } : {}) };
     // The owner key holds billing and everything else, which no grant may: it only accepts its
     // own scopes back unchanged (a rename).
     if (key.type === 'owner') {
+      if (typeof expiry.value === 'string') {
+        return fail(
+          new BadRequestError('the owner key cannot expire; roll it instead', 'expires_at'),
+        );
+      }
       return sameScopes(key.scopes, normaliseScopes(input.scopes))
-        ? ok({ name: input.name, scopes: key.scopes, type: key.type })
+        ? ok({ name: input.name, scopes: key.scopes, type: key.type, ...limits })
         : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
     }
     const grant = resolveGrant(caller.scopes, input.scopes);
     if (!grant.ok) return grant;
-    return ok({ name: input.name, ...grant.value });
+    return ok({ name: input.name, ...grant.value, ...limits });
   });
   if (!updated.ok) return updated;
   return ok(toDetailView(updated.value));
@@ -149,11 +193,19 @@ export async function deleteApiKey(
     const key = await findOwnKey(deps, caller, keyId);
     if (!key) return fail(new NotFoundError(NOT_FOUND.delete));
     const allowed = checkCanManage(caller.scopes, key.scopes);
-    if (!allowed.ok) return allowed;
+    if (!allowed.ok) return refused(deps, caller, allowed, key.keyId, key.scopes);
     if (key.type === 'owner') {
       return fail(new ForbiddenError('the owner key cannot be deleted'));
     }
-    const deleted = await deps.repo.deleteKey(key);
+    const event = auditEvent(deps, {
+      accountId: caller.accountId,
+      action: 'api_key.deleted',
+      actor: caller,
+      targetKeyId: key.keyId,
+      before: key.scopes,
+      details: { name: key.name },
+    });
+    const deleted = await deps.repo.deleteKey(key, event);
     if (deleted.ok) {
       // Before answering, so the key is refused on the caller's very next request.
       await deps.authorizerCache.flush();
@@ -180,7 +232,8 @@ async function findOwnKey(
   return key && key.accountId === caller.accountId ? key : undefined;
 }
 
-async function updateOwnKey(
+/** Internal: finds, checks and conditionally updates a key of the caller's account. */
+export async function updateOwnKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
@@ -189,16 +242,27 @@ async function updateOwnKey(
   const key = await findOwnKey(deps, caller, keyId);
   if (!key) return fail(new NotFoundError(NOT_FOUND.update));
   const allowed = checkCanManage(caller.scopes, key.scopes);
-  if (!allowed.ok) return allowed;
+  if (!allowed.ok) return refused(deps, caller, allowed, key.keyId, key.scopes);
   const changes = change(key);
-  if (!changes.ok) return changes;
-  const updated = await deps.repo.updateKey(key, {
-    ...changes.value,
-    updatedAt: deps.now().toISOString(),
+  if (!changes.ok) return refused(deps, caller, changes, key.keyId, key.scopes);
+  const event = auditEvent(deps, {
+    accountId: caller.accountId,
+    action: changes.value.keyHash === undefined ? 'api_key.updated' : 'api_key.rolled',
+    actor: caller,
+    targetKeyId: key.keyId,
+    before: key.scopes,
+    after: changes.value.scopes,
+    details: changeDetails(key, changes.value),
   });
+  const updated = await deps.repo.updateKey(
+    key,
+    { ...changes.value, updatedAt: deps.now().toISOString() },
+    event,
+  );
   if (updated.ok) {
-    // A scope change (narrower or wider) must hold on the next request, not after the cache TTL.
-    if (!sameScopes(key.scopes, updated.value.scopes)) await deps.authorizerCache.flush();
+    // A change of what the key may do (scopes, expiry, addresses, its secret) must hold on the
+    // next request, not after the cache TTL.
+    if (narrowsOrChangesAccess(key, updated.value)) await deps.authorizerCache.flush();
     return ok(updated.value);
   }
   return updated.reason === 'not_found'
@@ -210,11 +274,25 @@ function sameScopes(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
-function toSummaryView(key: KeyRecord): ApiKeySummaryView {
-  return { api_key_id: key.keyId, name: key.name, type: key.type, created_at: key.createdAt };
+function usageView(key: KeyRecord) {
+  return {
+    expires_at: key.expiresAt ?? null,
+    last_used_at: key.lastUsedAt ?? null,
+    last_used_ip: key.lastUsedIp ?? null,
+  };
 }
 
-function toDetailView(key: KeyRecord): ApiKeyDetailView {
+function toSummaryView(key: KeyRecord): ApiKeySummaryView {
+  return {
+    api_key_id: key.keyId,
+    name: key.name,
+    type: key.type,
+    created_at: key.createdAt,
+    ...usageView(key),
+  };
+}
+
+export function toDetailView(key: KeyRecord): ApiKeyDetailView {
   return {
     api_key_id: key.keyId,
     name: key.name,
@@ -222,5 +300,121 @@ function toDetailView(key: KeyRecord): ApiKeyDetailView {
     type: key.type,
     created_at: key.createdAt,
     updated_at: key.updatedAt,
+    ...usageView(key),
+    allowed_ips: key.allowedIps ?? [],
   };
+}
+
+function narrowsOrChangesAccess(before: KeyRecord, after: KeyRecord): boolean {
+  return (
+    !sameScopes(before.scopes, after.scopes) ||
+    before.expiresAt !== after.expiresAt ||
+    before.keyHash !== after.keyHash ||
+    before.previousKeyHash !== after.previousKeyHash ||
+    (before.allowedIps ?? []).join(',') !== (after.allowedIps ?? []).join(',')
+  );
+}
+
+function changeDetails(
+  key: KeyRecord,
+  changes: Omit<KeyChanges, 'updatedAt'>,
+): Record<string, string> {
+  const details: Record<string, string> = {};
+  if (changes.name !== key.name) details.name = changes.name;
+  if (changes.expiresAt !== undefined) details.expires_at = changes.expiresAt ?? 'none';
+  if (changes.allowedIps !== undefined)
+    details.allowed_ips = (changes.allowedIps ?? []).join(' ') || 'any';
+  if (changes.previousValidUntil !== undefined) {
+    details.previous_key_valid_until = changes.previousValidUntil ?? 'none';
+  }
+  return details;
+}
+
+/**
+ * A refused request passes through: if it was refused for trying to reach beyond the caller's own
+ * scopes (an escalation), the attempt is recorded in the audit log first.
+ */
+async function refused<T>(
+  deps: Deps,
+  caller: Caller,
+  result: { ok: false; error: KeygateError },
+  targetKeyId: string | null,
+  requested: readonly string[],
+): Promise<Result<T>> {
+  const missing = result.error.headers[REQUIRED_SCOPES_HEADER];
+  if (result.error.code === 'forbidden' && missing) {
+    await deps.repo.recordEvent(
+      auditEvent(deps, {
+        accountId: caller.accountId,
+        action: 'api_key.escalation_refused',
+        actor: caller,
+        targetKeyId: targetKeyId ?? '-',
+        after: requested,
+        details: { missing_scopes: missing },
+      }),
+    );
+  }
+  return result;
+}
+
+/**
+ * The expiry a create or replace asks for, checked: in the future and within the account's
+ * maximum key lifetime. On create, an account with a maximum gives keys without an expiry that
+ * maximum. `null` (replace only) removes the expiry, unless the account has a maximum.
+ */
+export function resolveExpiry(
+  deps: Pick<Deps, 'now'>,
+  account: AccountRecord,
+  requested: string | null | undefined,
+  options: { onCreate: boolean },
+): Result<string | null | undefined> {
+  const now = deps.now().getTime();
+  const max = account.maxKeyLifetimeSeconds;
+  if (requested === undefined) {
+    return ok(
+      options.onCreate && max !== undefined ? new Date(now + max * 1000).toISOString() : undefined,
+    );
+  }
+  if (requested === null) {
+    return max === undefined
+      ? ok(null)
+      : fail(
+          new BadRequestError(
+            `keys of this account must expire within ${max} seconds`,
+            'expires_at',
+          ),
+        );
+  }
+  const at = Date.parse(requested);
+  if (at <= now) return fail(new BadRequestError('expires_at must be in the future', 'expires_at'));
+  if (max !== undefined && at > now + max * 1000) {
+    return fail(
+      new BadRequestError(
+        `expires_at is beyond the account's maximum key lifetime of ${max} seconds`,
+        'expires_at',
+      ),
+    );
+  }
+  return ok(new Date(at).toISOString());
+}
+
+/** Normalised CIDRs, or a 400 naming the first entry that is not an address or block. */
+export function resolveAllowedIps(
+  requested: readonly string[] | undefined,
+): Result<string[] | undefined> {
+  if (requested === undefined) return ok(undefined);
+  const cidrs: string[] = [];
+  for (const entry of requested) {
+    const cidr = normaliseCidr(entry);
+    if (!cidr) {
+      return fail(
+        new BadRequestError(
+          `${JSON.stringify(entry)} is not an IP address or CIDR block`,
+          'allowed_ips',
+        ),
+      );
+    }
+    if (!cidrs.includes(cidr)) cidrs.push(cidr);
+  }
+  return ok(cidrs);
 }

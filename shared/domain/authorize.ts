@@ -1,7 +1,8 @@
 import { stageArn } from '../gateway.js';
 import { verifyApiKey } from './accounts.js';
+import { ipAllowed } from './ip-allowlist.js';
 import { type PolicyDocument, type PolicyRoute, policyFor } from './policy.js';
-import type { Deps } from './ports.js';
+import type { Deps, KeyRecord } from './ports.js';
 import type { KeyType } from './scopes.js';
 
 /** The authorizer context handlers read from `requestContext.authorizer` (strings only). */
@@ -11,11 +12,26 @@ export interface AuthorizerContext {
   type: KeyType;
   /** Space-joined. */
   scopes: string;
+  /**
+   * RFC 3339, or empty: when this presentation stops working (expiry, or a roll's grace end).
+   * Handlers check it, so a cached authorizer result cannot outlive it.
+   */
+  expiresAt: string;
 }
 
 export type AuthorizeOutcome =
-  | { effect: 'allow'; principalId: string; policy: PolicyDocument; context: AuthorizerContext }
-  | { effect: 'unauthorized'; reason: 'missing' | 'malformed' | 'unknown' };
+  | {
+      effect: 'allow' | 'deny';
+      principalId: string;
+      policy: PolicyDocument;
+      context: AuthorizerContext;
+      /** Why a valid key was denied everywhere (its address is not on its allowlist). */
+      reason?: 'address_not_allowed';
+    }
+  | { effect: 'unauthorized'; reason: 'missing' | 'malformed' | 'unknown' | 'expired' };
+
+/** Last use is recorded at most this often per key: verification must not be a write per request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 const BEARER = /^Bearer +([^ ]+) *$/i;
 
@@ -34,8 +50,11 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
  * const outcome = await authorize(deps, { authorization: 'Bearer SG.…', methodArn });
  */
 export async function authorize(
-  deps: Pick<Deps, 'repo' | 'config'> & { routes?: readonly PolicyRoute[] },
-  request: { authorization: string | undefined; methodArn: string },
+  deps: Pick<Deps, 'repo' | 'config' | 'now'> & {
+    routes?: readonly PolicyRoute[];
+    onTouchFailed?: (error: unknown) => void;
+  },
+  request: { authorization: string | undefined; methodArn: string; sourceIp?: string | null },
 ): Promise<AuthorizeOutcome> {
   if (!request.authorization) return { effect: 'unauthorized', reason: 'missing' };
   const presented = BEARER.exec(request.authorization)?.[1];
@@ -43,15 +62,57 @@ export async function authorize(
   const verified = await verifyApiKey(deps, presented);
   if (!verified.ok) return { effect: 'unauthorized', reason: verified.reason };
   const { key } = verified;
+  const stage = stageArn(request.methodArn);
+  const context: AuthorizerContext = {
+    accountId: key.accountId,
+    keyId: key.keyId,
+    type: key.type,
+    scopes: key.scopes.join(' '),
+    expiresAt: verified.validUntil ?? '',
+  };
+  if (key.allowedIps && !ipAllowed(key.allowedIps, request.sourceIp)) {
+    // A valid key from the wrong address: 403 everywhere. The source address is an identity
+    // source, so this result is cached for this address only.
+    return {
+      effect: 'deny',
+      principalId: key.keyId,
+      policy: denyAll(stage),
+      context,
+      reason: 'address_not_allowed',
+    };
+  }
+  await touch(deps, key, request.sourceIp ?? null);
   return {
     effect: 'allow',
     principalId: key.keyId,
-    policy: policyFor(stageArn(request.methodArn), key.type, key.scopes, deps.routes),
-    context: {
-      accountId: key.accountId,
-      keyId: key.keyId,
-      type: key.type,
-      scopes: key.scopes.join(' '),
-    },
+    policy: policyFor(stage, key.type, key.scopes, deps.routes),
+    context,
+  };
+}
+
+/** Records the use at most once a minute per key; a failure never refuses the key. */
+async function touch(
+  deps: Pick<Deps, 'repo' | 'now'> & { onTouchFailed?: (error: unknown) => void },
+  key: KeyRecord,
+  sourceIp: string | null,
+): Promise<void> {
+  const now = deps.now().getTime();
+  if (key.lastUsedAt && Date.parse(key.lastUsedAt) > now - LAST_USED_RESOLUTION_MS) return;
+  try {
+    await deps.repo.touchKey(
+      key.keyId,
+      new Date(now).toISOString(),
+      sourceIp,
+      new Date(now - LAST_USED_RESOLUTION_MS).toISOString(),
+    );
+  } catch (error) {
+    deps.onTouchFailed?.(error);
+  }
+}
+
+function denyAll(stage: string): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] }],
   };
 }

@@ -77,9 +77,20 @@ export class UnauthorizedError extends KeygateError {
   }
 }
 
+/** The response header that names the scopes a refused request lacked (as GitHub does). */
+export const REQUIRED_SCOPES_HEADER = 'x-keygate-required-scopes';
+
 export class ForbiddenError extends KeygateError {
-  constructor(message = 'access forbidden', field: string | null = null) {
-    super('forbidden', [{ field, message }]);
+  constructor(
+    message = 'access forbidden',
+    field: string | null = null,
+    missingScopes: readonly string[] = [],
+  ) {
+    super(
+      'forbidden',
+      [{ field, message }],
+      missingScopes.length > 0 ? { [REQUIRED_SCOPES_HEADER]: missingScopes.join(' ') } : {},
+    );
   }
 }
 

@@ -54,11 +54,13 @@ export function randomId(): string {
 }
 
 /**
- * Creates a new key. The returned string is the only copy that will ever exist: callers hash it
+ * Creates a new key (for an existing key ID when rolling). The returned string is the only copy that will ever exist: callers hash it
  * with {@link hashApiKey} for storage and hand the plain value to the client exactly once.
  */
-export function generateApiKey(prefix: string): { apiKey: string; keyId: string } {
-  const keyId = randomId();
+export function generateApiKey(
+  prefix: string,
+  keyId: string = randomId(),
+): { apiKey: string; keyId: string } {
   const random = randomBytes(32).toString('base64url').slice(0, RANDOM_LENGTH);
   const body = `${prefix}.${keyId}.${random}`;
   return { apiKey: `${body}${checksum(body)}`, keyId };

@@ -14,6 +14,47 @@ export interface KeyRecord {
   updatedAt: string;
   /** Incremented by every update; conditions on it make concurrent writes safe. */
   version: number;
+  /** RFC 3339; the key is refused from then on. */
+  expiresAt?: string;
+  /** Normalised CIDRs; when set, the key is refused from any other source address. */
+  allowedIps?: string[];
+  /** When the authorizer last let the key through (updated at most once a minute). */
+  lastUsedAt?: string;
+  lastUsedIp?: string;
+  /** After a roll: the old key's hash, valid until `previousValidUntil` (the grace period). */
+  previousKeyHash?: string;
+  previousValidUntil?: string;
+}
+
+/** What the audit log records: who did what to which key, from where. Never key material. */
+export type AuditAction =
+  | 'api_key.created'
+  | 'api_key.updated'
+  | 'api_key.rolled'
+  | 'api_key.deleted'
+  | 'api_key.leak_revoked'
+  | 'api_key.escalation_refused';
+
+export interface AuditEvent {
+  accountId: string;
+  /** `<RFC 3339 time>#<random>`: sorts by time, unique. */
+  eventId: string;
+  time: string;
+  action: AuditAction;
+  /** The key that acted; null for leaked-key reports (anonymous) and operators. */
+  actorKeyId: string | null;
+  targetKeyId: string;
+  scopesAdded: string[];
+  scopesRemoved: string[];
+  sourceIp: string | null;
+  /** Small, non-secret facts (e.g. the new name, the grace period). */
+  details: Record<string, string>;
+}
+
+export interface EventPage {
+  events: AuditEvent[];
+  /** Opaque; present when more events follow. */
+  nextCursor?: string;
 }
 
 export interface AccountRecord {
@@ -24,6 +65,8 @@ export interface AccountRecord {
   /** Keys the account holds, the owner key not counted. Kept exact by transactions. */
   keyCount: number;
   ownerKeyId: string;
+  /** Longest a key of this account may live; keys asking for longer are refused. */
+  maxKeyLifetimeSeconds?: number;
   /**
    * The account's plan, set at bootstrap (never through the API). Absent on accounts stored
    * before plans existed, which the domain reads as its default plan.
@@ -59,11 +102,21 @@ export type WriteKeyOutcome<T> =
   | { ok: true; value: T }
   | { ok: false; reason: 'not_found' | 'conflict' };
 
+/**
+ * A change to a key. `name`, `scopes`, `type` and `updatedAt` are always written; for the
+ * optional fields `undefined` leaves them as they are and `null` removes them.
+ */
 export interface KeyChanges {
   name: string;
   scopes: string[];
   type: KeyType;
   updatedAt: string;
+  expiresAt?: string | null;
+  allowedIps?: string[] | null;
+  /** A roll: the new key's hash, and the old one's with the end of its grace period. */
+  keyHash?: string;
+  previousKeyHash?: string | null;
+  previousValidUntil?: string | null;
 }
 
 /**
@@ -76,15 +129,34 @@ export interface KeyRepository {
   createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
   findAccountIdByName(name: string): Promise<string | undefined>;
-  /** Inserts a non-owner key and counts it against the account's limit, atomically. */
-  insertKey(key: KeyRecord): Promise<InsertKeyOutcome>;
+  /** Inserts a non-owner key, counts it against the account's limit and records `event`, atomically. */
+  insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome>;
   getKey(keyId: string): Promise<KeyRecord | undefined>;
   /** The account's keys, oldest first; at most `limit` when given. */
   listKeys(accountId: string, limit?: number): Promise<KeyRecord[]>;
-  /** Applies `changes` only if the key still has `current.version`. */
-  updateKey(current: KeyRecord, changes: KeyChanges): Promise<WriteKeyOutcome<KeyRecord>>;
-  /** Deletes the key only if it still has `current.version`, and uncounts it, atomically. */
-  deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>>;
+  /** Applies `changes` only if the key still has `current.version`, and records `event`, atomically. */
+  updateKey(
+    current: KeyRecord,
+    changes: KeyChanges,
+    event: AuditEvent,
+  ): Promise<WriteKeyOutcome<KeyRecord>>;
+  /**
+   * Deletes the key only if it still has `current.version`, uncounts it and records `event`,
+   * atomically.
+   */
+  deleteKey(current: KeyRecord, event: AuditEvent): Promise<WriteKeyOutcome<true>>;
+  /**
+   * Records when and from where a key was last used, unless it was recorded after `notBefore`
+   * already (one conditional write at most a minute per key). Never fails the caller.
+   */
+  touchKey(keyId: string, at: string, ip: string | null, notBefore: string): Promise<void>;
+  /** Appends an event on its own (events that change no key, e.g. a refused escalation). */
+  recordEvent(event: AuditEvent): Promise<void>;
+  /** The account's events, newest first; only those about `targetKeyId` when given. */
+  listEvents(
+    accountId: string,
+    options: { limit: number; cursor?: string; targetKeyId?: string },
+  ): Promise<EventPage>;
   /** Finds a key from the hash of its value (leaked-key reports, operator look-ups). */
   findKeyIdByHash(keyHash: string): Promise<string | undefined>;
   /** The account's billing profile, read consistently; undefined if the account does not exist. */

@@ -115,6 +115,7 @@ export function resolveGrant(
       new ForbiddenError(
         `cannot grant scopes the calling key does not have: ${formatScopes(missing)}`,
         'scopes',
+        missing,
       ),
     );
   }
@@ -134,6 +135,8 @@ export function checkCanManage(
   return fail(
     new ForbiddenError(
       `cannot modify a key that holds scopes the calling key does not have: ${formatScopes(missing)}`,
+      null,
+      missing,
     ),
   );
 }

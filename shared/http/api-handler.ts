@@ -103,3 +103,30 @@ export function publicRouteHandler(answer: () => { status: number; body: unknown
       return jsonResponse(status, body);
     });
 }
+
+/**
+ * A public route that does work (no caller): its body is parsed and validated like any other,
+ * and the operation gets the request's source address.
+ */
+export function publicOperationHandler<TBody extends z.ZodType>(
+  spec: { body: TBody; status: number },
+  operation: (
+    request: { body: z.output<TBody>; sourceIp: string | null },
+    deps: Deps,
+  ) => Promise<Result<unknown>>,
+) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+    .use(errorEnvelope({ logger }))
+    .use(parseInput({ body: spec.body }))
+    .handler(async function publicOperation(event, context) {
+      const result = await operation(
+        {
+          body: context.input.body as z.output<TBody>,
+          sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+        },
+        defaultDeps(),
+      );
+      if (!result.ok) throw result.error;
+      return jsonResponse(spec.status, result.value);
+    });
+}

@@ -57,7 +57,11 @@ const AuthorizerContext = z.object({
   keyId: z.string().min(1),
   type: z.enum(['owner', 'general', 'billing']),
   scopes: z.string(),
+  expiresAt: z.string().optional(),
 });
+
+/** SendGrid's words for a key that no longer works. */
+export const EXPIRED_MESSAGE = 'The provided authorization grant is invalid, expired, or revoked';
 
 /**
  * Reads the caller from the authorizer's context and re-checks the route's scopes (defence in
@@ -75,12 +79,23 @@ export function callerContext(route: RouteDefinition): Middleware {
       if (headerValue(request.event, 'on-behalf-of') !== undefined) {
         throw new BadRequestError('the on-behalf-of header is not supported', 'on-behalf-of');
       }
-      const scopes = parsed.data.scopes.split(' ').filter(Boolean);
-      const held = new Set(scopes);
-      if (!keyTypes.includes(parsed.data.type) || !required.every((s) => held.has(s))) {
-        throw new ForbiddenError();
+      // A cached authorizer result may outlive the key's expiry (or a roll's grace period): the
+      // expiry travels in the context and is checked on every request.
+      const { expiresAt, ...identity } = parsed.data;
+      if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
+        throw new UnauthorizedError(EXPIRED_MESSAGE);
       }
-      request.context.caller = { ...parsed.data, scopes };
+      const scopes = identity.scopes.split(' ').filter(Boolean);
+      const held = new Set(scopes);
+      const missing = required.filter((s) => !held.has(s));
+      if (!keyTypes.includes(identity.type) || missing.length > 0) {
+        throw new ForbiddenError('access forbidden', null, missing);
+      }
+      request.context.caller = {
+        ...identity,
+        scopes,
+        sourceIp: request.event.requestContext?.identity?.sourceIp ?? null,
+      };
     },
   };
 }

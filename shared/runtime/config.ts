@@ -23,8 +23,11 @@ export interface RuntimeConfig extends KeygateConfig {
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const keys = env.KEYGATE_KEYS_TABLE;
   const accounts = env.KEYGATE_ACCOUNTS_TABLE;
-  if (!keys || !accounts) {
-    throw new Error('KEYGATE_KEYS_TABLE and KEYGATE_ACCOUNTS_TABLE must be set');
+  const audit = env.KEYGATE_AUDIT_TABLE;
+  if (!keys || !accounts || !audit) {
+    throw new Error(
+      'KEYGATE_KEYS_TABLE, KEYGATE_ACCOUNTS_TABLE and KEYGATE_AUDIT_TABLE must be set',
+    );
   }
   const limit = Number(env.KEYGATE_KEY_LIMIT ?? DEFAULT_KEY_LIMIT);
   if (!Number.isSafeInteger(limit) || limit < 0) {
@@ -41,7 +44,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
-    tables: { keys, accounts },
+    tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
   };

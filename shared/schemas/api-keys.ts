@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_ALLOWED_IPS } from '../domain/ip-allowlist.js';
 
 /**
  * Request and response schemas of the API-keys contract. The same schemas validate requests,
@@ -42,12 +43,33 @@ const scopeList = (missingMessage: string) =>
     .max(SCOPES_MAX_ITEMS, `scopes may list at most ${SCOPES_MAX_ITEMS} entries`)
     .meta({ description: 'The permissions the key grants (see GET /v3/scopes).' });
 
+const expiresAt = z.iso
+  .datetime({
+    offset: true,
+    error: 'expires_at must be an RFC 3339 date-time, e.g. 2027-01-31T00:00:00Z',
+  })
+  .meta({ description: 'Keygate addition: when the key stops working (RFC 3339).' });
+
+const allowedIps = z
+  .array(
+    z.string({ error: 'allowed_ips must be an array of IP addresses or CIDR blocks' }).max(64),
+    {
+      error: 'allowed_ips must be an array of IP addresses or CIDR blocks',
+    },
+  )
+  .max(MAX_ALLOWED_IPS, `allowed_ips may list at most ${MAX_ALLOWED_IPS} entries`)
+  .meta({
+    description: 'Keygate addition: IPv4/IPv6 addresses or CIDR blocks the key may be used from.',
+  });
+
 export const CreateApiKeyBody = z
   .object({
     name: keyName('missing required argument'),
     scopes: scopeList('missing required argument')
       .optional()
       .meta({ description: 'Omitted: Full Access (every scope of the caller except billing).' }),
+    expires_at: expiresAt.optional(),
+    allowed_ips: allowedIps.optional(),
   })
   .meta({ id: 'CreateApiKeyRequest' });
 
@@ -59,8 +81,58 @@ export const ReplaceApiKeyBody = z
   .object({
     name: keyName(PUT_NAME_MESSAGE),
     scopes: scopeList('missing required argument'),
+    // Omitted: unchanged. null: removed.
+    expires_at: expiresAt.nullable().optional(),
+    allowed_ips: allowedIps.nullable().optional(),
   })
   .meta({ id: 'ReplaceApiKeyRequest' });
+
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+
+export const RollApiKeyBody = z
+  .object({
+    grace_seconds: z
+      .number({ error: 'grace_seconds must be an integer' })
+      .int('grace_seconds must be an integer')
+      .min(0, `grace_seconds must be from 0 to ${MAX_GRACE_SECONDS}`)
+      .max(MAX_GRACE_SECONDS, `grace_seconds must be from 0 to ${MAX_GRACE_SECONDS}`)
+      .optional()
+      .meta({ description: 'How long the old key keeps working (default 24 h, at most 7 days).' }),
+  })
+  .meta({ id: 'RollApiKeyRequest' });
+
+export const LEAKED_KEYS_MAX = 100;
+
+export const RevokeLeakedKeysBody = z
+  .object({
+    keys: z
+      .array(z.string({ error: 'keys must be an array of strings' }).max(512), {
+        error: (issue) =>
+          issue.input === undefined
+            ? 'missing required argument'
+            : 'keys must be an array of strings',
+      })
+      .min(1, 'keys must list at least one key')
+      .max(LEAKED_KEYS_MAX, `keys may list at most ${LEAKED_KEYS_MAX} entries`),
+  })
+  .meta({ id: 'RevokeLeakedKeysRequest' });
+
+export const EVENTS_LIMIT_MAX = 100;
+
+export const ListEventsQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, `limit must be an integer from 1 to ${EVENTS_LIMIT_MAX}`)
+    .transform(Number)
+    .refine(
+      (n) => n >= 1 && n <= EVENTS_LIMIT_MAX,
+      `limit must be an integer from 1 to ${EVENTS_LIMIT_MAX}`,
+    )
+    .optional(),
+  cursor: z.string().max(2048, 'cursor is not valid').optional(),
+  api_key_id: z.string().max(64).optional(),
+});
 
 export const ListApiKeysQuery = z.object({
   limit: z
@@ -80,8 +152,23 @@ const keyType = z.enum(['owner', 'general', 'billing']).meta({
 const timestamp = z.string().meta({ description: 'Keygate addition: RFC 3339 time.' });
 const apiKeyId = z.string().meta({ description: 'The ID of the API key (22 characters).' });
 
+const usage = {
+  expires_at: timestamp.nullable(),
+  last_used_at: timestamp.nullable(),
+  last_used_ip: z
+    .string()
+    .nullable()
+    .meta({ description: 'Keygate addition: source address of the last use.' }),
+};
+
 export const ApiKeySummary = z
-  .object({ api_key_id: apiKeyId, name: z.string(), type: keyType, created_at: timestamp })
+  .object({
+    api_key_id: apiKeyId,
+    name: z.string(),
+    type: keyType,
+    created_at: timestamp,
+    ...usage,
+  })
   .meta({ id: 'ApiKeySummary' });
 
 export const ApiKeyList = z.object({ result: z.array(ApiKeySummary) }).meta({ id: 'ApiKeyList' });
@@ -94,12 +181,42 @@ export const ApiKeyView = z
     type: keyType,
     created_at: timestamp,
     updated_at: timestamp,
+    ...usage,
+    allowed_ips: z
+      .array(z.string())
+      .meta({ description: 'Keygate addition: empty when any address may use the key.' }),
   })
   .meta({ id: 'ApiKey' });
 
 export const CreatedApiKey = ApiKeyView.extend({
   api_key: z.string().meta({ description: 'The key itself. Returned here only, never again.' }),
 }).meta({ id: 'CreatedApiKey' });
+
+export const RolledApiKey = CreatedApiKey.extend({
+  previous_key_valid_until: timestamp.nullable(),
+}).meta({ id: 'RolledApiKey' });
+
+export const RevokeLeakedKeysAnswer = z
+  .object({ received: z.number().meta({ description: 'Keys received; never which were valid.' }) })
+  .meta({ id: 'RevokeLeakedKeysAnswer' });
+
+export const AuditEventView = z
+  .object({
+    id: z.string(),
+    time: timestamp,
+    action: z.string(),
+    actor_key_id: z.string().nullable(),
+    api_key_id: apiKeyId,
+    scopes_added: z.array(z.string()),
+    scopes_removed: z.array(z.string()),
+    source_ip: z.string().nullable(),
+    details: z.record(z.string(), z.string()),
+  })
+  .meta({ id: 'AuditEvent' });
+
+export const AuditEventList = z
+  .object({ result: z.array(AuditEventView), next_cursor: z.string().nullable() })
+  .meta({ id: 'AuditEventList' });
 
 export const RenamedApiKey = z
   .object({ api_key_id: apiKeyId, name: z.string() })
@@ -121,3 +238,8 @@ export type ApiKeySummaryView = z.output<typeof ApiKeySummary>;
 export type ApiKeyDetailView = z.output<typeof ApiKeyView>;
 export type CreatedApiKeyView = z.output<typeof CreatedApiKey>;
 export type RenamedApiKeyView = z.output<typeof RenamedApiKey>;
+export type RollApiKeyInput = z.output<typeof RollApiKeyBody>;
+export type RolledApiKeyView = z.output<typeof RolledApiKey>;
+export type RevokeLeakedKeysInput = z.output<typeof RevokeLeakedKeysBody>;
+export type ListEventsInput = z.output<typeof ListEventsQuery>;
+export type AuditEventViewType = z.output<typeof AuditEventView>;

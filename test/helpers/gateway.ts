@@ -17,6 +17,8 @@ export interface CallOptions {
   body?: unknown;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  /** The client's address (default 127.0.0.1). */
+  sourceIp?: string;
 }
 
 export interface CallResult {
@@ -46,6 +48,7 @@ export function createGateway(options: EmulatorOptions = {}): Gateway {
         path,
         headers,
         query: callOptions.query,
+        ...(callOptions.sourceIp ? { sourceIp: callOptions.sourceIp } : {}),
         body: callOptions.body === undefined ? undefined : JSON.stringify(callOptions.body),
       });
       const body = response.body === '' ? undefined : (JSON.parse(response.body) as unknown);

@@ -19,7 +19,9 @@ export interface TestAccount {
 }
 
 /** A fresh account per test, so tests never share data. */
-export async function newAccount(options: { keyLimit?: number } = {}): Promise<TestAccount> {
+export async function newAccount(
+  options: { keyLimit?: number; maxKeyLifetimeSeconds?: number } = {},
+): Promise<TestAccount> {
   const name = `test-${randomBytes(6).toString('hex')}`;
   const result = await bootstrapAccount(defaultDeps(), { name, ...options });
   if (!result.ok) throw result.error;
@@ -82,6 +84,7 @@ export function apiGatewayEvent(
     isBase64Encoded: false,
     requestContext: {
       requestId: randomBytes(8).toString('hex'),
+      identity: { sourceIp: '203.0.113.7' },
       authorizer: options.caller
         ? {
             principalId: options.caller.keyId,

@@ -6,6 +6,7 @@ import { KeygateStack } from '../../infra/keygate-stack.js';
 import { ROUTE_LIST, type RouteId } from '../../shared/routes.js';
 import {
   type CfnResource,
+  keygateFunctionsOf,
   newApp,
   referencedId,
   render,
@@ -25,6 +26,7 @@ const idOf = (s: Stack, construct: { node: { defaultChild?: unknown } }) =>
 
 const KEYS = `\${${idOf(stack, stack.tables.keysTable)}.Arn}`;
 const ACCOUNTS = `\${${idOf(stack, stack.tables.accountsTable)}.Arn}`;
+const AUDIT = `\${${idOf(stack, stack.tables.auditTable)}.Arn}`;
 const API = `\${${idOf(stack, stack.keygate.api)}}`;
 const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
 
@@ -35,24 +37,52 @@ const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${AP
  * more (or less) than the code uses fails here.
  */
 const EXPECTED: Record<RouteId, string[]> = {
-  // insertKey: TransactWrite [Update account counter, Put key]
-  createApiKey: [`dynamodb:PutItem ${KEYS}`, `dynamodb:UpdateItem ${ACCOUNTS}`],
+  // getAccount (max lifetime) + insertKey: TransactWrite [Update account counter, Put key, Put
+  // event]; a refused escalation puts an event alone
+  createApiKey: [
+    `dynamodb:PutItem ${KEYS}`,
+    `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+  ],
   // listKeys: Query on the byAccount index
   listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`],
   getApiKey: [`dynamodb:GetItem ${KEYS}`],
-  // getKey + updateKey; a rename keeps the scopes, so no flush
-  renameApiKey: [`dynamodb:GetItem ${KEYS}`, `dynamodb:UpdateItem ${KEYS}`],
-  // getKey + updateKey + flush on a scope change
+  // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes
+  renameApiKey: [`dynamodb:GetItem ${KEYS}`, `dynamodb:UpdateItem ${KEYS}`, `dynamodb:PutItem ${AUDIT}`],
+  // getAccount (expiry) + getKey + updateKey + flush when access changes
   replaceApiKey: [
     `dynamodb:GetItem ${KEYS}`,
     `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
-  // getKey + deleteKey: TransactWrite [Delete key, Update account counter] + flush
+  // getKey + deleteKey: TransactWrite [Put event, Delete key, Update account counter] + flush
   deleteApiKey: [
     `dynamodb:GetItem ${KEYS}`,
     `dynamodb:DeleteItem ${KEYS}`,
     `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  // listEvents: Query on the audit table, or on its byTarget index
+  listApiKeyEvents: [`dynamodb:Query ${AUDIT}`, `dynamodb:Query ${AUDIT}/index/byTarget`],
+  // getKey + updateKey + flush
+  rollApiKey: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  // findKeyIdByHash + getKey + deleteKey / updateKey + flush
+  revokeLeakedApiKeys: [
+    `dynamodb:Query ${KEYS}/index/byHash`,
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:DeleteItem ${KEYS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
   listScopes: [],
@@ -107,7 +137,8 @@ function ownLogs(s: Stack, t: Template, fn: NodejsFunction): string[] {
 }
 
 describe('functions', () => {
-  const functions = resourcesOf(template, 'AWS::Lambda::Function');
+  // Keygate's functions: all but the console deployment's provider (see console.test.ts).
+  const functions = keygateFunctionsOf(stack, template);
 
   it('are one per route of the table, plus the authorizer', () => {
     expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 1);
@@ -157,7 +188,10 @@ describe('functions', () => {
     const roles = Object.values(functions).map((f) => referencedId(f.Properties.Role));
 
     expect(new Set(roles).size).toBe(roles.length);
-    expect(resourcesOf(template, 'AWS::IAM::Policy')).toEqual({});
+    const policyRoles = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.Roles as unknown[]).map(referencedId),
+    );
+    expect(policyRoles.filter((role) => roles.includes(role))).toEqual([]);
     for (const role of roles) {
       const resource = resourceOf(template, role ?? '');
       expect(resource.Properties.ManagedPolicyArns).toBeUndefined();

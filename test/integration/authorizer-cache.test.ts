@@ -75,7 +75,18 @@ describe('authorizer cache (TTL 300 s)', () => {
     expect((await call('GET', '/v3/api_keys', { key: key.api_key })).status).toBe(200);
     const stored = await defaultDeps().repo.getKey(key.api_key_id);
     if (!stored) throw new Error('missing');
-    await defaultDeps().repo.deleteKey(stored); // storage only: no flush
+    await defaultDeps().repo.deleteKey(stored, {
+      accountId: stored.accountId,
+      eventId: `${new Date().toISOString()}#test`,
+      time: new Date().toISOString(),
+      action: 'api_key.deleted',
+      actorKeyId: null,
+      targetKeyId: stored.keyId,
+      scopesAdded: [],
+      scopesRemoved: [],
+      sourceIp: null,
+      details: {},
+    }); // storage only: no flush
 
     // Act
     const cached = await call('GET', '/v3/api_keys', { key: key.api_key });

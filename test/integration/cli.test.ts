@@ -39,6 +39,7 @@ describe('keygate CLI', () => {
           Outputs: [
             { OutputKey: 'KeysTableName', OutputValue: tables.keys },
             { OutputKey: 'AccountsTableName', OutputValue: tables.accounts },
+            { OutputKey: 'AuditTableName', OutputValue: tables.audit },
             { OutputKey: 'KeyPrefix', OutputValue: 'kg' },
             { OutputKey: 'DefaultKeyLimit', OutputValue: '7' },
           ],

@@ -45,7 +45,12 @@ describe('GET /openapi.json', () => {
       }
     ).components.schemas;
     expect(schemas.CreateApiKeyRequest?.required).toEqual(['name']);
-    expect(Object.keys(schemas.CreateApiKeyRequest?.properties ?? {})).toEqual(['name', 'scopes']);
+    expect(Object.keys(schemas.CreateApiKeyRequest?.properties ?? {})).toEqual([
+      'name',
+      'scopes',
+      'expires_at',
+      'allowed_ips',
+    ]);
     expect(schemas.ReplaceApiKeyRequest?.required).toEqual(['name', 'scopes']);
   });
 });

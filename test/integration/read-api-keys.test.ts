@@ -28,7 +28,15 @@ describe('GET /v3/api_keys', () => {
     expect(result.map((k) => k.api_key_id)).toEqual([owner.keyId, ...ids]);
     expect(result.map((k) => k.name)).toEqual(['Owner key', 'first', 'second']);
     for (const key of result) {
-      expect(Object.keys(key).sort()).toEqual(['api_key_id', 'created_at', 'name', 'type']);
+      expect(Object.keys(key).sort()).toEqual([
+        'api_key_id',
+        'created_at',
+        'expires_at',
+        'last_used_at',
+        'last_used_ip',
+        'name',
+        'type',
+      ]);
     }
   });
 

@@ -85,6 +85,22 @@ const FIXTURES: Record<RouteId, Fixture> = {
     crossAccount: async (o, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(o, scopes)}` }),
     success: 204,
   },
+  listApiKeyEvents: { request: async () => ({ path: '/v3/api_keys/events' }), success: 200 },
+  rollApiKey: {
+    request: async (a, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(a, scopes)}/roll`,
+      body: { grace_seconds: 0 },
+    }),
+    crossAccount: async (o, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(o, scopes)}/roll`,
+      body: { grace_seconds: 0 },
+    }),
+    success: 200,
+  },
+  revokeLeakedApiKeys: {
+    request: async () => ({ path: '/v3/api_keys/revoke-leaked', body: { keys: ['SG.not-a-key'] } }),
+    success: 202,
+  },
   listScopes: { request: async () => ({ path: '/v3/scopes' }), success: 200 },
   sendMail: { request: async () => ({ path: '/v3/mail/send', body: MINIMAL_MAIL }), success: 202 },
   getBillingProfile: { request: async () => ({ path: '/v3/billing/profile' }), success: 200 },

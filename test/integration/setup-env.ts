@@ -9,6 +9,7 @@ const tables = tableNames(inject('tablePrefix'));
 process.env.KEYGATE_DYNAMODB_ENDPOINT = inject('dynamodbEndpoint');
 process.env.KEYGATE_KEYS_TABLE = tables.keys;
 process.env.KEYGATE_ACCOUNTS_TABLE = tables.accounts;
+process.env.KEYGATE_AUDIT_TABLE = tables.audit;
 process.env.KEYGATE_KEY_PREFIX = 'SG';
 process.env.AWS_REGION = 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -26,7 +26,15 @@ import {
 import { hashApiKey, parseApiKey } from '../../shared/domain/key-format.js';
 import type { Deps, KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
-import { BASE64URL_ALPHABET, buildKey, failure, makeDeps, START, unwrap } from './support.js';
+import {
+  BASE64URL_ALPHABET,
+  buildKey,
+  failure,
+  makeDeps,
+  START,
+  testEvent,
+  unwrap,
+} from './support.js';
 
 /**
  * A repository whose next writes first let "another request" change the stored key, so the
@@ -59,12 +67,16 @@ class RacingRepository extends MemoryKeyRepository {
 
   /** A write by another request: bypasses the races. */
   async concurrentUpdate(current: KeyRecord, scopes: string[], name = 'other request') {
-    return super.updateKey(current, {
-      name,
-      scopes,
-      type: 'general',
-      updatedAt: new Date(START).toISOString(),
-    });
+    return super.updateKey(
+      current,
+      {
+        name,
+        scopes,
+        type: 'general',
+        updatedAt: new Date(START).toISOString(),
+      },
+      testEvent(),
+    );
   }
 }
 
@@ -302,7 +314,15 @@ describe('listApiKeys', () => {
       [b.api_key_id, 'b'],
     ]);
     for (const key of listed.result) {
-      expect(Object.keys(key).sort()).toEqual(['api_key_id', 'created_at', 'name', 'type']);
+      expect(Object.keys(key).sort()).toEqual([
+        'api_key_id',
+        'created_at',
+        'expires_at',
+        'last_used_at',
+        'last_used_ip',
+        'name',
+        'type',
+      ]);
     }
     expect(listed.result[0]?.type).toBe('owner');
   });
@@ -680,11 +700,11 @@ describe('concurrent changes', () => {
     const stale = await repo.getKey(created.api_key_id);
     if (!stale) throw new Error('expected the key');
     const changes = { name: 'n', scopes: ['mail.send'], type: 'general' as const, updatedAt: 'x' };
-    const first = await repo.updateKey(stale, changes);
+    const first = await repo.updateKey(stale, changes, testEvent());
 
     // Act
-    const update = await repo.updateKey(stale, { ...changes, name: 'stale' });
-    const deletion = await repo.deleteKey(stale);
+    const update = await repo.updateKey(stale, { ...changes, name: 'stale' }, testEvent());
+    const deletion = await repo.deleteKey(stale, testEvent());
 
     // Assert
     expect(first.ok).toBe(true);
@@ -797,7 +817,7 @@ describe('concurrent changes', () => {
     const { deps, owner } = await setup({ repo });
     const created = unwrap(await createApiKey(deps, owner, { name: 'k', scopes: ['mail.send'] }));
     repo.beforeNextWrites(async (current) => {
-      await repo.deleteKey(current);
+      await repo.deleteKey(current, testEvent());
     });
 
     // Act
@@ -814,7 +834,7 @@ describe('concurrent changes', () => {
     const { deps, owner } = await setup({ repo });
     const created = unwrap(await createApiKey(deps, owner, { name: 'k', scopes: ['mail.send'] }));
     repo.beforeNextWrites(async (current) => {
-      await repo.deleteKey(current);
+      await repo.deleteKey(current, testEvent());
     });
 
     // Act

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import type { KeygateError, Result } from '../../shared/domain/errors.js';
-import type { Deps } from '../../shared/domain/ports.js';
+import type { AuditEvent, Deps } from '../../shared/domain/ports.js';
 
 /** The base64url alphabet, in index order. */
 export const BASE64URL_ALPHABET =
@@ -53,4 +53,20 @@ export function makeDeps<R extends MemoryKeyRepository = MemoryKeyRepository>(
     mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
   };
   return { deps, repo };
+}
+
+/** A placeholder audit event for tests that call a repository directly. */
+export function testEvent(accountId = 'acc', targetKeyId = 'key'): AuditEvent {
+  return {
+    accountId,
+    eventId: `${new Date(START).toISOString()}#${Math.random()}`,
+    time: new Date(START).toISOString(),
+    action: 'api_key.updated',
+    actorKeyId: null,
+    targetKeyId,
+    scopesAdded: [],
+    scopesRemoved: [],
+    sourceIp: null,
+    details: {},
+  };
 }

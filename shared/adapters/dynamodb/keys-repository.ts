@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -10,15 +11,18 @@ import {
 import { ServiceUnavailableError } from '../../domain/errors.js';
 import type {
   AccountRecord,
+  AuditEvent,
   BillingContactChanges,
   BillingProfileRecord,
   CreateAccountOutcome,
+  EventPage,
   InsertKeyOutcome,
   KeyChanges,
   KeyRecord,
   KeyRepository,
   WriteKeyOutcome,
 } from '../../domain/ports.js';
+import { applyChanges, OPTIONAL_KEY_FIELDS } from '../../domain/records.js';
 import type { TableNames } from '../../tables.js';
 
 const accountPk = (accountId: string) => `account#${accountId}`;
@@ -112,7 +116,7 @@ export class DynamoKeyRepository implements KeyRepository {
     return typeof Item?.accountId === 'string' ? Item.accountId : undefined;
   }
 
-  async insertKey(key: KeyRecord): Promise<InsertKeyOutcome> {
+  async insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome> {
     const reasons = await this.transact({
       TransactItems: [
         {
@@ -132,6 +136,7 @@ export class DynamoKeyRepository implements KeyRepository {
             ConditionExpression: 'attribute_not_exists(keyId)',
           },
         },
+        this.auditPut(event),
       ],
     });
     if (reasons === undefined) return { ok: true };
@@ -177,39 +182,63 @@ export class DynamoKeyRepository implements KeyRepository {
     return keys;
   }
 
-  async updateKey(current: KeyRecord, changes: KeyChanges): Promise<WriteKeyOutcome<KeyRecord>> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.keys,
-          Key: { keyId: current.keyId },
-          UpdateExpression:
-            'SET #name = :name, scopes = :scopes, #type = :type, updatedAt = :updatedAt, version = version + :one',
-          ConditionExpression: 'attribute_exists(keyId) AND version = :version',
-          ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
-          ExpressionAttributeValues: {
-            ':name': changes.name,
-            ':scopes': changes.scopes,
-            ':type': changes.type,
-            ':updatedAt': changes.updatedAt,
-            ':one': 1,
-            ':version': current.version,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { ok: true, value: toKey(Attributes ?? {}) };
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) {
-        return { ok: false, reason: error.Item ? 'conflict' : 'not_found' };
+  async updateKey(
+    current: KeyRecord,
+    changes: KeyChanges,
+    event: AuditEvent,
+  ): Promise<WriteKeyOutcome<KeyRecord>> {
+    const set = [
+      '#name = :name',
+      'scopes = :scopes',
+      '#type = :type',
+      'updatedAt = :updatedAt',
+      'version = version + :one',
+    ];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = {
+      ':name': changes.name,
+      ':scopes': changes.scopes,
+      ':type': changes.type,
+      ':updatedAt': changes.updatedAt,
+      ':one': 1,
+      ':version': current.version,
+    };
+    for (const field of OPTIONAL_KEY_FIELDS) {
+      const value = changes[field];
+      if (value === undefined) continue;
+      if (value === null) remove.push(field);
+      else {
+        set.push(`${field} = :${field}`);
+        values[`:${field}`] = value;
       }
-      throw toStorageError(error);
     }
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.keys,
+            Key: { keyId: current.keyId },
+            UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+            ConditionExpression: 'attribute_exists(keyId) AND version = :version',
+            ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
+            ExpressionAttributeValues: values,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        this.auditPut(event),
+      ],
+    });
+    if (reasons === undefined) return { ok: true, value: applyChanges(current, changes) };
+    const key = reasons[0];
+    if (key?.Code === 'ConditionalCheckFailed') {
+      return { ok: false, reason: key.Item ? 'conflict' : 'not_found' };
+    }
+    throw new ServiceUnavailableError();
   }
 
-  async deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>> {
+  async deleteKey(current: KeyRecord, event: AuditEvent): Promise<WriteKeyOutcome<true>> {
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      this.auditPut(event),
       {
         Delete: {
           TableName: this.tables.keys,
@@ -233,11 +262,91 @@ export class DynamoKeyRepository implements KeyRepository {
     }
     const reasons = await this.transact({ TransactItems: items });
     if (reasons === undefined) return { ok: true, value: true };
-    const key = reasons[0];
+    const key = reasons[1];
     if (key?.Code === 'ConditionalCheckFailed') {
       return { ok: false, reason: key.Item ? 'conflict' : 'not_found' };
     }
     throw new ServiceUnavailableError();
+  }
+
+  async touchKey(keyId: string, at: string, ip: string | null, notBefore: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.keys,
+          Key: { keyId },
+          UpdateExpression: ip
+            ? 'SET lastUsedAt = :at, lastUsedIp = :ip'
+            : 'SET lastUsedAt = :at REMOVE lastUsedIp',
+          ConditionExpression:
+            'attribute_exists(keyId) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :notBefore)',
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':notBefore': notBefore,
+            ...(ip ? { ':ip': ip } : {}),
+          },
+        }),
+      );
+    } catch (error) {
+      // Someone recorded it within the minute, or the key is gone: nothing to do.
+      if (isConditionalCheckFailure(error)) return;
+      throw toStorageError(error);
+    }
+  }
+
+  async recordEvent(event: AuditEvent): Promise<void> {
+    await this.run(() => this.client.send(new PutCommand(this.auditPut(event).Put)));
+  }
+
+  async listEvents(
+    accountId: string,
+    options: { limit: number; cursor?: string; targetKeyId?: string },
+  ): Promise<EventPage> {
+    const byTarget = options.targetKeyId !== undefined;
+    const start =
+      options.cursor === undefined
+        ? undefined
+        : decodeCursor(
+            options.cursor,
+            byTarget ? { accountId, targetKeyId: options.targetKeyId as string } : { accountId },
+          );
+    const { Items, LastEvaluatedKey } = await this.run(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tables.audit,
+          ...(byTarget
+            ? {
+                IndexName: 'byTarget',
+                KeyConditionExpression: 'targetKeyId = :t',
+                // A key ID is unique across accounts, but never trust that with another's data.
+                FilterExpression: 'accountId = :a',
+                ExpressionAttributeValues: { ':t': options.targetKeyId, ':a': accountId },
+              }
+            : {
+                KeyConditionExpression: 'accountId = :a',
+                ExpressionAttributeValues: { ':a': accountId },
+              }),
+          ScanIndexForward: false,
+          Limit: options.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    return {
+      events: (Items ?? []).map(toEvent),
+      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+    };
+  }
+
+  /** The audit Put of a transaction: append-only, never overwriting an event. */
+  private auditPut(event: AuditEvent) {
+    return {
+      Put: {
+        TableName: this.tables.audit,
+        Item: event,
+        ConditionExpression: 'attribute_not_exists(eventId)',
+      },
+    };
   }
 
   async findKeyIdByHash(keyHash: string): Promise<string | undefined> {
@@ -373,6 +482,51 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 }
 
+/** Cursors are the last evaluated key, opaque to clients (base64url JSON of strings only). */
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/**
+ * A client's cursor, checked to continue the same query of the same account: a tampered cursor
+ * is refused (400), never read as another account's position.
+ */
+function decodeCursor(cursor: string, expected: Record<string, string>): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new Error('bad cursor');
+  }
+  const fields =
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  const wanted = [...Object.keys(expected), 'eventId'].sort();
+  const valid =
+    JSON.stringify(Object.keys(fields).sort()) === JSON.stringify(wanted) &&
+    typeof fields.eventId === 'string' &&
+    Object.entries(expected).every(([k, v]) => fields[k] === v);
+  if (!valid) throw new Error('bad cursor');
+  return fields as Record<string, string>;
+}
+
+function toEvent(item: Record<string, unknown>): AuditEvent {
+  return {
+    accountId: String(item.accountId),
+    eventId: String(item.eventId),
+    time: String(item.time),
+    action: item.action as AuditEvent['action'],
+    actorKeyId: typeof item.actorKeyId === 'string' ? item.actorKeyId : null,
+    targetKeyId: String(item.targetKeyId),
+    scopesAdded: Array.isArray(item.scopesAdded) ? item.scopesAdded.map(String) : [],
+    scopesRemoved: Array.isArray(item.scopesRemoved) ? item.scopesRemoved.map(String) : [],
+    sourceIp: typeof item.sourceIp === 'string' ? item.sourceIp : null,
+    details:
+      item.details && typeof item.details === 'object'
+        ? (item.details as Record<string, string>)
+        : {},
+  };
+}
+
 function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(1000, 10 * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
@@ -401,7 +555,21 @@ function toKey(item: Record<string, unknown>): KeyRecord {
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
     version: Number(item.version),
+    ...optionalString(item, 'expiresAt'),
+    ...(Array.isArray(item.allowedIps) ? { allowedIps: item.allowedIps.map(String) } : {}),
+    ...optionalString(item, 'lastUsedAt'),
+    ...optionalString(item, 'lastUsedIp'),
+    ...optionalString(item, 'previousKeyHash'),
+    ...optionalString(item, 'previousValidUntil'),
   };
+}
+
+function optionalString<K extends string>(
+  item: Record<string, unknown>,
+  name: K,
+): Partial<Record<K, string>> {
+  const value = item[name];
+  return typeof value === 'string' ? ({ [name]: value } as Record<K, string>) : {};
 }
 
 function toAccount(item: Record<string, unknown>): AccountRecord {
@@ -412,6 +580,9 @@ function toAccount(item: Record<string, unknown>): AccountRecord {
     keyCount: Number(item.keyCount),
     ownerKeyId: String(item.ownerKeyId),
     ...(typeof item.plan === 'string' ? { plan: item.plan } : {}),
+    ...(typeof item.maxKeyLifetimeSeconds === 'number'
+      ? { maxKeyLifetimeSeconds: item.maxKeyLifetimeSeconds }
+      : {}),
     createdAt: String(item.createdAt),
   };
 }

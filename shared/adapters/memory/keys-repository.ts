@@ -1,14 +1,17 @@
 import type {
   AccountRecord,
+  AuditEvent,
   BillingContactChanges,
   BillingProfileRecord,
   CreateAccountOutcome,
+  EventPage,
   InsertKeyOutcome,
   KeyChanges,
   KeyRecord,
   KeyRepository,
   WriteKeyOutcome,
 } from '../../domain/ports.js';
+import { applyChanges } from '../../domain/records.js';
 
 /**
  * {@link KeyRepository} in memory, for pure unit tests and benchmarks of the CPU path. Each
@@ -19,6 +22,7 @@ export class MemoryKeyRepository implements KeyRepository {
   private readonly accounts = new Map<string, AccountRecord>();
   private readonly names = new Map<string, string>();
   private readonly keys = new Map<string, KeyRecord>();
+  private readonly events: AuditEvent[] = [];
   private readonly billing = new Map<
     string,
     { contact: Record<string, string>; updatedAt: string | undefined }
@@ -41,7 +45,7 @@ export class MemoryKeyRepository implements KeyRepository {
     return this.names.get(name);
   }
 
-  async insertKey(key: KeyRecord): Promise<InsertKeyOutcome> {
+  async insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome> {
     const account = this.accounts.get(key.accountId);
     if (!account) return { ok: false, reason: 'account_not_found' };
     if (account.keyCount >= account.keyLimit) {
@@ -49,6 +53,7 @@ export class MemoryKeyRepository implements KeyRepository {
     }
     account.keyCount += 1;
     this.keys.set(key.keyId, copy(key));
+    this.events.push(structuredClone(event));
     return { ok: true };
   }
 
@@ -64,28 +69,62 @@ export class MemoryKeyRepository implements KeyRepository {
     return keys.slice(0, limit ?? keys.length).map(copy);
   }
 
-  async updateKey(current: KeyRecord, changes: KeyChanges): Promise<WriteKeyOutcome<KeyRecord>> {
+  async updateKey(
+    current: KeyRecord,
+    changes: KeyChanges,
+    event: AuditEvent,
+  ): Promise<WriteKeyOutcome<KeyRecord>> {
     const stored = this.keys.get(current.keyId);
     if (!stored) return { ok: false, reason: 'not_found' };
     if (stored.version !== current.version) return { ok: false, reason: 'conflict' };
-    const updated = {
-      ...stored,
-      ...changes,
-      scopes: [...changes.scopes],
-      version: stored.version + 1,
-    };
+    const updated = applyChanges(stored, changes);
     this.keys.set(current.keyId, updated);
+    this.events.push(structuredClone(event));
     return { ok: true, value: copy(updated) };
   }
 
-  async deleteKey(current: KeyRecord): Promise<WriteKeyOutcome<true>> {
+  async deleteKey(current: KeyRecord, event: AuditEvent): Promise<WriteKeyOutcome<true>> {
     const stored = this.keys.get(current.keyId);
     if (!stored) return { ok: false, reason: 'not_found' };
     if (stored.version !== current.version) return { ok: false, reason: 'conflict' };
     this.keys.delete(current.keyId);
     const account = this.accounts.get(current.accountId);
     if (account && stored.type !== 'owner') account.keyCount -= 1;
+    this.events.push(structuredClone(event));
     return { ok: true, value: true };
+  }
+
+  async touchKey(keyId: string, at: string, ip: string | null, notBefore: string): Promise<void> {
+    const stored = this.keys.get(keyId);
+    if (!stored || (stored.lastUsedAt !== undefined && stored.lastUsedAt >= notBefore)) return;
+    stored.lastUsedAt = at;
+    if (ip) stored.lastUsedIp = ip;
+    else delete stored.lastUsedIp;
+  }
+
+  async recordEvent(event: AuditEvent): Promise<void> {
+    this.events.push(structuredClone(event));
+  }
+
+  async listEvents(
+    accountId: string,
+    options: { limit: number; cursor?: string; targetKeyId?: string },
+  ): Promise<EventPage> {
+    const matching = this.events
+      .filter((e) => e.accountId === accountId)
+      .filter((e) => options.targetKeyId === undefined || e.targetKeyId === options.targetKeyId)
+      .sort((a, b) => b.eventId.localeCompare(a.eventId));
+    const start =
+      options.cursor === undefined
+        ? 0
+        : matching.findIndex((e) => e.eventId < (options.cursor as string));
+    const from = start < 0 ? matching.length : start;
+    const page = matching.slice(from, from + options.limit);
+    const last = page.at(-1);
+    return {
+      events: page.map((e) => structuredClone(e)),
+      ...(last && from + options.limit < matching.length ? { nextCursor: last.eventId } : {}),
+    };
   }
 
   async findKeyIdByHash(keyHash: string): Promise<string | undefined> {
