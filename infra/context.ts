@@ -15,6 +15,9 @@ export const CONTEXT_KEYS = {
   throttleRateLimit: 'keygate:throttleRateLimit',
   throttleBurstLimit: 'keygate:throttleBurstLimit',
   cloudWatchRole: 'keygate:cloudWatchRole',
+  console: 'keygate:console',
+  consoleDomainName: 'keygate:consoleDomainName',
+  consoleCertificateArn: 'keygate:consoleCertificateArn',
 } as const;
 
 export function keygatePropsFromContext(get: (key: string) => unknown): KeygateProps {
@@ -49,6 +52,13 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
       `context ${CONTEXT_KEYS.throttleRateLimit} and ${CONTEXT_KEYS.throttleBurstLimit} go together`,
     );
   }
+  const consoleDomainName = text(CONTEXT_KEYS.consoleDomainName);
+  const consoleCertificateArn = text(CONTEXT_KEYS.consoleCertificateArn);
+  if ((consoleDomainName === undefined) !== (consoleCertificateArn === undefined)) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.consoleDomainName} and ${CONTEXT_KEYS.consoleCertificateArn} go together`,
+    );
+  }
   const props: {
     -readonly [K in keyof KeygateProps]: KeygateProps[K];
   } = {};
@@ -66,5 +76,10 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
   }
   const cloudWatchRole = flag(CONTEXT_KEYS.cloudWatchRole);
   if (cloudWatchRole !== undefined) props.cloudWatchRole = cloudWatchRole;
+  const webConsole = flag(CONTEXT_KEYS.console);
+  if (webConsole !== undefined) props.console = webConsole;
+  if (consoleDomainName !== undefined && consoleCertificateArn !== undefined) {
+    props.consoleDomain = { domainName: consoleDomainName, certificateArn: consoleCertificateArn };
+  }
   return props;
 }

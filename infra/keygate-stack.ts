@@ -7,8 +7,8 @@ export interface KeygateStackProps extends StackProps, KeygateProps {}
 
 /**
  * Keygate's deployable stack: the {@link Keygate} construct and the outputs operators and the
- * `keygate` CLI read (`--stack NAME`: KeysTableName, AccountsTableName, RestApiId, StageName).
- * Output names are part of the CLI's contract: do not rename them. None holds a secret.
+ * `keygate` CLI read (`--stack NAME`: KeysTableName, AccountsTableName, RestApiId, StageName),
+ * plus ConsoleUrl when the web console is hosted. Output names are part of the CLI's contract: do not rename them. None holds a secret.
  */
 export class KeygateStack extends Stack {
   readonly keygate: Keygate;
@@ -46,6 +46,13 @@ export class KeygateStack extends Stack {
         value: String(this.keygate.defaultKeyLimit),
       },
     };
+    const consoleUrl = this.keygate.consoleUrl;
+    if (consoleUrl !== undefined) {
+      outputs.ConsoleUrl = {
+        description: 'The web console (sign in with an API key holding api_keys.*)',
+        value: consoleUrl,
+      };
+    }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }
 }

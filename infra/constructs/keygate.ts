@@ -48,6 +48,7 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { KEYS_TABLE } from '../../shared/tables.js';
+import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
@@ -123,6 +124,22 @@ export interface KeygateProps {
    * @default true
    */
   readonly cloudWatchRole?: boolean;
+  /**
+   * Whether to host the web console ({@link KeygateConsole}): `console/dist` in a private S3
+   * bucket behind a CloudFront distribution that also routes the API's paths to the stage, so
+   * the console and the API share one origin. Needs the console built (`npm run build:console`)
+   * before synth. The buckets follow `removalPolicy`.
+   *
+   * @default true
+   */
+  readonly console?: boolean;
+  /**
+   * A custom domain for the console's distribution (with its us-east-1 ACM certificate; the DNS
+   * record is yours). With it, viewers need TLS 1.2 or later.
+   *
+   * @default - the distribution's `*.cloudfront.net` domain
+   */
+  readonly consoleDomain?: KeygateConsoleDomain;
 }
 
 /** A route of your own behind Keygate's authorizer (see {@link Keygate.addRoute}). */
@@ -210,6 +227,8 @@ export class Keygate extends Construct {
   readonly methods: ReadonlyMap<string, Method>;
   readonly keyPrefix: string;
   readonly defaultKeyLimit: number;
+  /** The web console and its distribution; undefined with `console: false`. */
+  readonly console: KeygateConsole | undefined;
 
   private readonly extraRoutes: ExtraRoute[] = [];
   private readonly methodMap = new Map<string, Method>();
@@ -235,9 +254,8 @@ export class Keygate extends Construct {
     this.sesIdentity = checkSesIdentity(props.sesIdentity);
     this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
-    this.tables = new KeygateTables(this, 'Tables', {
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.tables = new KeygateTables(this, 'Tables', { removalPolicy });
 
     this.api = new RestApi(this, 'Api', {
       restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
@@ -321,6 +339,17 @@ export class Keygate extends Construct {
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
+
+    this.console =
+      props.console === false
+        ? undefined
+        : new KeygateConsole(this, 'Console', {
+            api: this.api,
+            apiPaths: ROUTE_LIST.map((route) => route.path),
+            removalPolicy,
+            logRetention: this.logRetention,
+            ...(props.consoleDomain ? { domain: props.consoleDomain } : {}),
+          });
   }
 
   /** The stage's base URL (`https://{id}.execute-api.{region}.amazonaws.com/{stage}/`). */
@@ -328,11 +357,19 @@ export class Keygate extends Construct {
     return this.api.url;
   }
 
+  /** The web console's URL (`https://<distribution or custom domain>/`), if it is hosted. */
+  get consoleUrl(): string | undefined {
+    return this.console?.url;
+  }
+
   /**
    * Adds a route of your own behind Keygate's authorizer: the method gets the REQUEST
    * authorizer, and the authorizer's policies include the route (through its
    * `KEYGATE_EXTRA_ROUTES` environment variable), so a key reaches it exactly when it holds
    * every scope and is of an allowed type. Works before or after other routes are added.
+   * With the console on, the distribution routes the path's first segment to the API too
+   * (`/v3/reports/{id}` → `/v3/*`), so the path must start with a fixed segment that is not a
+   * file or folder of the built console.
    *
    * @example
    * keygate.addRoute({
@@ -373,8 +410,11 @@ export class Keygate extends Construct {
         `${where}: the added routes no longer fit the authorizer's environment (${MAX_EXTRA_ROUTES_BYTES} bytes)`,
       );
     }
+    // With the console on, the distribution must be able to route the path to the API.
+    this.console?.checkApiPath(path);
     const added = this.addMethod(method, path, options.handler, true);
     this.extraRoutes.push(route);
+    this.console?.addApiPath(path);
     return added;
   }
 

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Keygate } from '../../infra/constructs/keygate.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
@@ -11,6 +11,7 @@ import {
 } from '../../shared/gateway.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import {
+  keygateFunctionsOf,
   methodsOf,
   newApp,
   referencedId,
@@ -233,6 +234,7 @@ describe('outputs', () => {
       [
         'AccountsTableName',
         'ApiUrl',
+        'ConsoleUrl',
         'DefaultKeyLimit',
         'KeyPrefix',
         'KeysTableName',
@@ -246,6 +248,9 @@ describe('outputs', () => {
     expect(outputs.DefaultKeyLimit?.Value).toBe('100');
     expect(render(outputs.ApiUrl?.Value)).toMatch(
       /^https:\/\/\$\{KeygateApi\w+\}\.execute-api\.\$\{AWS::Region\}\.\$\{AWS::URLSuffix\}\/\$\{KeygateApiDeploymentStageprod\w+\}\/$/,
+    );
+    expect(render(outputs.ConsoleUrl?.Value)).toMatch(
+      /^https:\/\/\$\{KeygateConsoleDistribution\w+\.DomainName\}\/$/,
     );
   });
 });
@@ -274,7 +279,7 @@ describe('no secrets in the template', () => {
       'KEYGATE_SES_IDENTITY',
       'KEYGATE_EXTRA_ROUTES',
     ]);
-    for (const fn of Object.values(resourcesOf(template, 'AWS::Lambda::Function'))) {
+    for (const fn of Object.values(keygateFunctionsOf(stack, template))) {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
       for (const name of Object.keys(variables)) expect(allowed).toContain(name);
@@ -304,9 +309,11 @@ describe('props', () => {
     customTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       AuthorizerResultTtlInSeconds: 60,
     });
-    customTemplate.allResourcesProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ KEYGATE_KEY_PREFIX: 'KG' }) },
-    });
+    for (const fn of Object.values(keygateFunctionsOf(custom, customTemplate))) {
+      expect(fn.Properties.Environment).toEqual({
+        Variables: expect.objectContaining({ KEYGATE_KEY_PREFIX: 'KG' }),
+      });
+    }
     expect(customTemplate.findOutputs('*')).toMatchObject({
       StageName: { Value: 'v3' },
       KeyPrefix: { Value: 'KG' },

@@ -2,6 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, keygatePropsFromContext } from '../../infra/context.js';
 
+const CERTIFICATE =
+  'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
 const from = (context: Record<string, unknown>) => keygatePropsFromContext((key) => context[key]);
 
 describe('keygatePropsFromContext', () => {
@@ -19,6 +22,9 @@ describe('keygatePropsFromContext', () => {
       [CONTEXT_KEYS.throttleRateLimit]: '20',
       [CONTEXT_KEYS.throttleBurstLimit]: '40',
       [CONTEXT_KEYS.cloudWatchRole]: 'false',
+      [CONTEXT_KEYS.console]: true,
+      [CONTEXT_KEYS.consoleDomainName]: 'keys.example.com',
+      [CONTEXT_KEYS.consoleCertificateArn]: CERTIFICATE,
     });
 
     expect(props).toEqual({
@@ -29,13 +35,24 @@ describe('keygatePropsFromContext', () => {
       stageName: 'v3',
       throttling: { rateLimit: 20, burstLimit: 40 },
       cloudWatchRole: false,
+      console: true,
+      consoleDomain: { domainName: 'keys.example.com', certificateArn: CERTIFICATE },
     });
+  });
+
+  it('turns the web console off with keygate:console=false', () => {
+    expect(from({ [CONTEXT_KEYS.console]: 'false' })).toEqual({ console: false });
   });
 
   it.each([
     ['a non-integer limit', { [CONTEXT_KEYS.defaultKeyLimit]: '1.5' }, /integer/],
     ['a rate without a burst', { [CONTEXT_KEYS.throttleRateLimit]: '5' }, /go together/],
     ['a flag that is not a boolean', { [CONTEXT_KEYS.cloudWatchRole]: 'yes' }, /true or false/],
+    [
+      'a console domain without a certificate',
+      { [CONTEXT_KEYS.consoleDomainName]: 'a.io' },
+      /go together/,
+    ],
     ['an object', { [CONTEXT_KEYS.sesIdentity]: { a: 1 } }, /string/],
   ])('refuses %s', (_case, context, message) => {
     expect(() => from(context)).toThrow(message);

@@ -1,23 +1,53 @@
 import { readFileSync } from 'node:fs';
-import { Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it, vi } from 'vitest';
-import { NAG_ACKNOWLEDGEMENTS } from '../../infra/constructs/nag.js';
+import {
+  CONSOLE_NAG_ACKNOWLEDGEMENTS,
+  DEPLOYMENT_S3_WILDCARD_ACTIONS,
+  deploymentAcknowledgements,
+  NAG_ACKNOWLEDGEMENTS,
+} from '../../infra/constructs/nag.js';
 import { KeygateStack, type KeygateStackProps } from '../../infra/keygate-stack.js';
 import { newApp } from './support.js';
 
+const CERTIFICATE =
+  'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
+
 function nagReport(id: string, props: KeygateStackProps = {}) {
   const stack = new KeygateStack(newApp(), id, props);
-  return new AwsSolutionsChecks(stack).validateScope(stack);
+  return { stack, report: new AwsSolutionsChecks(stack).validateScope(stack) };
 }
+
+/** Every acknowledgement with its reason, the console's with example resource names. */
+const ALL_ACKNOWLEDGEMENTS = [
+  ...Object.values(NAG_ACKNOWLEDGEMENTS),
+  ...Object.values(CONSOLE_NAG_ACKNOWLEDGEMENTS),
+  ...deploymentAcknowledgements({ consoleObjects: '<Bucket.Arn>/*', assetObjects: 'assets/*' }),
+];
 
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the default stack', () => {
-    const report = nagReport('Keygate');
+    const { report } = nagReport('Keygate');
 
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
     expect(report.success).toBe(true);
+  });
+
+  it.each([
+    ['without the console', { console: false }],
+    [
+      'with a console domain, buckets destroyed with the stack',
+      {
+        consoleDomain: { domainName: 'keys.example.com', certificateArn: CERTIFICATE },
+        removalPolicy: RemovalPolicy.DESTROY,
+      },
+    ],
+  ] as const)('finds nothing unacknowledged %s', (_case, props) => {
+    const { report } = nagReport('Variant', props);
+
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('finds nothing unacknowledged with mail, custom settings and a route of your own', () => {
@@ -45,19 +75,23 @@ describe('cdk-nag AwsSolutions', () => {
   it('needs every acknowledgement it makes: without them, exactly those rules fire', () => {
     const acknowledge = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
     try {
-      const report = nagReport('Unacknowledged');
+      const { stack, report } = nagReport('Unacknowledged');
+      const made = [
+        ...Object.values(NAG_ACKNOWLEDGEMENTS),
+        ...(stack.keygate.console?.acknowledgements ?? []),
+      ];
 
       expect([...new Set(report.violations.map((v) => v.ruleName))].sort()).toEqual(
-        [...new Set(Object.values(NAG_ACKNOWLEDGEMENTS).map((a) => a.id))].sort(),
+        [...new Set(made.map((a) => a.id))].sort(),
       );
     } finally {
       acknowledge.mockRestore();
     }
   });
 
-  it.each(Object.entries(NAG_ACKNOWLEDGEMENTS))(
+  it.each(ALL_ACKNOWLEDGEMENTS.map((a) => [a.id, a] as const))(
     'acknowledges %s with a reason a reviewer can check',
-    (_name, acknowledgement) => {
+    (_id, acknowledgement) => {
       expect(acknowledgement.reason.length).toBeGreaterThan(80);
       expect(acknowledgement.reason).not.toMatch(/\b(?:todo|tbd|fixme)\b/i);
     },
@@ -67,10 +101,11 @@ describe('cdk-nag AwsSolutions', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const table = readme.slice(readme.indexOf('### cdk-nag'), readme.indexOf('### Tear-down'));
 
-    for (const { id } of Object.values(NAG_ACKNOWLEDGEMENTS)) {
+    for (const { id } of ALL_ACKNOWLEDGEMENTS) {
       expect(table).toContain(`\`${id.split('[')[0]}`);
       const finding = /\[Policy::.*\/([^/\]]+)\]$/.exec(id)?.[1];
       if (finding) expect(table).toContain(finding);
     }
+    for (const action of DEPLOYMENT_S3_WILDCARD_ACTIONS) expect(table).toContain(action);
   });
 });

@@ -1,6 +1,7 @@
-import { App } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json' with { type: 'json' };
+import type { KeygateStack } from '../../infra/keygate-stack.js';
 
 /**
  * An App for assertion tests: the feature flags of `cdk.json`, no built-in CloudFormation
@@ -92,4 +93,25 @@ export function methodsOf(template: Template): TemplateMethod[] {
 export function referencedId(value: unknown): string | undefined {
   const v = value as { Ref?: string; 'Fn::GetAtt'?: string[] };
   return v.Ref ?? v['Fn::GetAtt']?.[0];
+}
+
+/**
+ * The template's Lambda functions that are Keygate's (route functions and authorizer): all but
+ * the web console deployment's provider, which aws-cdk-lib's BucketDeployment owns.
+ */
+export function keygateFunctionsOf(
+  stack: KeygateStack,
+  template: Template,
+): Record<string, CfnResource> {
+  const webConsole = stack.keygate.console;
+  const deploymentRole =
+    webConsole &&
+    stack.getLogicalId(
+      webConsole.deploymentRole.node.defaultChild as Parameters<Stack['getLogicalId']>[0],
+    );
+  return Object.fromEntries(
+    Object.entries(resourcesOf(template, 'AWS::Lambda::Function')).filter(
+      ([, fn]) => referencedId(fn.Properties.Role) !== deploymentRole,
+    ),
+  );
 }
