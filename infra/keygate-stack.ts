@@ -7,7 +7,7 @@ export interface KeygateStackProps extends StackProps, KeygateProps {}
 
 /**
  * Keygate's deployable stack: the {@link Keygate} construct and the outputs operators and the
- * `keygate` CLI read (`--stack NAME`: KeysTableName, AccountsTableName, RestApiId, StageName),
+ * `keygate` CLI read (`--stack NAME`: KeysTableName, AccountsTableName, AuditTableName, RestApiId, StageName),
  * plus ConsoleUrl when the web console is hosted. Output names are part of the CLI's contract: do not rename them. None holds a secret.
  */
 export class KeygateStack extends Stack {
@@ -36,6 +36,10 @@ export class KeygateStack extends Stack {
       AccountsTableName: {
         description: 'Name of the DynamoDB table that holds the accounts',
         value: this.tables.accountsTable.tableName,
+      },
+      AuditTableName: {
+        description: 'Name of the DynamoDB table that holds the audit log (append-only)',
+        value: this.tables.auditTable.tableName,
       },
       KeyPrefix: {
         description: 'Prefix of the keys this deployment issues (KEYGATE_KEY_PREFIX for the CLI)',

@@ -47,12 +47,17 @@ import {
   type ExtraRoute,
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
-import { KEYS_TABLE } from '../../shared/tables.js';
+import { TABLES } from '../../shared/tables.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
-import { AUTHORIZER_PERMISSIONS, type Permission, ROUTE_PERMISSIONS } from './permissions.js';
+import {
+  AUTHORIZER_PERMISSIONS,
+  type Permission,
+  ROUTE_PERMISSIONS,
+  type TableName,
+} from './permissions.js';
 
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
@@ -273,6 +278,16 @@ export class Keygate extends Construct {
         dataTraceEnabled: false,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
+        // Routes with their own, tighter limits (public routes that do work).
+        methodOptions: Object.fromEntries(
+          ROUTE_LIST.filter((r) => r.throttle).map((r) => [
+            `${r.path}/${r.method}`,
+            {
+              throttlingRateLimit: r.throttle?.rateLimit,
+              throttlingBurstLimit: r.throttle?.burstLimit,
+            },
+          ]),
+        ),
       },
     });
     // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
@@ -517,6 +532,7 @@ export class Keygate extends Construct {
       environment: {
         KEYGATE_KEYS_TABLE: this.tables.keysTable.tableName,
         KEYGATE_ACCOUNTS_TABLE: this.tables.accountsTable.tableName,
+        KEYGATE_AUDIT_TABLE: this.tables.auditTable.tableName,
         KEYGATE_KEY_PREFIX: this.keyPrefix,
         ...spec.environment,
       },
@@ -536,7 +552,7 @@ export class Keygate extends Construct {
           }),
         ];
       case 'index': {
-        const table = permission.table === 'keys' ? KEYS_TABLE : undefined;
+        const table = TABLES.find((t) => t.suffix === permission.table);
         if (!table?.indexes.some((i) => i.indexName === permission.index)) {
           throw new Error(`No index ${permission.index} on the ${permission.table} table`);
         }
@@ -554,6 +570,21 @@ export class Keygate extends Construct {
             resources: [
               `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/restapis/${this.api.restApiId}/stages/${this.stageName}/cache/authorizers`,
             ],
+          }),
+        ];
+      case 'touchKeys':
+        // The last-use record only: the request may name no attribute but these and ask for
+        // nothing back, so the authorizer can never rewrite a key's scopes or hash.
+        return [
+          new PolicyStatement({
+            actions: ['dynamodb:UpdateItem'],
+            resources: [this.tableArn('keys')],
+            conditions: {
+              'ForAllValues:StringEquals': {
+                'dynamodb:Attributes': ['keyId', 'lastUsedAt', 'lastUsedIp'],
+              },
+              StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+            },
           }),
         ];
       case 'sendEmail':
@@ -575,8 +606,13 @@ export class Keygate extends Construct {
     }
   }
 
-  private tableArn(table: 'keys' | 'accounts'): string {
-    return (table === 'keys' ? this.tables.keysTable : this.tables.accountsTable).tableArn;
+  private tableArn(table: TableName): string {
+    const tables = {
+      keys: this.tables.keysTable,
+      accounts: this.tables.accountsTable,
+      audit: this.tables.auditTable,
+    };
+    return tables[table].tableArn;
   }
 }
 

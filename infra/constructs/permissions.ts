@@ -68,7 +68,11 @@ const FLUSH: Permission = { kind: 'flushAuthorizerCache' };
  * - getHealth, getOpenApi: no I/O.
  */
 export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[] } = {
-  createApiKey: [keys('dynamodb:PutItem'), accounts('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT],
+  createApiKey: [
+    keys('dynamodb:PutItem'),
+    accounts('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+    AUDIT,
+  ],
   listApiKeys: [{ kind: 'index', table: 'keys', index: 'byAccount' }],
   getApiKey: [keys('dynamodb:GetItem')],
   renameApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT],

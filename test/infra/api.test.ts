@@ -169,8 +169,21 @@ describe('the stage', () => {
   const format = (stage.Properties.AccessLogSetting as { Format: string }).Format;
   const fields = JSON.parse(format) as Record<string, string>;
 
+  it('throttles the routes the table limits more tightly (the public leaked-key report)', () => {
+    const limited = ROUTE_LIST.filter((r) => r.throttle);
+    expect(limited.length).toBeGreaterThan(0);
+    expect((stage.Properties.MethodSettings as Record<string, unknown>[]).slice(1)).toEqual(
+      limited.map((r) => ({
+        HttpMethod: r.method,
+        ResourcePath: `/${r.path.replaceAll('/', '~1')}`,
+        ThrottlingRateLimit: r.throttle?.rateLimit,
+        ThrottlingBurstLimit: r.throttle?.burstLimit,
+        DataTraceEnabled: false,
+      })),
+    );
+  });
+
   it('throttles every method (100 rps, burst 200) and logs only errors, never data', () => {
-    expect(stage.Properties.MethodSettings).toHaveLength(1);
     expect(settings).toEqual({
       HttpMethod: '*',
       ResourcePath: '/*',
@@ -234,6 +247,7 @@ describe('outputs', () => {
       [
         'AccountsTableName',
         'ApiUrl',
+        'AuditTableName',
         'ConsoleUrl',
         'DefaultKeyLimit',
         'KeyPrefix',
@@ -273,6 +287,7 @@ describe('no secrets in the template', () => {
       'NODE_OPTIONS',
       'KEYGATE_KEYS_TABLE',
       'KEYGATE_ACCOUNTS_TABLE',
+      'KEYGATE_AUDIT_TABLE',
       'KEYGATE_KEY_PREFIX',
       'KEYGATE_REST_API_ID',
       'KEYGATE_STAGE',
@@ -302,9 +317,13 @@ describe('props', () => {
     const customStage = Object.values(resourcesOf(customTemplate, 'AWS::ApiGateway::Stage'))[0];
     expect(customStage?.Properties).toMatchObject({
       StageName: 'v3',
-      MethodSettings: [
-        expect.objectContaining({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
-      ],
+      MethodSettings: expect.arrayContaining([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+        }),
+      ]),
     });
     customTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       AuthorizerResultTtlInSeconds: 60,

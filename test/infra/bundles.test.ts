@@ -74,6 +74,7 @@ function invoke(name: keyof typeof ENTRIES, event: unknown): unknown {
       PATH: process.env.PATH,
       KEYGATE_KEYS_TABLE: 'keys',
       KEYGATE_ACCOUNTS_TABLE: 'accounts',
+      KEYGATE_AUDIT_TABLE: 'audit',
       AWS_REGION: 'us-east-1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

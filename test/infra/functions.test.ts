@@ -49,7 +49,11 @@ const EXPECTED: Record<RouteId, string[]> = {
   listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`],
   getApiKey: [`dynamodb:GetItem ${KEYS}`],
   // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes
-  renameApiKey: [`dynamodb:GetItem ${KEYS}`, `dynamodb:UpdateItem ${KEYS}`, `dynamodb:PutItem ${AUDIT}`],
+  renameApiKey: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+  ],
   // getAccount (expiry) + getKey + updateKey + flush when access changes
   replaceApiKey: [
     `dynamodb:GetItem ${KEYS}`,
@@ -112,14 +116,19 @@ function functionResource(s: Stack, t: Template, fn: NodejsFunction): CfnResourc
 }
 
 /** The role's statements as sorted `action resource` pairs (checks their shape on the way). */
-function grantsOf(role: CfnResource): string[] {
+/**
+ * A role's grants as `action resource` pairs. Conditions are refused unless `allowConditions`
+ * (the authorizer's last-use write, whose condition the authorizer test checks itself).
+ */
+function grantsOf(role: CfnResource, { allowConditions = false } = {}): string[] {
   expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
   expect(policies).toHaveLength(1);
   const pairs: string[] = [];
   for (const statement of policies[0]?.PolicyDocument.Statement ?? []) {
     expect(statement.Effect).toBe('Allow');
-    expect(statement.Condition ?? statement.NotAction ?? statement.NotResource).toBeUndefined();
+    expect(statement.NotAction ?? statement.NotResource).toBeUndefined();
+    if (!allowConditions) expect(statement.Condition).toBeUndefined();
     const actions = [statement.Action].flat();
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
     for (const action of actions) {
@@ -222,18 +231,31 @@ describe('least privilege', () => {
     },
   );
 
-  it('gives the authorizer GetItem on the keys table and nothing else', () => {
+  it('gives the authorizer GetItem on the keys table, and UpdateItem of the last-use attributes only', () => {
     const fn = stack.keygate.authorizerFunction;
+    const role = roleOf(template, functionResource(stack, template, fn));
 
-    expect(grantsOf(roleOf(template, functionResource(stack, template, fn)))).toEqual(
-      [...ownLogs(stack, template, fn), `dynamodb:GetItem ${KEYS}`].sort(),
+    expect(grantsOf(role, { allowConditions: true })).toEqual(
+      [
+        ...ownLogs(stack, template, fn),
+        `dynamodb:GetItem ${KEYS}`,
+        `dynamodb:UpdateItem ${KEYS}`,
+      ].sort(),
     );
+    const statements = (
+      role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]
+    ).flatMap((p) => p.PolicyDocument.Statement);
+    const update = statements.find((st) => [st.Action].flat().includes('dynamodb:UpdateItem'));
+    expect(update?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['keyId', 'lastUsedAt', 'lastUsedIp'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    });
   });
 
   it('never grants a wildcard action or a wildcard resource', () => {
     for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
       if (role.Properties.Policies === undefined) continue;
-      for (const grant of grantsOf(role)) {
+      for (const grant of grantsOf(role, { allowConditions: true })) {
         const [action = '', resource = ''] = grant.split(' ');
         expect(action).not.toContain('*');
         expect(resource.replace(/\$\{[^}]+\}/g, '')).not.toContain('*');
@@ -241,7 +263,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only the delete and replace functions flush the authorizer cache', () => {
+  it('lets only the functions that revoke or change access flush the authorizer cache', () => {
     const flushers = ROUTE_LIST.filter((route) => {
       const fn = stack.keygate.routeFunctions.get(route.id);
       if (!fn) throw new Error(`No function for ${route.id}`);
@@ -250,7 +272,12 @@ describe('least privilege', () => {
       );
     }).map((r) => r.id);
 
-    expect(flushers.sort()).toEqual(['deleteApiKey', 'replaceApiKey']);
+    expect(flushers.sort()).toEqual([
+      'deleteApiKey',
+      'replaceApiKey',
+      'revokeLeakedApiKeys',
+      'rollApiKey',
+    ]);
   });
 
   it('tells only the flushing functions which API and stage to flush', () => {
@@ -262,7 +289,12 @@ describe('least privilege', () => {
           Variables: Record<string, unknown>;
         }
       ).Variables;
-      const flushes = route.id === 'deleteApiKey' || route.id === 'replaceApiKey';
+      const flushes = [
+        'deleteApiKey',
+        'replaceApiKey',
+        'revokeLeakedApiKeys',
+        'rollApiKey',
+      ].includes(route.id);
       expect(
         variables.KEYGATE_REST_API_ID === undefined
           ? undefined
@@ -302,7 +334,10 @@ describe('least privilege', () => {
     const others = Object.values(resourcesOf(mailTemplate, 'AWS::IAM::Role')).filter(
       (role) => role !== roleOf(mailTemplate, resource) && role.Properties.Policies !== undefined,
     );
-    for (const role of others) expect(grantsOf(role).some((g) => g.startsWith('ses:'))).toBe(false);
+    for (const role of others)
+      expect(grantsOf(role, { allowConditions: true }).some((g) => g.startsWith('ses:'))).toBe(
+        false,
+      );
   });
 
   it('lets API Gateway invoke each function only from its own method (or as the authorizer)', () => {

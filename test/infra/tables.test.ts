@@ -16,6 +16,7 @@ function logicalIdOf(stack: Stack, table: TableV2): string {
 // Expectations derived from shared/tables.ts, so the test fails as soon as infra drifts from it.
 function expectedAttributeDefinitions(definition: TableDefinition) {
   const names = new Set([definition.partitionKey]);
+  if (definition.sortKey) names.add(definition.sortKey);
   for (const index of definition.indexes) {
     names.add(index.partitionKey);
     if (index.sortKey) names.add(index.sortKey);
@@ -75,6 +76,7 @@ describe('KeygateStack tables', () => {
       it('has the key schema of the definition', () => {
         expect(resource.Properties.KeySchema).toEqual([
           { AttributeName: definition.partitionKey, KeyType: 'HASH' },
+          ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' }] : []),
         ]);
       });
 
