@@ -9,6 +9,7 @@ import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/domain/api-keys.js';
 import { KeygateError } from '../shared/domain/errors.js';
 import type { AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
+import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
 import { ALL_SCOPES } from '../shared/domain/scopes.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
@@ -23,10 +24,11 @@ import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-f
  */
 
 export const USAGE = `Usage:
-  keygate bootstrap --account NAME [--key-limit N] [--json]
+  keygate bootstrap --account NAME [--key-limit N] [--max-key-lifetime SECONDS] [--json]
   keygate keys list --account NAME [--json]
   keygate keys create --account NAME --name NAME [--scopes a,b,…] [--json]
   keygate keys delete --account NAME --id API_KEY_ID
+  keygate keys roll --account NAME --id API_KEY_ID [--grace-seconds N] [--json]
   keygate outbox [--json]
 
 Targets the local instance of KEYGATE_DATA_DIR (default .keygate) unless --stack NAME is given.`;
@@ -36,6 +38,8 @@ export class UsageError extends Error {}
 const OPTIONS = {
   account: { type: 'string' },
   'key-limit': { type: 'string' },
+  'max-key-lifetime': { type: 'string' },
+  'grace-seconds': { type: 'string' },
   name: { type: 'string' },
   scopes: { type: 'string' },
   id: { type: 'string' },
@@ -270,6 +274,35 @@ async function deleteKey(values: Options, out: (line: string) => void) {
   out(`Deleted ${id} on ${describe}; it is refused from the next request.`);
 }
 
+async function rollKey(values: Options, out: (line: string) => void) {
+  const id = required(values, 'id');
+  const grace = integerOption(values, 'grace-seconds');
+  const { deps } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  const rolled = unwrap(
+    await rollApiKey(deps, owner, id, grace === undefined ? {} : { grace_seconds: grace }),
+  );
+  if (values.json) {
+    out(JSON.stringify(rolled));
+    return;
+  }
+  out(`Rolled "${rolled.name}" (${rolled.api_key_id}). Its new key:`);
+  out(`  ${rolled.api_key}`);
+  out('Store it now: it will not be shown again.');
+  out(
+    rolled.previous_key_valid_until
+      ? `The old key works until ${rolled.previous_key_valid_until}.`
+      : 'The old key is refused from now on.',
+  );
+}
+
+function integerOption(values: Options, name: 'key-limit' | 'max-key-lifetime' | 'grace-seconds') {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number`);
+  return Number(raw);
+}
+
 async function outbox(values: Options, out: (line: string) => void) {
   const info = readRuntimeInfo(dataDirFromEnv());
   const dir = info?.outboxDir ?? `${dataDirFromEnv()}/outbox`;
@@ -293,5 +326,6 @@ const COMMANDS: Record<string, (values: Options, out: (line: string) => void) =>
   'keys list': listKeys,
   'keys create': createKey,
   'keys delete': deleteKey,
+  'keys roll': rollKey,
   outbox,
 };

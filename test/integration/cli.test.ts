@@ -106,7 +106,63 @@ describe('keygate CLI', () => {
     expect((JSON.parse(after.out) as { type: string }[]).map((k) => k.type)).toEqual(['owner']);
   });
 
+  it("rolls keys (the owner key included: an operator's way back after a leak)", async () => {
+    // Arrange
+    const account = `cli-roll-${Date.now()}`;
+    const boot = await run([
+      'bootstrap',
+      '--account',
+      account,
+      '--max-key-lifetime',
+      '3600',
+      '--json',
+      '--stack',
+      'Keygate',
+    ]);
+    const { api_key: ownerKey } = JSON.parse(boot.out) as { api_key: string };
+    const ownerId = ownerKey.split('.')[1] ?? '';
+    const { verifyApiKey } = await import('../../shared/domain/accounts.js');
+    const { defaultDeps } = await import('../../shared/runtime/deps.js');
+
+    // Act
+    const rolled = await run([
+      'keys',
+      'roll',
+      '--account',
+      account,
+      '--id',
+      ownerId,
+      '--grace-seconds',
+      '0',
+      '--json',
+      '--stack',
+      'Keygate',
+    ]);
+    const created = await run([
+      'keys',
+      'create',
+      '--account',
+      account,
+      '--name',
+      'capped',
+      '--json',
+      '--stack',
+      'Keygate',
+    ]);
+
+    // Assert
+    expect(rolled.code).toBe(0);
+    const { api_key: newOwnerKey } = JSON.parse(rolled.out) as { api_key: string };
+    // The stack's outputs give its key prefix, 'kg'.
+    const deps = { ...defaultDeps(), config: { ...defaultDeps().config, keyPrefix: 'kg' } };
+    expect(await verifyApiKey(deps, ownerKey)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect((await verifyApiKey(deps, newOwnerKey)).ok).toBe(true);
+    const { expires_at } = JSON.parse(created.out) as { expires_at: string };
+    expect(Date.parse(expires_at) - Date.now()).toBeLessThanOrEqual(3600_000);
+  });
+
   it.each([
+    [['keys', 'roll', '--account', 'x', '--id', 'y', '--grace-seconds', 'soon']],
     [['keys', 'create', '--account', 'x']],
     [['keys']],
     [[]],
