@@ -217,13 +217,15 @@ function unwrap<T>(result: { ok: true; value: T } | { ok: false; error: KeygateE
 
 async function bootstrap(values: Options, out: (line: string) => void) {
   const name = required(values, 'account');
-  const keyLimit = values['key-limit'] === undefined ? undefined : Number(values['key-limit']);
-  if (keyLimit !== undefined && !Number.isSafeInteger(keyLimit)) {
-    throw new UsageError('--key-limit must be an integer');
-  }
+  const keyLimit = integerOption(values, 'key-limit');
+  const lifetime = integerOption(values, 'max-key-lifetime');
   const { deps } = await target(values);
   const created = unwrap(
-    await bootstrapAccount(deps, { name, ...(keyLimit === undefined ? {} : { keyLimit }) }),
+    await bootstrapAccount(deps, {
+      name,
+      ...(keyLimit === undefined ? {} : { keyLimit }),
+      ...(lifetime === undefined ? {} : { maxKeyLifetimeSeconds: lifetime }),
+    }),
   );
   if (values.json) {
     out(JSON.stringify({ account_id: created.accountId, api_key: created.apiKey }));
