@@ -3,26 +3,46 @@
  * Errors become sentences from SendGrid's envelope.
  */
 
+import type { KeyEvent, KeyLimitsBody } from './key-settings.js';
+
 export interface KeySummary {
   api_key_id: string;
   name: string;
   type: string;
   created_at?: string;
+  expires_at?: string | null;
   last_used_at?: string | null;
+  last_used_ip?: string | null;
 }
 
 export interface KeyDetail extends KeySummary {
   scopes: string[];
+  allowed_ips?: string[];
 }
 
 export interface CreatedKey extends KeyDetail {
   api_key: string;
 }
 
+export interface RolledKey extends CreatedKey {
+  previous_key_valid_until: string | null;
+}
+
+export interface EventPage {
+  result: KeyEvent[];
+  next_cursor: string | null;
+}
+
+/** How many events the History dialog loads at a time. */
+export const EVENTS_PAGE = 20;
+
+type ErrorItem = { field: string | null; message: string };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly errors: readonly ErrorItem[] = [],
   ) {
     super(message);
   }
@@ -52,13 +72,14 @@ async function call<T>(apiKey: string, method: string, path: string, body?: unkn
   }
   const text = await response.text();
   const json = text ? (JSON.parse(text) as unknown) : undefined;
-  if (!response.ok) throw new ApiError(response.status, describeError(response.status, json));
+  if (!response.ok) {
+    const errors = (json as { errors?: ErrorItem[] } | undefined)?.errors ?? [];
+    throw new ApiError(response.status, describeError(response.status, errors), errors);
+  }
   return json as T;
 }
 
-function describeError(status: number, body: unknown): string {
-  const errors =
-    (body as { errors?: { field: string | null; message: string }[] } | undefined)?.errors ?? [];
+function describeError(status: number, errors: readonly ErrorItem[]): string {
   const detail = errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join('; ');
   if (status === 401) return 'That key was not accepted: it is unknown, malformed or revoked.';
   if (status === 403) return `Not allowed${detail ? `: ${detail}` : ''}.`;
@@ -72,10 +93,19 @@ export const api = {
   list: (key: string) => call<{ result: KeySummary[] }>(key, 'GET', '/v3/api_keys'),
   get: (key: string, id: string) =>
     call<KeyDetail>(key, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),
-  create: (key: string, body: { name: string; scopes?: string[] }) =>
+  create: (key: string, body: { name: string; scopes?: string[] } & KeyLimitsBody) =>
     call<CreatedKey>(key, 'POST', '/v3/api_keys', body),
-  replace: (key: string, id: string, body: { name: string; scopes: string[] }) =>
+  replace: (key: string, id: string, body: { name: string; scopes: string[] } & KeyLimitsBody) =>
     call<KeyDetail>(key, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
+  roll: (key: string, id: string, graceSeconds: number) =>
+    call<RolledKey>(key, 'POST', `/v3/api_keys/${encodeURIComponent(id)}/roll`, {
+      grace_seconds: graceSeconds,
+    }),
+  events: (key: string, id: string, cursor?: string) => {
+    const query = new URLSearchParams({ api_key_id: id, limit: String(EVENTS_PAGE) });
+    if (cursor) query.set('cursor', cursor);
+    return call<EventPage>(key, 'GET', `/v3/api_keys/events?${query}`);
+  },
   remove: (key: string, id: string) =>
     call<undefined>(key, 'DELETE', `/v3/api_keys/${encodeURIComponent(id)}`),
 };

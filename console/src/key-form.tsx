@@ -1,4 +1,5 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { KeyLimitsText, LimitField } from './key-settings.js';
 import {
   type AccessType,
   BILLING_SCOPES,
@@ -10,10 +11,30 @@ import {
   scopesForRequest,
 } from './permissions.js';
 
-export interface KeyFormValue {
+export interface KeyFormValue extends KeyLimitsText {
   name: string;
   type: AccessType;
   levels: Levels;
+}
+
+/** A problem to show: beside the expiry or allowlist field, or under the form (field null). */
+export interface FormError {
+  field: LimitField | null;
+  message: string;
+}
+
+const FIELD_IDS: Record<LimitField, string> = {
+  expires_at: 'key-expires',
+  allowed_ips: 'key-allowed-ips',
+};
+
+/** The browser's time zone, named in the expiry hint (the input shows local wall-clock time). */
+function timeZoneName(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  } catch {
+    return 'local time';
+  }
 }
 
 const LEVELS: { level: Level; label: string }[] = [
@@ -45,7 +66,7 @@ const CANNOT = 'you cannot grant more than you have';
 /**
  * Name and permissions of a key: the access type, and for Restricted Access one No / Read / Full
  * choice per category of the catalogue. Choices the signed-in key could not grant are disabled,
- * with the reason.
+ * with the reason. Then the optional expiry and IP allowlist; their errors show beside them.
  */
 export function KeyForm({
   initial,
@@ -53,6 +74,7 @@ export function KeyForm({
   submitLabel,
   busy,
   error,
+  canExpire = true,
   onSubmit,
   onCancel,
 }: {
@@ -60,15 +82,26 @@ export function KeyForm({
   callerScopes: readonly string[];
   submitLabel: string;
   busy: boolean;
-  error: string | null;
+  error: FormError | null;
+  /** False for the owner key, which cannot expire. */
+  canExpire?: boolean;
   onSubmit: (value: KeyFormValue, scopes: string[]) => void;
   onCancel: () => void;
 }) {
   const [name, setName] = useState(initial.name);
   const [type, setType] = useState<AccessType>(initial.type);
   const [levels, setLevels] = useState<Levels>(initial.levels);
-  const [problem, setProblem] = useState<string | null>(null);
+  const [expires, setExpires] = useState(initial.expires);
+  const [expiresIncomplete, setExpiresIncomplete] = useState(false);
+  const [allowedIps, setAllowedIps] = useState(initial.allowedIps);
+  const [problem, setProblem] = useState<FormError | null>(null);
   const held = useMemo(() => new Set(callerScopes), [callerScopes]);
+  const zone = useMemo(timeZoneName, []);
+
+  // A field the server refused gets the focus, so its message is read out where it belongs.
+  useEffect(() => {
+    if (error?.field) document.getElementById(FIELD_IDS[error.field])?.focus();
+  }, [error]);
 
   const typeAllowed = (t: AccessType) =>
     t === 'billing'
@@ -80,14 +113,24 @@ export function KeyForm({
   function submit(event: Event) {
     event.preventDefault();
     const scopes = scopesForRequest(type, levels, callerScopes);
-    if (!name.trim()) return setProblem('Give the key a name.');
+    if (!name.trim()) return setProblem({ field: null, message: 'Give the key a name.' });
     if (type === 'restricted' && scopes.length === 0)
-      return setProblem('Choose at least one permission.');
+      return setProblem({ field: null, message: 'Choose at least one permission.' });
+    if (expiresIncomplete) {
+      document.getElementById(FIELD_IDS.expires_at)?.focus();
+      return setProblem({
+        field: 'expires_at',
+        message: 'Enter a complete date and time, or clear the expiry.',
+      });
+    }
     setProblem(null);
-    onSubmit({ name: name.trim(), type, levels }, scopes);
+    onSubmit({ name: name.trim(), type, levels, expires, allowedIps }, scopes);
   }
 
-  const message = problem ?? error;
+  const shown = problem ?? error;
+  const message = shown?.field ? null : shown?.message;
+  const expiresError = shown?.field === 'expires_at' ? shown.message : null;
+  const ipsError = shown?.field === 'allowed_ips' ? shown.message : null;
   return (
     <form onSubmit={submit} noValidate>
       <label for="key-name">API Key Name</label>
@@ -151,6 +194,72 @@ export function KeyForm({
           ))}
         </fieldset>
       )}
+      <fieldset class="limits">
+        <legend>Limits</legend>
+        {canExpire ? (
+          <>
+            <label for="key-expires">Expires (optional)</label>
+            <div class="inline-field">
+              <input
+                id="key-expires"
+                type="datetime-local"
+                value={expires}
+                aria-invalid={expiresError ? 'true' : undefined}
+                aria-describedby={
+                  expiresError ? 'key-expires-error key-expires-hint' : 'key-expires-hint'
+                }
+                onInput={(e) => {
+                  const input = e.target as HTMLInputElement;
+                  setExpires(input.value);
+                  setExpiresIncomplete(input.validity.badInput);
+                }}
+              />
+              {expires && (
+                <button
+                  type="button"
+                  onClick={() => {
+                    setExpires('');
+                    setExpiresIncomplete(false);
+                    document.getElementById('key-expires')?.focus();
+                  }}
+                >
+                  Clear expiry
+                </button>
+              )}
+            </div>
+            <p id="key-expires-hint" class="hint">
+              Your time zone ({zone}). Empty: the key never expires.
+            </p>
+            {expiresError && (
+              <p id="key-expires-error" class="error" role="alert">
+                {expiresError}
+              </p>
+            )}
+          </>
+        ) : (
+          <p class="hint">The owner key cannot expire; roll it instead.</p>
+        )}
+        <label for="key-allowed-ips">Allowed IP addresses (optional)</label>
+        <textarea
+          id="key-allowed-ips"
+          rows={3}
+          spellcheck={false}
+          autoComplete="off"
+          value={allowedIps}
+          aria-invalid={ipsError ? 'true' : undefined}
+          aria-describedby={ipsError ? 'key-allowed-ips-error key-ips-hint' : 'key-ips-hint'}
+          onInput={(e) => setAllowedIps((e.target as HTMLTextAreaElement).value)}
+        />
+        <p id="key-ips-hint" class="hint">
+          One IPv4 or IPv6 address or CIDR block per line, e.g. 203.0.113.0/24. Empty: any address
+          may use the key.
+        </p>
+        {ipsError && (
+          <p id="key-allowed-ips-error" class="error" role="alert">
+            {ipsError}
+          </p>
+        )}
+      </fieldset>
       {message && (
         <p class="error" role="alert">
           {message}

@@ -1,38 +1,79 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ActionMenu } from './action-menu.js';
-import { ApiError, api, type CreatedKey, type KeySummary } from './api.js';
+import { ApiError, api, type CreatedKey, type KeySummary, type RolledKey } from './api.js';
 import type { SignedIn } from './app.js';
 import { Dialog } from './dialog.js';
-import { KeyForm, type KeyFormValue } from './key-form.js';
+import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
+import { type FormError, KeyForm, type KeyFormValue } from './key-form.js';
+import {
+  expiryState,
+  formErrorFrom,
+  limitsForRequest,
+  NO_LIMITS,
+  rfc3339ToLocalInput,
+} from './key-settings.js';
 import { accessTypeOf, levelsFromScopes } from './permissions.js';
 
 type Modal =
   | { kind: 'create' }
-  | { kind: 'created'; key: CreatedKey }
+  | { kind: 'created'; key: CreatedKey | RolledKey }
   | { kind: 'edit'; key: KeySummary; initial: KeyFormValue }
-  | { kind: 'delete'; key: KeySummary };
+  | { kind: 'delete'; key: KeySummary }
+  | { kind: 'roll'; key: KeySummary }
+  | { kind: 'history'; key: KeySummary };
 
-const EMPTY_FORM: KeyFormValue = { name: '', type: 'restricted', levels: levelsFromScopes([]) };
+const EMPTY_FORM: KeyFormValue = {
+  name: '',
+  type: 'restricted',
+  levels: levelsFromScopes([]),
+  ...NO_LIMITS,
+};
 
-function formatDate(value: string | null | undefined): string {
-  if (!value) return '—';
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+function toFormError(e: unknown): FormError {
+  if (e instanceof ApiError) return formErrorFrom(e.status, e.errors, e.message);
+  return { field: null, message: 'Something went wrong.' };
 }
 
-/** SendGrid's "API Keys" settings page: the list, and Create / Edit / Delete dialogs. */
+function LastUsed({ keyInfo }: { keyInfo: KeySummary }) {
+  if (!keyInfo.last_used_at) return <>Never</>;
+  return (
+    <>
+      <When value={keyInfo.last_used_at} />
+      {keyInfo.last_used_ip && <span class="sub">from {keyInfo.last_used_ip}</span>}
+    </>
+  );
+}
+
+function Expires({ keyInfo, now }: { keyInfo: KeySummary; now: number }) {
+  const state = expiryState(keyInfo.expires_at, now);
+  if (state === 'never' || !keyInfo.expires_at) return <>Never</>;
+  return (
+    <>
+      <When value={keyInfo.expires_at} />
+      {state === 'expired' && <span class="badge expired">Expired</span>}
+    </>
+  );
+}
+
+/**
+ * SendGrid's "API Keys" settings page: the list (with last use and expiry), and Create / Edit /
+ * Roll / History / Delete dialogs.
+ */
 export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () => void }) {
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [modal, setModal] = useState<Modal | null>(null);
   const [busy, setBusy] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
+  const [formError, setFormError] = useState<FormError | null>(null);
   const [notice, setNotice] = useState('');
+  const [loadedAt, setLoadedAt] = useState(() => Date.now());
 
   async function load() {
     setLoadError(null);
     try {
-      setKeys((await api.list(user.apiKey)).result);
+      const { result } = await api.list(user.apiKey);
+      setLoadedAt(Date.now());
+      setKeys(result);
     } catch (e) {
       setLoadError(e instanceof ApiError ? e.message : 'The keys could not be loaded.');
     }
@@ -42,7 +83,6 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
     load();
   }, []);
 
-  const showsLastUsed = keys?.some((k) => 'last_used_at' in k) ?? false;
   const closeModal = () => {
     setModal(null);
     setFormError(null);
@@ -54,7 +94,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
     try {
       await action();
     } catch (e) {
-      setFormError(e instanceof ApiError ? e.message : 'Something went wrong.');
+      setFormError(toFormError(e));
     } finally {
       setBusy(false);
     }
@@ -70,6 +110,8 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
           name: detail.name,
           type: accessTypeOf(detail.scopes, user.scopes),
           levels: levelsFromScopes(detail.scopes),
+          expires: rfc3339ToLocalInput(detail.expires_at),
+          allowedIps: (detail.allowed_ips ?? []).join('\n'),
         },
       });
     } catch (e) {
@@ -113,7 +155,8 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
                 <th scope="col">Name</th>
                 <th scope="col">API Key ID</th>
                 <th scope="col">Created</th>
-                {showsLastUsed && <th scope="col">Last used</th>}
+                <th scope="col">Last used</th>
+                <th scope="col">Expires</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>
                 </th>
@@ -129,13 +172,22 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
                   <td data-label="API Key ID">
                     <code>{key.api_key_id}</code>
                   </td>
-                  <td data-label="Created">{formatDate(key.created_at)}</td>
-                  {showsLastUsed && <td data-label="Last used">{formatDate(key.last_used_at)}</td>}
+                  <td data-label="Created">
+                    {key.created_at ? <When value={key.created_at} /> : '—'}
+                  </td>
+                  <td data-label="Last used">
+                    <LastUsed keyInfo={key} />
+                  </td>
+                  <td data-label="Expires">
+                    <Expires keyInfo={key} now={loadedAt} />
+                  </td>
                   <td class="row-actions">
                     <ActionMenu
                       label={`Actions for ${key.name}`}
                       items={[
                         { label: 'Edit', onSelect: () => openEdit(key) },
+                        { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
+                        { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
                         { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
                       ]}
                     />
@@ -158,10 +210,13 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
             onCancel={closeModal}
             onSubmit={(value, scopes) =>
               run(async () => {
+                const limits = limitsForRequest(NO_LIMITS, value);
+                if (!limits.ok) return setFormError(limits);
                 const created = await api.create(user.apiKey, {
                   name: value.name,
                   // Full Access: SendGrid's default when scopes are omitted.
                   ...(value.type === 'full' ? {} : { scopes }),
+                  ...limits.body,
                 });
                 setModal({ kind: 'created', key: created });
                 await load();
@@ -173,6 +228,31 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
 
       {modal?.kind === 'created' && <CreatedDialog created={modal.key} onClose={closeModal} />}
 
+      {modal?.kind === 'roll' && (
+        <RollDialog
+          keyInfo={modal.key}
+          busy={busy}
+          error={formError?.message ?? null}
+          onCancel={closeModal}
+          onRoll={(graceSeconds) =>
+            run(async () => {
+              const rolled = await api.roll(user.apiKey, modal.key.api_key_id, graceSeconds);
+              setModal({ kind: 'created', key: rolled });
+              await load();
+            })
+          }
+        />
+      )}
+
+      {modal?.kind === 'history' && (
+        <HistoryDialog
+          keyInfo={modal.key}
+          load={(cursor) => api.events(user.apiKey, modal.key.api_key_id, cursor)}
+          keyName={(id) => keys?.find((k) => k.api_key_id === id)?.name}
+          onClose={closeModal}
+        />
+      )}
+
       {modal?.kind === 'edit' && (
         <Dialog title={`Edit ${modal.key.name}`} onClose={closeModal}>
           <KeyForm
@@ -181,10 +261,17 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
             submitLabel="Save"
             busy={busy}
             error={formError}
+            canExpire={modal.key.type !== 'owner'}
             onCancel={closeModal}
             onSubmit={(value, scopes) =>
               run(async () => {
-                await api.replace(user.apiKey, modal.key.api_key_id, { name: value.name, scopes });
+                const limits = limitsForRequest(modal.initial, value);
+                if (!limits.ok) return setFormError(limits);
+                await api.replace(user.apiKey, modal.key.api_key_id, {
+                  name: value.name,
+                  scopes,
+                  ...limits.body,
+                });
                 closeModal();
                 setNotice(`Saved ${value.name}.`);
                 await load();
@@ -202,7 +289,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
           </p>
           {formError && (
             <p class="error" role="alert">
-              {formError}
+              {formError.message}
             </p>
           )}
           <div class="actions">
@@ -231,14 +318,39 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
   );
 }
 
-/** The new key, shown once. Closing the dialog drops it from the page's memory. */
-function CreatedDialog({ created, onClose }: { created: CreatedKey; onClose: () => void }) {
+/**
+ * The new key (created or rolled), shown once. Closing the dialog drops it from the page's
+ * memory. After a roll it also says until when the previous key keeps working.
+ */
+function CreatedDialog({
+  created,
+  onClose,
+}: {
+  created: CreatedKey | RolledKey;
+  onClose: () => void;
+}) {
   const [copied, setCopied] = useState('');
+  const rolled = 'previous_key_valid_until' in created;
   return (
-    <Dialog title="API Key Created" onClose={onClose}>
+    <Dialog title={rolled ? 'API Key Rolled' : 'API Key Created'} onClose={onClose}>
       <p class="warning">
         Copy this key now and store it somewhere safe. <strong>It will not be shown again.</strong>
       </p>
+      {rolled && (
+        <p>
+          {created.previous_key_valid_until ? (
+            <>
+              The previous key keeps working until{' '}
+              <strong>
+                <When value={created.previous_key_valid_until} />
+              </strong>
+              ; replace it everywhere before then.
+            </>
+          ) : (
+            <>The previous key has stopped working.</>
+          )}
+        </p>
+      )}
       <p>
         <label for="new-key">{created.name}</label>
         <input

@@ -55,8 +55,12 @@ afterAll(async () => {
 async function newPage(
   width = 1440,
   height = 900,
+  timezoneId?: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width, height } });
+  const context = await browser.newContext({
+    viewport: { width, height },
+    ...(timezoneId ? { timezoneId } : {}),
+  });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: instance.url });
   const page = await context.newPage();
   await page.goto(instance.url);
@@ -90,6 +94,29 @@ async function api(path: string, key: string, init: RequestInit = {}) {
       ...init.headers,
     },
   });
+}
+
+interface StoredKey {
+  name: string;
+  expires_at: string | null;
+  allowed_ips: string[];
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+async function storedKey(id: string): Promise<StoredKey> {
+  const res = await api(`/v3/api_keys/${id}`, ownerKey);
+  expect(res.status).toBe(200);
+  return (await res.json()) as StoredKey;
+}
+
+/** The key ID inside a key: `SG.<id>.<secret>`. */
+const keyIdOf = (key: string) => key.split('.')[1] ?? '';
+
+/** Opens a row's action menu and picks an item. */
+async function rowAction(page: Page, keyName: string, item: string) {
+  await page.getByRole('button', { name: `Actions for ${keyName}` }).click();
+  await page.getByRole('menuitem', { name: item }).click();
 }
 
 const category = (name: string) => {
@@ -166,7 +193,6 @@ describe('console', () => {
     const scopes = (await (await api('/v3/scopes', apiKey)).json()) as { scopes: string[] };
     expect(scopes.scopes).toEqual(expected);
     await expect.poll(() => page.getByRole('row').count()).toBe(3);
-    await page.screenshot({ path: join(SCREENSHOTS, 'console-list.png') });
 
     // Edit by keyboard through the row's action menu: add Alerts → Read Access
     const menu = page.getByRole('button', { name: 'Actions for Mail sender' });
@@ -258,7 +284,7 @@ describe('console', () => {
     await context.close();
   });
 
-  it.each([375, 1440])('reads well at %i px: nothing overflows sideways', async (width) => {
+  it.each([375, 800, 1440])('reads well at %i px: nothing overflows sideways', async (width) => {
     const { context, page } = await newPage(width, 800);
     await signIn(page, ownerKey);
 
@@ -274,6 +300,227 @@ describe('console', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     expect(dialogOverflow).toBeLessThanOrEqual(0);
     await expectAccessible(page, `create dialog at ${width}px`);
+    await context.close();
+  });
+
+  it('creates a key with an expiry and an IP allowlist, rolls it, shows its history, and clears them', async () => {
+    // Arrange: New York time, so the conversion to UTC is visible (10:30 EST = 15:30 UTC)
+    const { context, page } = await newPage(1440, 900, 'America/New_York');
+    await signIn(page, ownerKey);
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create API Key' });
+    await create.getByLabel('API Key Name').fill('Deploy bot');
+    await create.getByRole('radio', { name: /Restricted Access/ }).check();
+    await create
+      .getByRole('group', { name: 'Mail', exact: true })
+      .getByRole('radio', { name: 'Full Access' })
+      .check();
+    const allowlist = create.getByLabel('Allowed IP addresses (optional)');
+
+    // A bad entry: the server's message shows beside the allowlist, in words
+    await allowlist.fill('127.0.0.1\nnot-an-ip');
+    await create.getByRole('button', { name: 'Create & View' }).click();
+    await expect
+      .poll(() => create.getByRole('alert').textContent())
+      .toBe('"not-an-ip" is not an IP address or CIDR block');
+    expect(await allowlist.getAttribute('aria-invalid')).toBe('true');
+    expect(await allowlist.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expectAccessible(page, 'create dialog with an allowlist error');
+
+    // Act: an expiry and a valid allowlist
+    await create.getByLabel('Expires (optional)').fill('2030-01-31T10:30');
+    await allowlist.fill('127.0.0.1\n10.0.0.0/8\n');
+    await expectAccessible(page, 'create dialog with limits');
+    const posted = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v3/api_keys',
+    );
+    await create.getByRole('button', { name: 'Create & View' }).click();
+    expect((await posted).postDataJSON()).toMatchObject({
+      name: 'Deploy bot',
+      expires_at: '2030-01-31T15:30:00Z',
+      allowed_ips: ['127.0.0.1', '10.0.0.0/8'],
+    });
+    const created = page.getByRole('dialog', { name: 'API Key Created' });
+    const first = await created.getByLabel('Deploy bot').inputValue();
+    await created.getByRole('button', { name: 'Done' }).click();
+
+    // Assert: the API stored both; the list shows the expiry
+    const id = keyIdOf(first);
+    const stored = await storedKey(id);
+    expect(Date.parse(stored.expires_at ?? '')).toBe(Date.parse('2030-01-31T15:30:00Z'));
+    expect(stored.allowed_ips).toEqual(['127.0.0.1/32', '10.0.0.0/8']);
+    const row = page.getByRole('row', { name: /Deploy bot/ });
+    // Cells after the name (a row header): ID, Created, Last used, Expires, actions
+    await expect.poll(() => row.getByRole('cell').nth(2).textContent()).toBe('Never');
+    expect(await row.getByRole('cell').nth(3).textContent()).toContain('2030');
+    expect((await api('/v3/scopes', first)).status).toBe(200); // from 127.0.0.1: allowed
+
+    // Roll with the default grace period (24 hours)
+    await rowAction(page, 'Deploy bot', 'Roll');
+    const roll = page.getByRole('dialog', { name: 'Roll Deploy bot' });
+    expect(await roll.textContent()).toContain(id);
+    expect(await roll.getByRole('radio', { name: '24 hours' }).isChecked()).toBe(true);
+    await expectAccessible(page, 'roll dialog');
+    await roll.getByRole('button', { name: 'Roll & View' }).click();
+    const rolled = page.getByRole('dialog', { name: 'API Key Rolled' });
+    await expect.poll(() => rolled.textContent()).toContain('It will not be shown again.');
+    expect(await rolled.textContent()).toContain('The previous key keeps working until');
+    const second = await rolled.getByLabel('Deploy bot').inputValue();
+    expect(second).not.toBe(first);
+    expect(keyIdOf(second)).toBe(id);
+    await rolled.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(second);
+    await expectAccessible(page, 'rolled dialog');
+    await rolled.getByRole('button', { name: 'Done' }).click();
+    expect(await page.content()).not.toContain(second);
+    expect((await api('/v3/scopes', second)).status).toBe(200);
+    expect((await api('/v3/scopes', first)).status).toBe(200); // still in its grace period
+    // The README's list: last use with its address, an expiry
+    await expect.poll(() => row.getByRole('cell').nth(2).textContent()).toContain('from 127.0.0.1');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-list.png') });
+
+    // Roll again, by keyboard, with no grace period: both earlier secrets stop at once
+    await page.getByRole('button', { name: 'Actions for Deploy bot' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Edit' }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const again = page.getByRole('dialog', { name: 'Roll Deploy bot' });
+    await again.getByRole('radio', { name: /None/ }).check();
+    await again.getByRole('button', { name: 'Roll & View' }).click();
+    const rolledAgain = page.getByRole('dialog', { name: 'API Key Rolled' });
+    await expect
+      .poll(() => rolledAgain.textContent())
+      .toContain('The previous key has stopped working.');
+    const third = await rolledAgain.getByLabel('Deploy bot').inputValue();
+    await rolledAgain.getByRole('button', { name: 'Done' }).click();
+    expect((await api('/v3/scopes', third)).status).toBe(200);
+    expect((await api('/v3/scopes', second)).status).toBe(401);
+    expect((await api('/v3/scopes', first)).status).toBe(401);
+
+    // History: newest first, in words
+    await rowAction(page, 'Deploy bot', 'History');
+    const history = page.getByRole('dialog', { name: 'History of Deploy bot' });
+    const events = history.getByRole('listitem');
+    await expect.poll(() => events.count()).toBe(3);
+    const [latest, earlier, creation] = await events.allTextContents();
+    expect(latest).toContain('Rolled');
+    expect(latest).toContain('The previous key stopped working at once');
+    expect(earlier).toContain('Rolled');
+    expect(earlier).toContain('The previous key works until');
+    expect(creation).toContain('Created');
+    expect(creation).toContain(`By key ${keyIdOf(ownerKey)} (Owner key), from 127.0.0.1`);
+    expect(creation).toContain('mail.send');
+    expect(await history.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await expectAccessible(page, 'history dialog');
+    await history.getByRole('button', { name: 'Close' }).click();
+
+    // Edit: the form shows both in local time and as lines, and can clear them
+    await rowAction(page, 'Deploy bot', 'Edit');
+    const edit = page.getByRole('dialog', { name: 'Edit Deploy bot' });
+    const expires = edit.getByLabel('Expires (optional)');
+    await expect.poll(() => expires.inputValue()).toBe('2030-01-31T10:30');
+    expect(await edit.getByLabel('Allowed IP addresses (optional)').inputValue()).toBe(
+      '127.0.0.1/32\n10.0.0.0/8',
+    );
+    await expectAccessible(page, 'edit dialog with limits');
+    await edit.getByRole('button', { name: 'Clear expiry' }).click();
+    await edit.getByLabel('Allowed IP addresses (optional)').fill('');
+    const cleared = page.waitForRequest((r) => r.method() === 'PUT');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    expect((await cleared).postDataJSON()).toMatchObject({ expires_at: null, allowed_ips: null });
+    await expect.poll(() => edit.isVisible()).toBe(false);
+    const after = await storedKey(id);
+    expect(after.expires_at).toBeNull();
+    expect(after.allowed_ips).toEqual([]);
+    expect(after.last_used_ip).toBe('127.0.0.1');
+
+    // Edit without touching them: they are left out of the request
+    await rowAction(page, 'Deploy bot', 'Edit');
+    const untouched = page.waitForRequest((r) => r.method() === 'PUT');
+    await page
+      .getByRole('dialog', { name: 'Edit Deploy bot' })
+      .getByRole('button', { name: 'Save' })
+      .click();
+    const body = (await untouched).postDataJSON() as Record<string, unknown>;
+    expect(body).not.toHaveProperty('expires_at');
+    expect(body).not.toHaveProperty('allowed_ips');
+
+    // The list: expiry gone, last use with its address
+    await expect.poll(() => row.getByRole('cell').nth(3).textContent()).toBe('Never');
+    expect(await row.getByRole('cell').nth(2).textContent()).toContain('from 127.0.0.1');
+    await context.close();
+  });
+
+  it('pages through a long history, and says when there is none', async () => {
+    // Arrange: a key renamed 24 times (25 events: more than one page of 20)
+    const res = await api('/v3/api_keys', ownerKey, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Busy', scopes: ['mail.send'] }),
+    });
+    const { api_key_id: id } = (await res.json()) as { api_key_id: string };
+    for (let i = 1; i <= 24; i++) {
+      const name = i === 24 ? 'Busy' : `Busy ${i}`;
+      const renamed = await api(`/v3/api_keys/${id}`, ownerKey, {
+        method: 'PATCH',
+        body: JSON.stringify({ name }),
+      });
+      expect(renamed.status).toBe(200);
+    }
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+
+    // Act
+    await rowAction(page, 'Busy', 'History');
+    const history = page.getByRole('dialog', { name: 'History of Busy' });
+    const events = history.getByRole('listitem');
+    await expect.poll(() => events.count()).toBe(20);
+    expect(await events.first().textContent()).toContain('Name set to “Busy”');
+    await history.getByRole('button', { name: 'Load more' }).click();
+
+    // Assert: the rest, focus on the first new event, no more button
+    await expect.poll(() => events.count()).toBe(25);
+    expect(await events.last().textContent()).toContain('Created');
+    expect(await events.nth(20).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await history.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await history.getByRole('button', { name: 'Close' }).click();
+
+    // The owner key was made by bootstrap, not through the API: no events
+    await rowAction(page, 'Owner key', 'History');
+    const empty = page.getByRole('dialog', { name: 'History of Owner key' });
+    await expect.poll(() => empty.textContent()).toContain('No events recorded for this key yet');
+    await expectAccessible(page, 'empty history dialog');
+    await context.close();
+  });
+
+  it('marks expired keys in the list, also in the 375 px stacked layout', async () => {
+    // Arrange: a key that expires in two seconds
+    const expiresAt = Date.now() + 2000;
+    const res = await api('/v3/api_keys', ownerKey, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'Short-lived',
+        scopes: ['mail.send'],
+        expires_at: new Date(expiresAt).toISOString(),
+      }),
+    });
+    expect(res.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 200));
+
+    // Act
+    const { context, page } = await newPage(375, 800);
+    await signIn(page, ownerKey);
+
+    // Assert
+    const row = page.getByRole('row', { name: /Short-lived/ });
+    await expect.poll(() => row.textContent()).toContain('Expired');
+    const expires = row.getByRole('cell').nth(3);
+    expect(await expires.getAttribute('data-label')).toBe('Expires');
+    expect(await expires.evaluate((el) => getComputedStyle(el).display)).toBe('block');
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await expectAccessible(page, 'list with an expired key at 375px');
     await context.close();
   });
 });
