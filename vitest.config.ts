@@ -23,8 +23,10 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // Whole user journeys in a real browser, beside the other tiers on 2 cores: generous
+          // limits, so a busy machine slows them down without failing them.
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
         },
       },
       {
