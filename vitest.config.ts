@@ -27,6 +27,7 @@ export default defineConfig({
           // limits, so a busy machine slows them down without failing them.
           testTimeout: 240_000,
           hookTimeout: 240_000,
+          expect: { poll: { timeout: 30_000 } },
         },
       },
       {

@@ -61,6 +61,8 @@ async function newPage(
     viewport: { width, height },
     ...(timezoneId ? { timezoneId } : {}),
   });
+  // A busy CI machine (2 cores, every tier at once) can be slow; slow is not wrong.
+  context.setDefaultTimeout(90_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: instance.url });
   const page = await context.newPage();
   await page.goto(instance.url);
