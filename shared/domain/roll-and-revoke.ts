@@ -63,12 +63,17 @@ export async function revokeLeakedKeys(
   sourceIp: string | null,
 ): Promise<Result<{ received: number }>> {
   let revoked = 0;
-  for (const presented of new Set(input.keys)) {
-    const parsed = parseApiKey(presented.trim(), deps.config.keyPrefix);
-    if (!parsed.ok) continue;
-    if (await revokeOne(deps, presented.trim(), parsed.key.keyId, sourceIp)) revoked += 1;
+  try {
+    for (const presented of new Set(input.keys)) {
+      const parsed = parseApiKey(presented.trim(), deps.config.keyPrefix);
+      if (!parsed.ok) continue;
+      if (await revokeOne(deps, presented.trim(), parsed.key.keyId, sourceIp)) revoked += 1;
+    }
+  } finally {
+    // Also when a later key fails (storage down: the reporter gets a 503 and retries): the keys
+    // already revoked must be refused from the next request, not after the cache TTL.
+    if (revoked > 0) await deps.authorizerCache.flush();
   }
-  if (revoked > 0) await deps.authorizerCache.flush();
   return ok({ received: input.keys.length });
 }
 

@@ -98,7 +98,16 @@ export function apiGatewayEvent(
   };
 }
 
-const context = { functionName: 'test', awsRequestId: 'test' } as unknown as Context;
+/**
+ * A Lambda context of its own for each invocation, as Lambda gives: the middlewares keep the
+ * request's caller and input on it, so concurrent invocations must never share one.
+ */
+function lambdaContext(): Context {
+  return {
+    functionName: 'test',
+    awsRequestId: randomBytes(8).toString('hex'),
+  } as unknown as Context;
+}
 
 /**
  * Invokes a route's handler exactly as API Gateway would after the authorizer, and checks the
@@ -110,7 +119,7 @@ export async function invoke(routeId: RouteId, options: InvokeOptions = {}): Pro
   const module = (await import(/* @vite-ignore */ entry)) as {
     handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
   };
-  const raw = await module.handler(apiGatewayEvent(routeId, options), context);
+  const raw = await module.handler(apiGatewayEvent(routeId, options), lambdaContext());
   const headers = Object.fromEntries(
     Object.entries(raw.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
   );

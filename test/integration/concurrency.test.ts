@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { invoke, newAccount } from '../helpers/harness.js';
+import { expectConsistentAccount } from '../helpers/invariants.js';
 
 describe('concurrent writes', () => {
   it('150 concurrent creates against a limit of 100 leave exactly 100 keys and an exact counter', async () => {
@@ -21,9 +22,10 @@ describe('concurrent writes', () => {
     const keys = await defaultDeps().repo.listKeys(owner.accountId);
     expect(keys.filter((k) => k.type !== 'owner')).toHaveLength(100);
     expect((await defaultDeps().repo.getAccount(owner.accountId))?.keyCount).toBe(100);
+    await expectConsistentAccount(owner.accountId);
   });
 
-  it('two concurrent PUTs on one key: one wins, the other gets 409, nothing is lost silently', async () => {
+  it('20 concurrent PUTs on one key: each wins (200) or is told it lost (409), none is lost silently', async () => {
     // Arrange
     const { owner } = await newAccount();
     const created = await invoke('createApiKey', {
@@ -31,27 +33,37 @@ describe('concurrent writes', () => {
       body: { name: 'k', scopes: ['mail.send'] },
     });
     const { api_key_id } = created.body as { api_key_id: string };
+    const pool = ['alerts.read', 'categories.read', 'stats.read', 'templates.read', 'mail.send'];
 
-    // Act
+    // Act: each PUT has its own name, so every committed update can be told apart.
     const puts = await Promise.all(
-      ['alerts.read', 'categories.read'].map((scope) =>
+      Array.from({ length: 20 }, (_, i) =>
         invoke('replaceApiKey', {
           caller: owner,
           pathParameters: { api_key_id },
-          body: { name: scope, scopes: [scope] },
+          body: { name: `put-${i}`, scopes: [pool[i % pool.length], pool[(i + 1) % pool.length]] },
         }),
       ),
     );
 
-    // Assert: every PUT either won (200) or was told it lost (409); the stored key is exactly
-    // what the last winner was told.
-    const winners = puts.filter((r) => r.status === 200);
-    const losers = puts.filter((r) => r.status === 409);
-    expect(winners.length + losers.length).toBe(2);
+    // Assert: every PUT either won (200) or was told it lost (409).
+    for (const r of puts) expect([200, 409]).toContain(r.status);
+    const winners = puts
+      .filter((r) => r.status === 200)
+      .map((r) => r.body as { name: string; scopes: string[] });
+    expect(winners.length).toBeGreaterThan(0);
+    // The stored key is exactly what one winner was told, and every winner's update was
+    // committed once (one version and one audit event each); no loser's update was applied.
     const stored = await defaultDeps().repo.getKey(api_key_id);
-    const last = winners.find((w) => (w.body as { name: string }).name === stored?.name);
-    expect((last?.body as { scopes: string[] } | undefined)?.scopes).toEqual(stored?.scopes);
+    const last = winners.find((w) => w.name === stored?.name);
+    expect(last?.scopes).toEqual(stored?.scopes);
     expect(stored?.version).toBe(1 + winners.length);
+    const { events } = await expectConsistentAccount(owner.accountId);
+    const updatedNames = events
+      .filter((e) => e.action === 'api_key.updated' && e.targetKeyId === api_key_id)
+      .map((e) => e.details.name)
+      .sort();
+    expect(updatedNames).toEqual(winners.map((w) => w.name).sort());
   });
 
   it('an update racing a delete never resurrects the key, and the counter stays exact', async () => {
@@ -85,5 +97,12 @@ describe('concurrent writes', () => {
     expect(deleted).toHaveLength(ids.length);
     for (const id of ids) expect(await defaultDeps().repo.getKey(id)).toBeUndefined();
     expect((await defaultDeps().repo.getAccount(owner.accountId))?.keyCount).toBe(0);
+    // Counter against the listing, and one deletion event per key, whoever won.
+    const { events } = await expectConsistentAccount(owner.accountId);
+    for (const id of ids) {
+      expect(
+        events.filter((e) => e.action === 'api_key.deleted' && e.targetKeyId === id),
+      ).toHaveLength(1);
+    }
   });
 });
