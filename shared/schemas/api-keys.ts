@@ -131,7 +131,8 @@ export const ListEventsQuery = z.object({
     )
     .optional(),
   cursor: z.string().max(2048, 'cursor is not valid').optional(),
-  api_key_id: z.string().max(64).optional(),
+  // Not empty: DynamoDB refuses an empty key value, and no key has an empty ID.
+  api_key_id: z.string().min(1, 'api_key_id must not be empty').max(64).optional(),
 });
 
 export const ListApiKeysQuery = z.object({

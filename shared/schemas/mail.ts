@@ -44,6 +44,20 @@ const recipients = (max: number, what: string) =>
     error: MAIL_MESSAGES.recipientLimit,
   });
 
+/**
+ * Deepest nesting accepted in `dynamic_template_data`, the one field that takes any JSON. A
+ * template needs a few levels; thousands (a 5 MiB body holds millions) overflow the stack of
+ * whatever serialises the message (a 500 from the local outbox, found by fuzzing).
+ */
+export const MAX_TEMPLATE_DATA_DEPTH = 64;
+
+/** Whether `value` nests deeper than `levels`; never descends further than that. */
+function nestedDeeperThan(value: unknown, levels: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (levels === 0) return true;
+  return Object.values(value).some((v) => nestedDeeperThan(v, levels - 1));
+}
+
 const sendAt = z
   .int({ error: 'send_at must be a unix timestamp (integer seconds)' })
   .nonnegative({ error: 'send_at must be a unix timestamp (integer seconds)' });
@@ -66,6 +80,9 @@ export const Personalization = z
       substitutions: stringMap('substitutions').optional(),
       dynamic_template_data: z
         .record(z.string(), z.unknown(), { error: 'dynamic_template_data must be an object' })
+        .refine((data) => !nestedDeeperThan(data, MAX_TEMPLATE_DATA_DEPTH), {
+          error: `dynamic_template_data may be nested at most ${MAX_TEMPLATE_DATA_DEPTH} levels deep`,
+        })
         .optional(),
       custom_args: stringMap('custom_args').optional(),
       send_at: sendAt.optional(),

@@ -501,9 +501,14 @@ function decodeCursor(cursor: string, expected: Record<string, string>): Record<
   const fields =
     value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   const wanted = [...Object.keys(expected), 'eventId'].sort();
+  // An event ID the table could hold: DynamoDB refuses a starting key whose sort key is empty or
+  // over 1024 bytes, and that refusal would surface as a storage outage (503), not a bad cursor.
+  const eventId = fields.eventId;
   const valid =
     JSON.stringify(Object.keys(fields).sort()) === JSON.stringify(wanted) &&
-    typeof fields.eventId === 'string' &&
+    typeof eventId === 'string' &&
+    eventId !== '' &&
+    Buffer.byteLength(eventId) <= 1024 &&
     Object.entries(expected).every(([k, v]) => fields[k] === v);
   if (!valid) throw new Error('bad cursor');
   return fields as Record<string, string>;
