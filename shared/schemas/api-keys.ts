@@ -14,6 +14,9 @@ export const LIST_LIMIT_MAX = 1000;
 /** SendGrid's message for a PUT without a name; SendGrid reports it with `field: null`. */
 export const PUT_NAME_MESSAGE = "expected JSON request body with 'name' property";
 
+/** Any prefix: a key of another deployment is key material too. */
+const KEY_SHAPED = /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/;
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -26,6 +29,9 @@ const keyName = (missingMessage: string) =>
     .min(1, 'name must not be empty')
     .max(NAME_MAX_LENGTH, `name must be at most ${NAME_MAX_LENGTH} characters`)
     .refine((v) => !CONTROL_CHARACTERS.test(v), 'name must not contain control characters')
+    // A key pasted as a name would be stored, listed and audited: key material outside the
+    // create response.
+    .refine((v) => !KEY_SHAPED.test(v), 'name must not contain an API key')
     .meta({ description: 'The name of the API key; it need not be unique.' });
 
 const scopeList = (missingMessage: string) =>

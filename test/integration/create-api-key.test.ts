@@ -83,6 +83,11 @@ describe('POST /v3/api_keys', () => {
     [{ name: '   ' }, 'name', 'name must not be empty'],
     [{ name: 'x'.repeat(101) }, 'name', 'name must be at most 100 characters'],
     [{ name: 'a\u0000b' }, 'name', 'name must not contain control characters'],
+    [
+      { name: `prod ${'SG.'}${'a'.repeat(22)}.${'b'.repeat(43)}` },
+      'name',
+      'name must not contain an API key',
+    ],
     [{ name: 'k', scopes: 'mail.send' }, 'scopes', 'scopes must be an array of strings'],
     [{ name: 'k', scopes: [1] }, 'scopes', 'scopes must be an array of strings'],
     [{ name: 'k', scopes: [] }, 'scopes', 'scopes must contain at least one scope'],
