@@ -16,6 +16,7 @@ import {
   TABLES,
   type TableDefinition,
 } from '../../shared/tables.js';
+import { pascalCase } from './names.js';
 
 export interface KeygateTablesProps {
   /**
@@ -94,12 +95,4 @@ function globalSecondaryIndex(index: IndexDefinition): GlobalSecondaryIndexProps
     ...(index.sortKey ? { sortKey: { name: index.sortKey, type: AttributeType.STRING } } : {}),
     projectionType: PROJECTIONS[index.projection],
   };
-}
-
-function pascalCase(value: string): string {
-  return value
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -52,6 +52,7 @@ import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js'
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
+import { pascalCase } from './names.js';
 import {
   AUTHORIZER_PERMISSIONS,
   type Permission,
@@ -644,12 +645,4 @@ function checkSesIdentity(identity: string | undefined): string | undefined {
       : at > 0 && /^[^\s@]+$/.test(identity.slice(0, at)) && domain.test(identity.slice(at + 1));
   if (!ok) throw new Error(`sesIdentity must be an email address or a domain, got "${identity}"`);
   return identity;
-}
-
-function pascalCase(value: string): string {
-  return value
-    .split(/[^A-Za-z0-9]+/)
-    .filter((part) => part.length > 0)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }

@@ -126,32 +126,25 @@ export const RevokeLeakedKeysBody = z
 
 export const EVENTS_LIMIT_MAX = 100;
 
-export const ListEventsQuery = z.object({
-  limit: z
+/** A `limit` query parameter: a whole number from 1 to `max`, optional. */
+function limitParam(max: number) {
+  const message = `limit must be an integer from 1 to ${max}`;
+  return z
     .string()
-    .regex(/^[0-9]{1,3}$/, `limit must be an integer from 1 to ${EVENTS_LIMIT_MAX}`)
+    .regex(/^[0-9]{1,6}$/, message)
     .transform(Number)
-    .refine(
-      (n) => n >= 1 && n <= EVENTS_LIMIT_MAX,
-      `limit must be an integer from 1 to ${EVENTS_LIMIT_MAX}`,
-    )
-    .optional(),
+    .refine((n) => n >= 1 && n <= max, message)
+    .optional();
+}
+
+export const ListEventsQuery = z.object({
+  limit: limitParam(EVENTS_LIMIT_MAX),
   cursor: z.string().max(2048, 'cursor is not valid').optional(),
   // Not empty: DynamoDB refuses an empty key value, and no key has an empty ID.
   api_key_id: z.string().min(1, 'api_key_id must not be empty').max(64).optional(),
 });
 
-export const ListApiKeysQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, `limit must be an integer from 1 to ${LIST_LIMIT_MAX}`)
-    .transform(Number)
-    .refine(
-      (n) => n >= 1 && n <= LIST_LIMIT_MAX,
-      `limit must be an integer from 1 to ${LIST_LIMIT_MAX}`,
-    )
-    .optional(),
-});
+export const ListApiKeysQuery = z.object({ limit: limitParam(LIST_LIMIT_MAX) });
 
 const keyType = z.enum(['owner', 'general', 'billing']).meta({
   description: 'Keygate addition: owner (the account bootstrap key), general or billing.',
