@@ -39,3 +39,36 @@ export function Dialog({
     </dialog>
   );
 }
+
+/** The foot of a dialog's form: its error in words, then Cancel and the submit button. */
+export function FormFooter({
+  error,
+  busy,
+  busyLabel,
+  submitLabel,
+  onCancel,
+}: {
+  error: string | null | undefined;
+  busy: boolean;
+  busyLabel: string;
+  submitLabel: string;
+  onCancel: () => void;
+}) {
+  return (
+    <>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? busyLabel : submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}

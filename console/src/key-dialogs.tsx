@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type EventPage, type KeySummary } from './api.js';
-import { Dialog } from './dialog.js';
+import { Dialog, FormFooter } from './dialog.js';
 import {
   DEFAULT_GRACE_SECONDS,
   describeEvent,
@@ -76,19 +76,13 @@ export function RollDialog({
             </label>
           ))}
         </fieldset>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Rolling…' : 'Roll & View'}
-          </button>
-        </div>
+        <FormFooter
+          error={error}
+          busy={busy}
+          busyLabel="Rolling…"
+          submitLabel="Roll & View"
+          onCancel={onCancel}
+        />
       </form>
     </Dialog>
   );

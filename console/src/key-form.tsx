@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { FormFooter } from './dialog.js';
 import type { KeyLimitsText, LimitField } from './key-settings.js';
 import {
   type AccessType,
@@ -260,19 +261,13 @@ export function KeyForm({
           </p>
         )}
       </fieldset>
-      {message && (
-        <p class="error" role="alert">
-          {message}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
-      </div>
+      <FormFooter
+        error={message}
+        busy={busy}
+        busyLabel="Saving…"
+        submitLabel={submitLabel}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

@@ -91,16 +91,23 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const item = await this.readAccountItem(accountId);
+    return item ? toAccount(item) : undefined;
+  }
+
+  /** The account's item, read consistently; only the projected attributes when given. */
+  private async readAccountItem(accountId: string, projection: object = {}) {
     const { Item } = await this.run(() =>
       this.client.send(
         new GetCommand({
           TableName: this.tables.accounts,
           Key: { pk: accountPk(accountId) },
           ConsistentRead: true,
+          ...projection,
         }),
       ),
     );
-    return Item ? toAccount(Item) : undefined;
+    return Item;
   }
 
   async findAccountIdByName(name: string): Promise<string | undefined> {
@@ -366,17 +373,8 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 
   async getBillingProfile(accountId: string): Promise<BillingProfileRecord | undefined> {
-    const { Item } = await this.run(() =>
-      this.client.send(
-        new GetCommand({
-          TableName: this.tables.accounts,
-          Key: { pk: accountPk(accountId) },
-          ConsistentRead: true,
-          ...BILLING_PROJECTION,
-        }),
-      ),
-    );
-    return Item ? toBillingProfile(Item) : undefined;
+    const item = await this.readAccountItem(accountId, BILLING_PROJECTION);
+    return item ? toBillingProfile(item) : undefined;
   }
 
   /**
