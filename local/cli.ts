@@ -50,9 +50,33 @@ const OPTIONS = {
 
 type Options = ReturnType<typeof parse>['values'];
 
+/**
+ * Key IDs are base64url, so one in 64 starts with `-`; parseArgs would read `--id -abc` as a
+ * missing value. Every string option takes a value, so bind the next token to it literally.
+ */
+function bindOptionValues(argv: string[]): string[] {
+  const bound: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    const name = token.startsWith('--') && !token.includes('=') ? token.slice(2) : '';
+    const option = OPTIONS[name as keyof typeof OPTIONS];
+    if (option?.type === 'string' && i + 1 < argv.length) {
+      bound.push(`${token}=${argv[++i]}`);
+    } else {
+      bound.push(token);
+    }
+  }
+  return bound;
+}
+
 function parse(argv: string[]) {
   try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: bindOptionValues(argv),
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

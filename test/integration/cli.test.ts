@@ -185,6 +185,29 @@ describe('keygate CLI', () => {
     );
   });
 
+  it('takes a key ID that starts with "-" as the value of --id (one ID in 64 does)', async () => {
+    // Arrange
+    const account = `cli-dash-${Date.now()}`;
+    await run(['bootstrap', '--account', account, '--json', '--stack', 'Keygate']);
+
+    // Act
+    const result = await run([
+      'keys',
+      'delete',
+      '--account',
+      account,
+      '--id',
+      '-AAAAAAAAAAAAAAAAAAAAA',
+      '--stack',
+      'Keygate',
+    ]);
+
+    // Assert: reached the account's keys (not found), not a usage error.
+    expect(result.code).toBe(1);
+    expect(result.err).not.toContain('Usage:');
+    expect(result.err).toMatch(/unable to find API Key/);
+  });
+
   it('fails in one line for an unknown account', async () => {
     const result = await run(['keys', 'list', '--account', 'nobody', '--stack', 'Keygate']);
 
