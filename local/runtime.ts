@@ -35,6 +35,8 @@ export interface StartOptions {
   host?: string;
   /** One line per request and status messages (never key material). */
   log?: (line: string) => void;
+  /** The authorizer cache TTL, as the stack's `authorizerCacheTtl`; 0 turns the cache off. */
+  authorizerCacheTtlSeconds?: number;
 }
 
 /** Requests larger than API Gateway's 10 MB limit are not even read. */
@@ -83,7 +85,11 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
     });
     const newOwnerKey = await bootstrapLocalAccount();
 
-    const emulator = new ApiGatewayEmulator();
+    const emulator = new ApiGatewayEmulator(
+      options.authorizerCacheTtlSeconds === undefined
+        ? {}
+        : { cacheTtlSeconds: options.authorizerCacheTtlSeconds },
+    );
     const controlToken = randomBytes(24).toString('base64url');
     handle = (req, res) => {
       serve(req, res, emulator, controlToken, log).catch((error: unknown) => {

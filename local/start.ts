@@ -11,12 +11,34 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a TCP port number, got ${JSON.stringify(process.env.PORT)}`);
   process.exit(1);
 }
+// API Gateway accepts authorizer cache TTLs from 0 (off) to 3600 s.
+const ttlText = process.env.KEYGATE_AUTHORIZER_CACHE_TTL;
+const authorizerCacheTtlSeconds =
+  ttlText === undefined || ttlText === '' ? undefined : Number(ttlText);
+if (
+  authorizerCacheTtlSeconds !== undefined &&
+  !(
+    Number.isInteger(authorizerCacheTtlSeconds) &&
+    authorizerCacheTtlSeconds >= 0 &&
+    authorizerCacheTtlSeconds <= 3600
+  )
+) {
+  console.error(
+    `KEYGATE_AUTHORIZER_CACHE_TTL must be whole seconds from 0 (off) to 3600, got ${JSON.stringify(ttlText)}`,
+  );
+  process.exit(1);
+}
 const dataDir = dataDirFromEnv();
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 let running: RunningKeygate;
 try {
-  running = await startKeygate({ dataDir, port, log });
+  running = await startKeygate({
+    dataDir,
+    port,
+    log,
+    ...(authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds }),
+  });
 } catch (error) {
   const message =
     error instanceof StartupError ? error.message : `Keygate could not start: ${String(error)}`;

@@ -24,20 +24,36 @@ export interface LocalInstance {
   stop(): Promise<number | null>;
 }
 
+export interface StartInstanceOptions {
+  /** More environment for the server (`KEYGATE_AUTHORIZER_CACHE_TTL`, …). */
+  env?: Record<string, string>;
+  /**
+   * Keep only the output up to the listening line. Under load the server logs a line per
+   * request, and the bench must not grow a string by megabytes while it measures.
+   */
+  startupOutputOnly?: boolean;
+}
+
 /** Starts `local/start.ts` and resolves once it prints its listening line. */
-export async function startInstance(dataDir: string, port: number): Promise<LocalInstance> {
+export async function startInstance(
+  dataDir: string,
+  port: number,
+  options: StartInstanceOptions = {},
+): Promise<LocalInstance> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: REPO,
-    env: cleanEnv({ PORT: String(port), KEYGATE_DATA_DIR: dataDir }),
+    env: cleanEnv({ PORT: String(port), KEYGATE_DATA_DIR: dataDir, ...options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
+  let ready = false;
+  const append = (d: Buffer) => {
+    if (ready && options.startupOutputOnly) return;
     output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
+    ready ||= output.includes('Keygate listening on');
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   const exited = once(child, 'exit');
   await new Promise<void>((resolve, reject) => {
     const check = () => {

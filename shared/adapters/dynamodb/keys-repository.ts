@@ -23,6 +23,7 @@ import type {
   WriteKeyOutcome,
 } from '../../domain/ports.js';
 import { applyChanges, OPTIONAL_KEY_FIELDS } from '../../domain/records.js';
+import { decodeScopes, encodeScopes } from '../../domain/scope-codes.js';
 import type { TableNames } from '../../tables.js';
 
 const accountPk = (accountId: string) => `account#${accountId}`;
@@ -78,7 +79,7 @@ export class DynamoKeyRepository implements KeyRepository {
         {
           Put: {
             TableName: this.tables.keys,
-            Item: ownerKey,
+            Item: toItem(ownerKey),
             ConditionExpression: 'attribute_not_exists(keyId)',
           },
         },
@@ -139,7 +140,7 @@ export class DynamoKeyRepository implements KeyRepository {
         {
           Put: {
             TableName: this.tables.keys,
-            Item: key,
+            Item: toItem(key),
             ConditionExpression: 'attribute_not_exists(keyId)',
           },
         },
@@ -194,17 +195,22 @@ export class DynamoKeyRepository implements KeyRepository {
     changes: KeyChanges,
     event: AuditEvent,
   ): Promise<WriteKeyOutcome<KeyRecord>> {
+    const { scopeCodes, otherScopes } = encodeScopes(changes.scopes);
     const set = [
       '#name = :name',
-      'scopes = :scopes',
+      'scopeCodes = :scopeCodes',
       '#type = :type',
       'updatedAt = :updatedAt',
       'version = version + :one',
     ];
-    const remove: string[] = [];
+    // `scopes` is the list an item written before scope codes held.
+    const remove: string[] = ['scopes'];
+    if (otherScopes) set.push('otherScopes = :otherScopes');
+    else remove.push('otherScopes');
     const values: Record<string, unknown> = {
       ':name': changes.name,
-      ':scopes': changes.scopes,
+      ':scopeCodes': scopeCodes,
+      ...(otherScopes ? { ':otherScopes': otherScopes } : {}),
       ':type': changes.type,
       ':updatedAt': changes.updatedAt,
       ':one': 1,
@@ -547,12 +553,25 @@ function toStorageError(error: unknown): Error {
   return new ServiceUnavailableError({ cause: error });
 }
 
+/** A key's item: the record, its scopes as codes ({@link encodeScopes}). */
+function toItem(key: KeyRecord): Record<string, unknown> {
+  const { scopes, ...rest } = key;
+  return { ...rest, ...encodeScopes(scopes) };
+}
+
+/** A key item's scopes: codes, or the plain list an item written before scope codes holds. */
+export function itemScopes(item: Record<string, unknown>): string[] {
+  const others = Array.isArray(item.otherScopes) ? item.otherScopes.map(String) : [];
+  if (typeof item.scopeCodes === 'string') return decodeScopes(item.scopeCodes, others);
+  return Array.isArray(item.scopes) ? item.scopes.map(String) : [];
+}
+
 function toKey(item: Record<string, unknown>): KeyRecord {
   return {
     keyId: String(item.keyId),
     accountId: String(item.accountId),
     name: String(item.name),
-    scopes: Array.isArray(item.scopes) ? item.scopes.map(String) : [],
+    scopes: itemScopes(item),
     type: item.type as KeyRecord['type'],
     keyHash: String(item.keyHash),
     createdAt: String(item.createdAt),

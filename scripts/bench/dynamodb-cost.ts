@@ -1,0 +1,218 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** One DynamoDB call and what DynamoDB says it consumed (`ReturnConsumedCapacity: INDEXES`). */
+export interface DynamoDbCall {
+  /** The DynamoDB API name: `GetItem`, `Query`, `TransactWriteItems`, … */
+  command: string;
+  /** Tables (and indexes, as `table/index`) the call touched. */
+  targets: string[];
+  /** `true` only for a strongly consistent read. */
+  consistentRead: boolean;
+  /** Read and write capacity units, summed over the tables and indexes the call touched. */
+  readUnits: number;
+  writeUnits: number;
+}
+
+/** The cost of one operation: its calls, and their totals. */
+export interface OperationCost {
+  calls: DynamoDbCall[];
+  readUnits: number;
+  writeUnits: number;
+}
+
+const READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+
+interface ConsumedCapacity {
+  TableName?: string;
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+  GlobalSecondaryIndexes?: Record<string, unknown>;
+}
+
+/** The DynamoDB API name of a document-client command, from the SDK's context or its input. */
+function apiName(contextName: string | undefined, input: Record<string, unknown>): string {
+  if (contextName) return contextName.replace(/Command$/, '');
+  if ('TransactItems' in input) return 'TransactWriteItems';
+  if ('KeyConditionExpression' in input) return 'Query';
+  if ('UpdateExpression' in input) return 'UpdateItem';
+  if ('Item' in input) return 'PutItem';
+  return 'Key' in input ? 'GetItem' : 'Other';
+}
+
+/** Folds DynamoDB's `ConsumedCapacity` (one object, or one per table for transactions). */
+function units(command: string, consumed: unknown): { read: number; write: number } {
+  const list = (
+    Array.isArray(consumed) ? consumed : consumed ? [consumed] : []
+  ) as ConsumedCapacity[];
+  let read = 0;
+  let write = 0;
+  for (const c of list) {
+    // DynamoDB splits read and write units for some calls and reports only a total for others;
+    // a total is a read for read calls and a write for the rest.
+    if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+      read += c.ReadCapacityUnits ?? 0;
+      write += c.WriteCapacityUnits ?? 0;
+    } else if (READS.has(command)) {
+      read += c.CapacityUnits ?? 0;
+    } else {
+      write += c.CapacityUnits ?? 0;
+    }
+  }
+  return { read, write };
+}
+
+function targetsOf(input: Record<string, unknown>, consumed: unknown): string[] {
+  const list = (
+    Array.isArray(consumed) ? consumed : consumed ? [consumed] : []
+  ) as ConsumedCapacity[];
+  const targets = new Set<string>();
+  for (const c of list) {
+    if (c.TableName) targets.add(c.TableName);
+    for (const index of Object.keys(c.GlobalSecondaryIndexes ?? {})) {
+      targets.add(`${c.TableName}/${index}`);
+    }
+  }
+  if (targets.size === 0 && typeof input.TableName === 'string') {
+    targets.add(
+      typeof input.IndexName === 'string'
+        ? `${input.TableName}/${input.IndexName}`
+        : input.TableName,
+    );
+  }
+  return [...targets];
+}
+
+/**
+ * Asks DynamoDB, for every call `client` sends from now on, what it consumed
+ * (`ReturnConsumedCapacity: INDEXES`), and records the answers. `measure(fn)` gives the cost of
+ * one operation; the recording itself adds one input field and changes nothing else.
+ */
+export function recordDynamoDbCost(client: DynamoDBDocumentClient): {
+  measure(fn: () => Promise<unknown>): Promise<OperationCost>;
+} {
+  let calls: DynamoDbCall[] | undefined;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      if (!calls) return next(args);
+      const sink = calls;
+      input.ReturnConsumedCapacity = 'INDEXES';
+      const result = await next(args);
+      const output = result.output as { ConsumedCapacity?: unknown };
+      const command = apiName((context as { commandName?: string }).commandName, input);
+      const { read, write } = units(command, output.ConsumedCapacity);
+      sink.push({
+        command,
+        targets: targetsOf(input, output.ConsumedCapacity),
+        consistentRead: input.ConsistentRead === true,
+        readUnits: read,
+        writeUnits: write,
+      });
+      return result;
+    },
+    { step: 'initialize', name: 'keygateRecordConsumedCapacity' },
+  );
+  return {
+    async measure(fn) {
+      calls = [];
+      const recorded = calls;
+      try {
+        await fn();
+      } finally {
+        calls = undefined;
+      }
+      return {
+        calls: recorded,
+        readUnits: recorded.reduce((sum, c) => sum + c.readUnits, 0),
+        writeUnits: recorded.reduce((sum, c) => sum + c.writeUnits, 0),
+      };
+    },
+  };
+}
+
+/** What one API operation costs, by label. */
+export type OperationCosts = Record<string, OperationCost>;
+
+/**
+ * The DynamoDB cost of each API operation, through the in-process API Gateway emulator (the
+ * real authorizer and handlers) on the tables the environment names. Before every operation the
+ * caller's authorizer result is cached, so each figure is the operation's own cost; the
+ * authorizer's is measured apart: a cache miss (the key's last use already recorded this
+ * minute), a first use in a minute (the miss plus the last-use write), and a cache hit.
+ */
+export async function measureOperationCosts(
+  client: DynamoDBDocumentClient,
+  ownerKey: string,
+): Promise<OperationCosts> {
+  const { ApiGatewayEmulator } = await import('../../local/emulator.js');
+  const recorder = recordDynamoDbCost(client);
+  const emulator = new ApiGatewayEmulator();
+  try {
+    const call = async (method: string, path: string, status: number, body?: unknown) => {
+      const response = await emulator.handle({
+        method,
+        path,
+        sourceIp: '203.0.113.7',
+        headers: {
+          authorization: `Bearer ${ownerKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (response.status !== status) {
+        throw new Error(
+          `${method} ${path}: expected ${status}, got ${response.status} ${response.body}`,
+        );
+      }
+      return response.body === ''
+        ? undefined
+        : (JSON.parse(response.body) as Record<string, unknown>);
+    };
+    const costs: OperationCosts = {};
+    const warm = () => call('GET', '/v3/scopes', 200);
+    const measure = async (label: string, fn: () => Promise<unknown>) => {
+      await warm();
+      costs[label] = await recorder.measure(fn);
+    };
+
+    // The authorizer, through the gateway's cache. Its first run records the owner key's use.
+    await warm();
+    costs['verify (cache hit)'] = await recorder.measure(warm);
+    emulator.flushAuthorizerCache();
+    costs['verify (cache miss)'] = await recorder.measure(warm);
+    let fresh = '';
+    await measure('create', async () => {
+      fresh = String(
+        (await call('POST', '/v3/api_keys', 201, { name: 'bench', scopes: ['mail.send'] }))
+          ?.api_key,
+      );
+    });
+    const freshId = fresh.split('.')[1] ?? '';
+    costs['verify (cache miss, first use this minute)'] = await recorder.measure(async () => {
+      const first = await emulator.handle({
+        method: 'GET',
+        path: '/v3/scopes',
+        sourceIp: '203.0.113.7',
+        headers: { authorization: `Bearer ${fresh}` },
+      });
+      if (first.status !== 200) throw new Error(`fresh key refused: ${first.status}`);
+    });
+    await measure('list', () => call('GET', '/v3/api_keys', 200));
+    await measure('get', () => call('GET', `/v3/api_keys/${freshId}`, 200));
+    await measure('update (PATCH name)', () =>
+      call('PATCH', `/v3/api_keys/${freshId}`, 200, { name: 'renamed' }),
+    );
+    await measure('update (PUT name and scopes)', () =>
+      call('PUT', `/v3/api_keys/${freshId}`, 200, {
+        name: 'replaced',
+        scopes: ['mail.send', 'alerts.read'],
+      }),
+    );
+    await measure('roll', () => call('POST', `/v3/api_keys/${freshId}/roll`, 200, {}));
+    await measure('delete', () => call('DELETE', `/v3/api_keys/${freshId}`, 204));
+    return costs;
+  } finally {
+    emulator.close();
+  }
+}
