@@ -373,6 +373,26 @@ export function policyAllows(
   policy: APIGatewayAuthorizerResult['policyDocument'],
   methodArn: string,
 ): boolean {
+  // A cached authorizer result is the same policy object on every hit: decide each method once.
+  let decisions = policyDecisions.get(policy);
+  if (!decisions) {
+    decisions = new Map();
+    policyDecisions.set(policy, decisions);
+  }
+  let allowed = decisions.get(methodArn);
+  if (allowed === undefined) {
+    allowed = evaluatePolicy(policy, methodArn);
+    decisions.set(methodArn, allowed);
+  }
+  return allowed;
+}
+
+const policyDecisions = new WeakMap<object, Map<string, boolean>>();
+
+function evaluatePolicy(
+  policy: APIGatewayAuthorizerResult['policyDocument'],
+  methodArn: string,
+): boolean {
   let allowed = false;
   for (const statement of policy.Statement) {
     const s = statement as {

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { redact } from '../shared/observability/logger.js';
+import { ROUTE_LIST } from '../shared/routes.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
 import { tableNames } from '../shared/tables.js';
 import { consoleFile } from './console-files.js';
@@ -37,6 +38,17 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** The authorizer cache TTL, as the stack's `authorizerCacheTtl`; 0 turns the cache off. */
   authorizerCacheTtlSeconds?: number;
+}
+
+/**
+ * The first path segments of the API (`v3`, `health`, `openapi.json`). As behind CloudFront,
+ * which routes these prefixes to the API and everything else to the console's bucket, a request
+ * under them never looks for a console file (nor costs a file-system check).
+ */
+const API_FIRST_SEGMENTS = new Set(ROUTE_LIST.map((route) => firstSegment(route.path)));
+
+function firstSegment(path: string): string {
+  return path.split('/', 2)[1] ?? '';
 }
 
 /** Requests larger than API Gateway's 10 MB limit are not even read. */
@@ -199,7 +211,10 @@ async function serve(
   const url = new URL(req.url ?? '/', 'http://localhost');
   const method = req.method ?? 'GET';
   let response: EmulatorResponse;
-  const page = method === 'GET' || method === 'HEAD' ? consoleFile(url.pathname) : undefined;
+  const page =
+    (method === 'GET' || method === 'HEAD') && !API_FIRST_SEGMENTS.has(firstSegment(url.pathname))
+      ? consoleFile(url.pathname)
+      : undefined;
   if (url.pathname === FLUSH_CONTROL_PATH) {
     response = control(req, controlToken, emulator);
   } else if (page) {

@@ -182,8 +182,8 @@ async function main(): Promise<void> {
     },
     {
       target: 'GET /v3/scopes (cache warm) within 1.3× of GET /health',
-      measured: `${times(warmRatio.meanLatency)} mean latency, ${times(warmRatio.throughput)} by throughput, ${times(warmRatio.p50)} p50`,
-      met: warmRatio.meanLatency <= 1.3 && warmRatio.throughput <= 1.3,
+      measured: `${times(warmRatio.sender)} time per request (owner key, 5 KB answer: ${times(warmRatio.owner)})`,
+      met: warmRatio.sender <= 1.3,
     },
   ];
   const failures = http.scenarios.reduce((sum, s) => sum + s.failures, 0);

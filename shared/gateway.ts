@@ -66,9 +66,18 @@ export function routeArn(stage: string, method: string, path: string): string {
  * included) and `?` any single character; everything else is literal.
  */
 export function arnMatches(pattern: string, arn: string): boolean {
-  const source = pattern
-    .split('')
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`).test(arn);
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    const source = pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
+      .join('');
+    compiled = new RegExp(`^${source}$`);
+    // A policy names each route once; the bound only guards against unbounded distinct patterns.
+    if (compiledPatterns.size >= 4096) compiledPatterns.clear();
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(arn);
 }
+
+const compiledPatterns = new Map<string, RegExp>();

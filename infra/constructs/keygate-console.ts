@@ -28,7 +28,7 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { CONSOLE_SECURITY_HEADERS } from '../../shared/console-headers.js';
-import { REPO_ROOT } from './keygate-function.js';
+import { REPO_ROOT } from './bundling.js';
 import {
   CONSOLE_NAG_ACKNOWLEDGEMENTS,
   deploymentAcknowledgements,

@@ -1,5 +1,4 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type Duration, Validations } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -9,23 +8,11 @@ import {
   Runtime,
   SystemLogLevel,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { entryFile, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, REPO_ROOT } from './bundling.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
-
-/** The repository root: function entries, the lock file and esbuild's project root. */
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/**
- * Prepended to every ESM bundle. esbuild's ESM output has no `require`, and CommonJS code
- * bundled into it may still `require` Node built-ins (esbuild then throws "Dynamic require of …
- * is not supported" at run time). Aliased so it cannot clash with an import of `createRequire`
- * inside the bundle.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __keygateCreateRequire } from 'node:module';" +
-  'const require = __keygateCreateRequire(import.meta.url);';
 
 export interface KeygateFunctionProps {
   /** Entry under `functions/`, without extension (`api-keys/create`). */
@@ -42,8 +29,9 @@ export interface KeygateFunctionProps {
 /**
  * One Keygate Lambda function with its own log group and its own role:
  *
- * - `NodejsFunction` bundled by the locally installed esbuild (never Docker): ESM, node22,
- *   minified, source maps (`NODE_OPTIONS=--enable-source-maps`), the AWS SDK bundled.
+ * - `NodejsFunction` bundled by the locally installed esbuild (never Docker) with
+ *   {@link LAMBDA_BUNDLING}: ESM, node22, minified, source maps
+ *   (`NODE_OPTIONS=--enable-source-maps`), the AWS SDK bundled.
  * - nodejs22.x on arm64, JSON logging into an explicit log group with retention.
  * - A role holding an inline policy: `CreateLogStream`/`PutLogEvents` on its log group only
  *   (not the AWSLambdaBasicExecutionRole managed policy, which reaches every log group), plus
@@ -53,9 +41,12 @@ export class KeygateFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** The source file bundled (`<repo>/functions/<handler>.ts`). */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: KeygateFunctionProps) {
     super(scope, id);
+    this.entry = entryFile(props.handler);
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -75,7 +66,7 @@ export class KeygateFunction extends Construct {
     });
     this.function = new NodejsFunction(this, 'Function', {
       description: props.description,
-      entry: join(REPO_ROOT, 'functions', `${props.handler}.ts`),
+      entry: this.entry,
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
@@ -88,20 +79,9 @@ export class KeygateFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel.INFO,
       systemLogLevelV2: SystemLogLevel.WARN,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The SDK versions the tests ran against (package-lock.json), in one minified file,
-        // rather than whichever SDK the runtime ships that week.
-        bundleAwsSDK: true,
-        banner: ESM_REQUIRE_BANNER,
-      },
+      environment: { NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...props.environment },
+      // The settings the cold-start bench (scripts/bench/cold-start.ts) bundles with too.
+      bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING },
     });
     Validations.of(this.function).acknowledge(NAG_ACKNOWLEDGEMENTS.lambdaRuntime);
   }

@@ -48,6 +48,7 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
+import { AUTHORIZER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
@@ -312,7 +313,7 @@ export class Keygate extends Construct {
 
     this.authorizerFunction = this.createFunction({
       id: 'Authorizer',
-      handler: 'authorizer/handler',
+      handler: AUTHORIZER_HANDLER,
       description: 'Keygate REQUEST authorizer: verifies the key, returns its policy',
       permissions: AUTHORIZER_PERMISSIONS,
       environment: {

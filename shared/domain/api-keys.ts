@@ -217,9 +217,17 @@ export async function deleteApiKey(
 }
 
 /** The scopes of the presented key itself (`GET /v3/scopes`). */
-export function callerScopes(caller: Caller): Result<{ scopes: string[] }> {
-  return ok({ scopes: [...caller.scopes].sort() });
+export function callerScopes(caller: Caller): Result<{ scopes: readonly string[] }> {
+  let scopes = sortedScopes.get(caller.scopes);
+  if (!scopes) {
+    scopes = [...caller.scopes].sort();
+    sortedScopes.set(caller.scopes, scopes);
+  }
+  return ok({ scopes });
 }
+
+/** A warm function sees the same caller scope arrays again (they are shared per key): sort once. */
+const sortedScopes = new WeakMap<readonly string[], readonly string[]>();
 
 async function findOwnKey(
   deps: Deps,
@@ -296,7 +304,7 @@ export function toDetailView(key: KeyRecord): ApiKeyDetailView {
   return {
     api_key_id: key.keyId,
     name: key.name,
-    scopes: key.scopes,
+    scopes: [...key.scopes],
     type: key.type,
     created_at: key.createdAt,
     updated_at: key.updatedAt,

@@ -67,7 +67,7 @@ export async function authorize(
     accountId: key.accountId,
     keyId: key.keyId,
     type: key.type,
-    scopes: key.scopes.join(' '),
+    scopes: joinedScopes(key.scopes),
     expiresAt: verified.validUntil ?? '',
   };
   if (key.allowedIps && !ipAllowed(key.allowedIps, request.sourceIp)) {
@@ -109,6 +109,18 @@ async function touch(
     deps.onTouchFailed?.(error);
   }
 }
+
+/** The context's space-joined scopes, joined once per (shared) scope array. */
+function joinedScopes(scopes: readonly string[]): string {
+  let joined = joinedByArray.get(scopes);
+  if (joined === undefined) {
+    joined = scopes.join(' ');
+    joinedByArray.set(scopes, joined);
+  }
+  return joined;
+}
+
+const joinedByArray = new WeakMap<readonly string[], string>();
 
 function denyAll(stage: string): PolicyDocument {
   return {

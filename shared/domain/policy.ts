@@ -1,5 +1,6 @@
 import { routeArn } from '../gateway.js';
 import { ROUTE_LIST, type RouteDefinition } from '../routes.js';
+import type { internScopes } from './scope-codes.js';
 import type { KeyType } from './scopes.js';
 
 /** An IAM policy as a REST API Lambda authorizer returns it. */
@@ -25,8 +26,20 @@ export function keyMayCall(
   return route.access.keyTypes.includes(type) && route.access.scopes.every((s) => scopes.has(s));
 }
 
-/** Memoised policies per route list (the authorizer builds its list once per container). */
-const caches = new WeakMap<readonly PolicyRoute[], Map<string, PolicyDocument>>();
+/** Policies by stage and type, for one scope set. */
+type PolicyCache = Map<string, PolicyDocument>;
+
+/**
+ * Memoised policies per route list (the authorizer builds its list once per container), per
+ * scope set, then per stage and type. Scope sets are found by the array itself first:
+ * repositories hand out one shared array per scope set ({@link internScopes}), and hashing the
+ * joined names of a full-access key (some 5 KB) cost more than the rest of the hot path
+ * together. Another array with the same scopes is found by its joined names, once.
+ */
+const caches = new WeakMap<
+  readonly PolicyRoute[],
+  { byArray: WeakMap<readonly string[], PolicyCache>; byNames: Map<string, PolicyCache> }
+>();
 
 /**
  * The policy for a key: every method ARN of the route table its type and scopes permit, so one
@@ -49,12 +62,19 @@ export function policyFor(
   scopes: readonly string[],
   routes: readonly PolicyRoute[] = ROUTE_LIST,
 ): PolicyDocument {
-  const memoKey = `${stage}\u0000${type}\u0000${scopes.join(' ')}`;
-  let cache = caches.get(routes);
-  if (!cache) {
-    cache = new Map();
-    caches.set(routes, cache);
+  let forRoutes = caches.get(routes);
+  if (!forRoutes) {
+    forRoutes = { byArray: new WeakMap(), byNames: new Map() };
+    caches.set(routes, forRoutes);
   }
+  let cache = forRoutes.byArray.get(scopes);
+  if (!cache) {
+    const names = scopes.join(' ');
+    cache = forRoutes.byNames.get(names) ?? new Map();
+    forRoutes.byNames.set(names, cache);
+    forRoutes.byArray.set(scopes, cache);
+  }
+  const memoKey = `${stage}\u0000${type}`;
   const memoised = cache.get(memoKey);
   if (memoised) return memoised;
   const held = new Set(scopes);

@@ -1,4 +1,5 @@
 import type { MailPayload } from '../schemas/mail.js';
+import type { internScopes } from './scope-codes.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */
@@ -6,8 +7,11 @@ export interface KeyRecord {
   keyId: string;
   accountId: string;
   name: string;
-  /** Sorted, unique. */
-  scopes: string[];
+  /**
+   * Sorted, unique. Read-only: repositories hand out one shared array per distinct scope set
+   * ({@link internScopes}), which the authorizer's memos key on.
+   */
+  scopes: readonly string[];
   type: KeyType;
   keyHash: string;
   createdAt: string;
@@ -108,7 +112,7 @@ export type WriteKeyOutcome<T> =
  */
 export interface KeyChanges {
   name: string;
-  scopes: string[];
+  scopes: readonly string[];
   type: KeyType;
   updatedAt: string;
   expiresAt?: string | null;

@@ -1,4 +1,5 @@
 import type { KeyChanges, KeyRecord } from './ports.js';
+import { internScopes } from './scope-codes.js';
 
 /** The optional key fields a change may set (a value) or remove (`null`). */
 export const OPTIONAL_KEY_FIELDS = [
@@ -14,7 +15,7 @@ export function applyChanges(current: KeyRecord, changes: KeyChanges): KeyRecord
   const next: KeyRecord = {
     ...current,
     name: changes.name,
-    scopes: [...changes.scopes],
+    scopes: internScopes(changes.scopes),
     type: changes.type,
     updatedAt: changes.updatedAt,
     version: current.version + 1,

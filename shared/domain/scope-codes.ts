@@ -44,8 +44,15 @@ const DECODED_MAX = 1024;
 /**
  * The scopes a stored bitmap (and `otherScopes`) stands for, sorted. A bit past the registry's
  * end (an item written by a newer release) grants nothing: unknown access is denied access.
+ *
+ * The result is shared: every decode of the same bitmap returns the same read-only array, so
+ * the authorizer's per-scope-set memos ({@link policyFor}, the context's joined scopes) are an
+ * identity lookup rather than a hash of some 5 KB of scope names.
  */
-export function decodeScopes(scopeCodes: string, otherScopes: readonly string[] = []): string[] {
+export function decodeScopes(
+  scopeCodes: string,
+  otherScopes: readonly string[] = [],
+): readonly string[] {
   let fromCodes = decoded.get(scopeCodes);
   if (!fromCodes) {
     const bytes = Buffer.from(scopeCodes, 'base64url');
@@ -57,6 +64,15 @@ export function decodeScopes(scopeCodes: string, otherScopes: readonly string[] 
     if (decoded.size >= DECODED_MAX) decoded.clear();
     decoded.set(scopeCodes, fromCodes);
   }
-  if (otherScopes.length === 0) return [...fromCodes];
+  if (otherScopes.length === 0) return fromCodes;
   return [...new Set([...fromCodes, ...otherScopes])].sort();
+}
+
+/**
+ * The shared array for a set of scopes (sorted, unique): what a repository hands out, so equal
+ * scope sets are one array. Scopes outside the registry give a fresh array.
+ */
+export function internScopes(scopes: readonly string[]): readonly string[] {
+  const { scopeCodes, otherScopes } = encodeScopes(scopes);
+  return decodeScopes(scopeCodes, otherScopes);
 }

@@ -6,6 +6,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeygateFunction } from '../../infra/constructs/keygate-function.js';
+import { bundleEntries, coldStartEntries } from '../../scripts/bench/cold-start.js';
 import { newApp } from './support.js';
 
 /**
@@ -87,6 +88,23 @@ function invoke(name: keyof typeof ENTRIES, event: unknown): unknown {
 }
 
 describe('function bundles', () => {
+  it('are what the cold-start bench bundles, byte for byte', async () => {
+    const benchDir = join(outdir, 'bench');
+    const files = await bundleEntries(
+      coldStartEntries().filter((e) => Object.values(ENTRIES).some((h) => h === e.name)),
+      benchDir,
+    );
+
+    expect([...files.keys()].sort()).toEqual(Object.values(ENTRIES).sort());
+    for (const [name, handler] of Object.entries(ENTRIES)) {
+      const deployed = readFileSync(join(bundleDir(name as keyof typeof ENTRIES), 'index.mjs'));
+      const bench = readFileSync(files.get(handler) ?? '');
+      expect(bench.equals(deployed), `${handler}: bench bundle differs from the deployed one`).toBe(
+        true,
+      );
+    }
+  });
+
   it.each(Object.keys(ENTRIES) as (keyof typeof ENTRIES)[])(
     '%s is one minified ES module with a source map, the AWS SDK inside',
     (name) => {

@@ -2,7 +2,9 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
+import { KeygateFunction } from '../../infra/constructs/keygate-function.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
+import { coldStartEntries } from '../../scripts/bench/cold-start.js';
 import { ROUTE_LIST, type RouteId } from '../../shared/routes.js';
 import {
   type CfnResource,
@@ -153,6 +155,23 @@ describe('functions', () => {
     expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 1);
     expect([...stack.keygate.routeFunctions.keys()].sort()).toEqual(
       ROUTE_LIST.map((r) => r.id).sort(),
+    );
+  });
+
+  it('bundle exactly the entries the cold-start bench measures', () => {
+    const deployed = stack.keygate.node
+      .findAll()
+      .filter((c): c is KeygateFunction => c instanceof KeygateFunction);
+
+    expect(deployed).toHaveLength(Object.keys(functions).length);
+    expect(deployed.map((f) => f.entry).sort()).toEqual(
+      coldStartEntries()
+        .flatMap((e) => (e.entry ? [e.entry] : []))
+        .sort(),
+    );
+    expect(stack.keygate.node.findChild('Authorizer')).toBeInstanceOf(KeygateFunction);
+    expect((stack.keygate.node.findChild('Authorizer') as KeygateFunction).entry).toBe(
+      coldStartEntries()[0]?.entry,
     );
   });
 

@@ -66,7 +66,7 @@ class RacingRepository extends MemoryKeyRepository {
   }
 
   /** A write by another request: bypasses the races. */
-  async concurrentUpdate(current: KeyRecord, scopes: string[], name = 'other request') {
+  async concurrentUpdate(current: KeyRecord, scopes: readonly string[], name = 'other request') {
     return super.updateKey(
       current,
       {

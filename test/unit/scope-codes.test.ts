@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeScopes, encodeScopes, SCOPE_CODES } from '../../shared/domain/scope-codes.js';
+import {
+  decodeScopes,
+  encodeScopes,
+  internScopes,
+  SCOPE_CODES,
+} from '../../shared/domain/scope-codes.js';
 import { ALL_SCOPES, AUTO_ASSIGNED_SCOPES } from '../../shared/domain/scopes.js';
 
 /**
@@ -72,12 +77,12 @@ describe('scope codes: the stored form of a key’s scopes', () => {
     expect(decodeScopes(Buffer.from(beyond).toString('base64url'))).toEqual(['mail.send']);
   });
 
-  it('decodes an empty bitmap to no scopes, and hands out copies, never a shared array', () => {
-    const codes = encodeScopes(['mail.send']).scopeCodes;
-    const first = decodeScopes(codes);
-    first.push('billing.read');
+  it('decodes an empty bitmap to no scopes, and one bitmap to one shared array', () => {
+    const codes = encodeScopes(['mail.send', 'alerts.read']).scopeCodes;
 
     expect(decodeScopes(encodeScopes([]).scopeCodes)).toEqual([]);
-    expect(decodeScopes(codes)).toEqual(['mail.send']);
+    expect(decodeScopes(codes)).toBe(decodeScopes(codes));
+    expect(internScopes(['mail.send', 'alerts.read', 'mail.send'])).toBe(decodeScopes(codes));
+    expect(internScopes(['zz.unregistered'])).not.toBe(internScopes(['zz.unregistered']));
   });
 });

@@ -23,7 +23,7 @@ import type {
   WriteKeyOutcome,
 } from '../../domain/ports.js';
 import { applyChanges, OPTIONAL_KEY_FIELDS } from '../../domain/records.js';
-import { decodeScopes, encodeScopes } from '../../domain/scope-codes.js';
+import { decodeScopes, encodeScopes, internScopes } from '../../domain/scope-codes.js';
 import type { TableNames } from '../../tables.js';
 
 const accountPk = (accountId: string) => `account#${accountId}`;
@@ -560,10 +560,10 @@ function toItem(key: KeyRecord): Record<string, unknown> {
 }
 
 /** A key item's scopes: codes, or the plain list an item written before scope codes holds. */
-export function itemScopes(item: Record<string, unknown>): string[] {
+export function itemScopes(item: Record<string, unknown>): readonly string[] {
   const others = Array.isArray(item.otherScopes) ? item.otherScopes.map(String) : [];
   if (typeof item.scopeCodes === 'string') return decodeScopes(item.scopeCodes, others);
-  return Array.isArray(item.scopes) ? item.scopes.map(String) : [];
+  return internScopes(Array.isArray(item.scopes) ? item.scopes.map(String) : []);
 }
 
 function toKey(item: Record<string, unknown>): KeyRecord {

@@ -12,6 +12,7 @@ import type {
   WriteKeyOutcome,
 } from '../../domain/ports.js';
 import { applyChanges } from '../../domain/records.js';
+import { internScopes } from '../../domain/scope-codes.js';
 
 /**
  * {@link KeyRepository} in memory, for pure unit tests and benchmarks of the CPU path. Each
@@ -157,5 +158,6 @@ export class MemoryKeyRepository implements KeyRepository {
 }
 
 function copy(key: KeyRecord): KeyRecord {
-  return { ...key, scopes: [...key.scopes] };
+  // As the DynamoDB repository does: one shared (read-only) array per distinct scope set.
+  return { ...key, scopes: internScopes(key.scopes) };
 }
