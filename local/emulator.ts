@@ -154,7 +154,7 @@ export class ApiGatewayEmulator {
     if (route.access.kind === 'key') {
       const decision = await this.authorize(
         route,
-        { ...base, requestContext } as unknown as AuthorizerEventBase,
+        () => ({ ...base, requestContext }) as unknown as AuthorizerEventBase,
         request,
       );
       if ('response' in decision) return { ...decision.response, routeId: route.id };
@@ -258,8 +258,7 @@ export class ApiGatewayEmulator {
   /** Identity source values, or undefined when one is missing (API Gateway: 401, no call). */
   private identity(request: EmulatorRequest): string | undefined {
     const values: string[] = [];
-    for (const source of IDENTITY_SOURCES) {
-      const header = /^method\.request\.header\.(.+)$/.exec(source)?.[1];
+    for (const { header, source } of IDENTITY_LOOKUPS) {
       const value = header
         ? headerValue(request.headers ?? {}, header)
         : source === 'context.identity.sourceIp'
@@ -273,7 +272,8 @@ export class ApiGatewayEmulator {
 
   private async authorize(
     route: Route,
-    base: AuthorizerEventBase,
+    /** The authorizer's event, built only when the authorizer runs (not on a cache hit). */
+    authorizerEvent: () => AuthorizerEventBase,
     request: EmulatorRequest,
   ): Promise<{ context: Record<string, string> } | { response: EmulatorResponse }> {
     const ttl = (this.options.cacheTtlSeconds ?? DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
@@ -292,7 +292,11 @@ export class ApiGatewayEmulator {
         ? Promise.resolve(this.options.authorizer)
         : loadAuthorizer();
       try {
-        result = await (await this.authorizer)({ ...base, type: 'REQUEST', methodArn });
+        result = await (await this.authorizer)({
+          ...authorizerEvent(),
+          type: 'REQUEST',
+          methodArn,
+        });
       } catch (error) {
         const unauthorized = error instanceof Error && error.message === 'Unauthorized';
         return { response: gatewayResponse(unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE') };
@@ -438,6 +442,12 @@ function safeDecode(segment: string): string {
     return segment;
   }
 }
+
+/** The identity sources, parsed once: a header's name, or the context value's source. */
+const IDENTITY_LOOKUPS = IDENTITY_SOURCES.map((source) => ({
+  source,
+  header: /^method\.request\.header\.(.+)$/.exec(source)?.[1],
+}));
 
 function singleValues(
   values: Record<string, string | string[] | undefined>,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -14,10 +14,18 @@ export interface HttpFigures {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** The server process's CPU time (user + system) per request, µs: what the route costs it. */
+  serverCpuUs: number;
   /** Over all runs: the requests sent, and those that failed or answered another status. */
   requests: number;
   failures: number;
-  runs: { requestsPerSecond: number; p50Ms: number; p99Ms: number; meanMs: number }[];
+  runs: {
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    meanMs: number;
+    serverCpuUs: number;
+  }[];
 }
 
 export interface HttpResult {
@@ -30,7 +38,7 @@ export interface HttpResult {
    * requests/s over the other's): the sending key's, and the owner key's. Medians of per-run
    * ratios (both sides of each ratio ran within a minute of each other).
    */
-  scopesWarmOverHealth: { sender: number; owner: number };
+  scopesWarmOverHealth: { sender: number; owner: number; senderServerCpu: number };
 }
 
 interface Scenario {
@@ -76,8 +84,24 @@ function benchAccountKey(dataDir: string): string {
   return (JSON.parse(result.stdout) as { api_key: string }).api_key;
 }
 
-async function once(url: string, scenario: Scenario, seconds: number) {
+/**
+ * CPU time (user + system) the process has used, in µs, from `/proc/<pid>/stat`; undefined
+ * where there is no `/proc` (the figure is then left out).
+ */
+function cpuMicroseconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ: 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+async function once(url: string, scenario: Scenario, seconds: number, serverPid?: number) {
   let failures = 0;
+  const cpuBefore = cpuMicroseconds(serverPid);
   const result = await autocannon({
     url: `${url}${scenario.path}`,
     method: scenario.method,
@@ -99,9 +123,20 @@ async function once(url: string, scenario: Scenario, seconds: number) {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     meanMs: result.latency.average,
+    serverCpuUs: serverCpuPerRequest(cpuBefore, cpuMicroseconds(serverPid), result.requests.total),
     requests: result.requests.total,
     failures: failures + result.errors + result.timeouts,
   };
+}
+
+function serverCpuPerRequest(
+  before: number | undefined,
+  after: number | undefined,
+  requests: number,
+) {
+  return before === undefined || after === undefined || requests === 0
+    ? Number.NaN
+    : (after - before) / requests;
 }
 
 const CONNECTIONS = 10;
@@ -143,7 +178,9 @@ export async function measureHttp(options: {
         }
         for (let repeat = 0; repeat < options.repeats; repeat++) {
           for (const scenario of list)
-            runs.get(scenario)?.push(await once(instance.url, scenario, options.seconds));
+            runs
+              .get(scenario)
+              ?.push(await once(instance.url, scenario, options.seconds, instance.process.pid));
         }
       } finally {
         await instance.stop();
@@ -193,13 +230,15 @@ export async function measureHttp(options: {
         p50Ms: median(list.map((r) => r.p50Ms)),
         p99Ms: median(list.map((r) => r.p99Ms)),
         meanMs: median(list.map((r) => r.meanMs)),
+        serverCpuUs: median(list.map((r) => r.serverCpuUs)),
         requests: list.reduce((sum, r) => sum + r.requests, 0),
         failures: list.reduce((sum, r) => sum + r.failures, 0),
-        runs: list.map(({ requestsPerSecond, p50Ms, p99Ms, meanMs }) => ({
+        runs: list.map(({ requestsPerSecond, p50Ms, p99Ms, meanMs, serverCpuUs }) => ({
           requestsPerSecond,
           p50Ms,
           p99Ms,
           meanMs,
+          serverCpuUs,
         })),
       });
     }
@@ -224,6 +263,12 @@ export async function measureHttp(options: {
       scopesWarmOverHealth: {
         sender: perRequestOverHealth('scopesWarm'),
         owner: perRequestOverHealth('scopesWarmOwner'),
+        senderServerCpu: median(
+          (figures.get('scopesWarm')?.runs ?? []).map(
+            (run, i) =>
+              run.serverCpuUs / (figures.get('health')?.runs[i]?.serverCpuUs ?? Number.NaN),
+          ),
+        ),
       },
     };
   } finally {
