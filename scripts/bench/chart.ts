@@ -6,10 +6,11 @@ export interface ChartRow {
   p99Ms: number;
 }
 
-const WIDTH = 820;
-const LABEL_WIDTH = 270;
-const PANEL_WIDTH = 230;
-const PANEL_GAP = 40;
+const WIDTH = 900;
+const LABEL_WIDTH = 290;
+const PANEL_WIDTH = 200;
+/** Room after a bar for its printed value. */
+const VALUE_ROOM = 90;
 const ROW_HEIGHT = 46;
 const TOP = 64;
 const COLOURS = { throughput: '#1a82e2', p50: '#2e7d32', p99: '#a5d6a7' };
@@ -23,7 +24,7 @@ function escapeXml(text: string): string {
 }
 
 function format(value: number, unit: string): string {
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  const digits = Number.isInteger(value) || value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${unit}`;
 }
 
@@ -54,7 +55,7 @@ export function httpChartSvg(rows: readonly ChartRow[], caption: string): string
   const maxRps = Math.max(...rows.map((r) => r.requestsPerSecond));
   const maxMs = Math.max(...rows.map((r) => r.p99Ms));
   const throughputX = LABEL_WIDTH;
-  const latencyX = LABEL_WIDTH + PANEL_WIDTH + 70 + PANEL_GAP;
+  const latencyX = LABEL_WIDTH + PANEL_WIDTH + VALUE_ROOM;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="title desc">`,
     `<title id="title">Keygate on npm start: HTTP throughput and latency</title>`,

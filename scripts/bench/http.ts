@@ -206,8 +206,8 @@ export async function measureHttp(options: {
         headers: {},
         status: 200,
       },
-      scopes(sender, 'scopesWarm', 'GET /v3/scopes, cache warm'),
-      scopes(owner, 'scopesWarmOwner', 'GET /v3/scopes, cache warm, owner key'),
+      scopes(sender, 'scopesWarm', 'GET /v3/scopes (cache warm)'),
+      scopes(owner, 'scopesWarmOwner', 'GET /v3/scopes (warm, owner key)'),
       {
         id: 'create',
         label: 'POST /v3/api_keys',
@@ -219,7 +219,7 @@ export async function measureHttp(options: {
       },
     ]);
     await phase({ KEYGATE_AUTHORIZER_CACHE_TTL: '0' }, ({ sender }) => [
-      scopes(sender, 'scopesCacheOff', 'GET /v3/scopes, cache off'),
+      scopes(sender, 'scopesCacheOff', 'GET /v3/scopes (cache off)'),
     ]);
 
     const figures = new Map<Scenario['id'], HttpFigures>();

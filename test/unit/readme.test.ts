@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_LIST } from '../../shared/routes.js';
 
@@ -11,6 +11,15 @@ describe('README', () => {
       expect(readme).toContain(`| \`${route}`);
     },
   );
+
+  it('shows the bench chart it commits, and a figure for every target', () => {
+    const chart = /!\[[^\]]*\]\((docs\/bench-http\.svg)\)/.exec(readme)?.[1];
+
+    expect(chart).toBeDefined();
+    expect(existsSync(new URL(`../../${chart}`, import.meta.url))).toBe(true);
+    const targets = readme.split('## Performance')[1]?.split('\n## ')[0] ?? '';
+    expect(targets.match(/\| met \|/g)?.length ?? 0).toBeGreaterThanOrEqual(8);
+  });
 
   it('gives the install, run and test commands on its first screen', () => {
     const firstScreen = readme.split('\n').slice(0, 25).join('\n');
