@@ -52,7 +52,8 @@ type Options = ReturnType<typeof parse>['values'];
 
 /**
  * Key IDs are base64url, so one in 64 starts with `-`; parseArgs would read `--id -abc` as a
- * missing value. Every string option takes a value, so bind the next token to it literally.
+ * missing value. A string option takes the next token literally, unless that token is one of
+ * the CLI's own options (or `--`): then the value is missing, and parseArgs says so.
  */
 function bindOptionValues(argv: string[]): string[] {
   const bound: string[] = [];
@@ -60,13 +61,19 @@ function bindOptionValues(argv: string[]): string[] {
     const token = argv[i] as string;
     const name = token.startsWith('--') && !token.includes('=') ? token.slice(2) : '';
     const option = OPTIONS[name as keyof typeof OPTIONS];
-    if (option?.type === 'string' && i + 1 < argv.length) {
+    const next = argv[i + 1];
+    if (option?.type === 'string' && next !== undefined && !isOptionToken(next)) {
       bound.push(`${token}=${argv[++i]}`);
     } else {
       bound.push(token);
     }
   }
   return bound;
+}
+
+function isOptionToken(token: string): boolean {
+  if (token === '--' || token === '-h') return true;
+  return token.startsWith('--') && (token.slice(2).split('=')[0] as string) in OPTIONS;
 }
 
 function parse(argv: string[]) {

@@ -272,7 +272,7 @@ export class ApiGatewayEmulator {
 
   private async authorize(
     route: Route,
-    /** The authorizer's event, built only when the authorizer runs (not on a cache hit). */
+    /** The authorizer's event, assembled only when the authorizer runs (not on a cache hit). */
     authorizerEvent: () => AuthorizerEventBase,
     request: EmulatorRequest,
   ): Promise<{ context: Record<string, string> } | { response: EmulatorResponse }> {
@@ -386,6 +386,8 @@ export function policyAllows(
   let allowed = decisions.get(methodArn);
   if (allowed === undefined) {
     allowed = evaluatePolicy(policy, methodArn);
+    // Method ARNs carry path parameters (key IDs): bounded, so a long-running npm start stays flat.
+    if (decisions.size >= 256) decisions.clear();
     decisions.set(methodArn, allowed);
   }
   return allowed;

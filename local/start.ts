@@ -15,13 +15,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const ttlText = process.env.KEYGATE_AUTHORIZER_CACHE_TTL;
 const authorizerCacheTtlSeconds =
   ttlText === undefined || ttlText === '' ? undefined : Number(ttlText);
+// Digits only: Number() would also take ' ', '1e3' and '0x10'.
 if (
-  authorizerCacheTtlSeconds !== undefined &&
-  !(
-    Number.isInteger(authorizerCacheTtlSeconds) &&
-    authorizerCacheTtlSeconds >= 0 &&
-    authorizerCacheTtlSeconds <= 3600
-  )
+  ttlText !== undefined &&
+  ttlText !== '' &&
+  !(/^\d{1,4}$/.test(ttlText) && Number(ttlText) <= 3600)
 ) {
   console.error(
     `KEYGATE_AUTHORIZER_CACHE_TTL must be whole seconds from 0 (off) to 3600, got ${JSON.stringify(ttlText)}`,

@@ -184,11 +184,16 @@ async function main(): Promise<void> {
     },
     {
       target: 'GET /v3/scopes (cache warm) within 1.3× of GET /health',
-      measured: `${times(warmRatio.sender)} time per request, ${times(warmRatio.senderServerCpu)} server CPU (owner key, 5 KB answer: ${times(warmRatio.owner)})`,
-      met: warmRatio.sender <= 1.3,
+      measured: `${times(warmRatio.sender.medianOfRuns)} time per request (runs ${warmRatio.sender.runs.map(times).join(', ')}; of medians ${times(warmRatio.sender.ofMedians)}), ${times(warmRatio.senderServerCpu.ofMedians)} server CPU; owner key ${times(warmRatio.owner.medianOfRuns)}`,
+      // Met only when both readings agree: the paired runs' median and the medians' ratio.
+      met: Math.max(warmRatio.sender.medianOfRuns, warmRatio.sender.ofMedians) <= 1.3,
     },
   ];
-  const failures = http.scenarios.reduce((sum, s) => sum + s.failures, 0);
+  // A figure for requests that failed would flatter Keygate: the bench fails instead, and keeps
+  // the last good results and chart.
+  const failures = http.scenarios.reduce((sum, s) => sum + s.failures, http.warmupFailures);
+  if (failures > 0)
+    throw new Error(`${failures} HTTP requests failed or answered the wrong status`);
 
   const width = Math.max(
     ...rows.map(([label]) => label.length),
@@ -241,9 +246,6 @@ async function main(): Promise<void> {
   console.log(
     `\nwrote bench/results.json and docs/bench-http.svg in ${Math.round((Date.now() - started) / 1000)} s`,
   );
-  // A figure for requests that failed would flatter Keygate: the bench itself fails instead.
-  if (failures > 0)
-    throw new Error(`${failures} HTTP requests failed or answered the wrong status`);
 }
 
 main().then(

@@ -1,6 +1,7 @@
 import { type SentMail, sendMail } from '../../shared/domain/mail.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
+import { MAILER } from '../../shared/runtime/mailer.js';
 import { SendMailBody } from '../../shared/schemas/mail.js';
 
 /**
@@ -16,6 +17,7 @@ export const handler = keyRouteHandler(
     body: SendMailBody,
     maxBodyBytes: MAX_MAIL_BODY_BYTES,
     fieldPath: 'dotted',
+    uses: [MAILER],
     // SendGrid answers 202 with an empty body and the ID in X-Message-Id; sandbox mode 200.
     status: (sent: SentMail) =>
       sent.sandbox ? { status: 200 } : { status: 202, headers: { 'x-message-id': sent.messageId } },

@@ -33,12 +33,26 @@ export interface HttpResult {
   connections: number;
   repeats: number;
   scenarios: HttpFigures[];
+  /** Requests of the untimed warm-ups that failed or answered another status. */
+  warmupFailures: number;
   /**
    * `GET /v3/scopes` with the cache warm over `GET /health`, as time per request (health's
-   * requests/s over the other's): the sending key's, and the owner key's. Medians of per-run
-   * ratios (both sides of each ratio ran within a minute of each other).
+   * requests/s over the other's), for the sending key and for the owner key: the median of the
+   * per-run ratios (each pair ran back to back), every per-run ratio, and the ratio of the two
+   * medians; and the server's CPU per request, likewise.
    */
-  scopesWarmOverHealth: { sender: number; owner: number; senderServerCpu: number };
+  scopesWarmOverHealth: {
+    sender: RatioFigures;
+    owner: RatioFigures;
+    senderServerCpu: RatioFigures;
+  };
+}
+
+/** One comparison, three ways. */
+export interface RatioFigures {
+  medianOfRuns: number;
+  runs: number[];
+  ofMedians: number;
 }
 
 interface Scenario {
@@ -161,26 +175,30 @@ export async function measureHttp(options: {
   const dataDir = mkdtempSync(join(tmpdir(), 'keygate-bench-http-'));
   try {
     const runs = new Map<Scenario, Awaited<ReturnType<typeof once>>[]>();
+    let warmupFailures = 0;
+    /** Runs each group's scenarios in turn, `repeats` times, then the next group. */
     const phase = async (
       env: Record<string, string>,
-      scenarios: (keys: BenchKeys) => Scenario[],
+      groups: (keys: BenchKeys) => Scenario[][],
     ) => {
       const instance = await startInstance(dataDir, await freePort(), {
-        env,
+        // npm start's own log level (the bench quiets its in-process measurements, not this).
+        env: { POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
         startupOutputOnly: true,
       });
       try {
         keys ??= await benchKeys(dataDir, instance.url);
-        const list = scenarios(keys);
-        for (const scenario of list) {
-          runs.set(scenario, []);
-          await once(instance.url, scenario, 1);
-        }
-        for (let repeat = 0; repeat < options.repeats; repeat++) {
-          for (const scenario of list)
-            runs
-              .get(scenario)
-              ?.push(await once(instance.url, scenario, options.seconds, instance.process.pid));
+        for (const list of groups(keys)) {
+          for (const scenario of list) {
+            runs.set(scenario, []);
+            warmupFailures += (await once(instance.url, scenario, 1)).failures;
+          }
+          for (let repeat = 0; repeat < options.repeats; repeat++) {
+            for (const scenario of list) {
+              const run = await once(instance.url, scenario, options.seconds, instance.process.pid);
+              runs.get(scenario)?.push(run);
+            }
+          }
         }
       } finally {
         await instance.stop();
@@ -197,29 +215,35 @@ export async function measureHttp(options: {
       headers: auth(key),
       status: 200,
     });
+    // Reads first, taking turns; creates after, so the writes DynamoDB Local absorbs (and its
+    // JVM's collections) do not land in the middle of the reads being compared.
     await phase({}, ({ owner, sender }) => [
-      {
-        id: 'health',
-        label: 'GET /health',
-        method: 'GET',
-        path: '/health',
-        headers: {},
-        status: 200,
-      },
-      scopes(sender, 'scopesWarm', 'GET /v3/scopes (cache warm)'),
-      scopes(owner, 'scopesWarmOwner', 'GET /v3/scopes (warm, owner key)'),
-      {
-        id: 'create',
-        label: 'POST /v3/api_keys',
-        method: 'POST',
-        path: '/v3/api_keys',
-        headers: { ...auth(owner), 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'bench', scopes: ['mail.send'] }),
-        status: 201,
-      },
+      [
+        {
+          id: 'health',
+          label: 'GET /health',
+          method: 'GET',
+          path: '/health',
+          headers: {},
+          status: 200,
+        },
+        scopes(sender, 'scopesWarm', 'GET /v3/scopes (cache warm)'),
+        scopes(owner, 'scopesWarmOwner', 'GET /v3/scopes (warm, owner key)'),
+      ],
+      [
+        {
+          id: 'create',
+          label: 'POST /v3/api_keys',
+          method: 'POST',
+          path: '/v3/api_keys',
+          headers: { ...auth(owner), 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'bench', scopes: ['mail.send'] }),
+          status: 201,
+        },
+      ],
     ]);
     await phase({ KEYGATE_AUTHORIZER_CACHE_TTL: '0' }, ({ sender }) => [
-      scopes(sender, 'scopesCacheOff', 'GET /v3/scopes (cache off)'),
+      [scopes(sender, 'scopesCacheOff', 'GET /v3/scopes (cache off)')],
     ]);
 
     const figures = new Map<Scenario['id'], HttpFigures>();
@@ -242,17 +266,29 @@ export async function measureHttp(options: {
         })),
       });
     }
-    const perRequestOverHealth = (id: Scenario['id']) => {
-      const health = figures.get('health')?.runs ?? [];
-      const other = figures.get(id)?.runs ?? [];
-      return median(
-        other.map((run, i) => (health[i]?.requestsPerSecond ?? Number.NaN) / run.requestsPerSecond),
-      );
+    const overHealth = (
+      id: Scenario['id'],
+      cost: (run: HttpFigures['runs'][number]) => number,
+    ): RatioFigures => {
+      const health = figures.get('health');
+      const other = figures.get(id);
+      const runs = (other?.runs ?? []).map((run, i) => {
+        const paired = health?.runs[i];
+        return paired ? cost(run) / cost(paired) : Number.NaN;
+      });
+      return {
+        medianOfRuns: median(runs),
+        runs,
+        ofMedians: health && other ? cost(other) / cost(health) : Number.NaN,
+      };
     };
+    // Time per request: the inverse of throughput.
+    const timePerRequest = (run: { requestsPerSecond: number }) => 1 / run.requestsPerSecond;
     return {
       seconds: options.seconds,
       connections: CONNECTIONS,
       repeats: options.repeats,
+      warmupFailures,
       scenarios: ['health', 'scopesWarm', 'scopesWarmOwner', 'scopesCacheOff', 'create'].map(
         (id) => {
           const f = figures.get(id as Scenario['id']);
@@ -261,14 +297,9 @@ export async function measureHttp(options: {
         },
       ),
       scopesWarmOverHealth: {
-        sender: perRequestOverHealth('scopesWarm'),
-        owner: perRequestOverHealth('scopesWarmOwner'),
-        senderServerCpu: median(
-          (figures.get('scopesWarm')?.runs ?? []).map(
-            (run, i) =>
-              run.serverCpuUs / (figures.get('health')?.runs[i]?.serverCpuUs ?? Number.NaN),
-          ),
-        ),
+        sender: overHealth('scopesWarm', timePerRequest),
+        owner: overHealth('scopesWarmOwner', timePerRequest),
+        senderServerCpu: overHealth('scopesWarm', (run) => run.serverCpuUs),
       },
     };
   } finally {

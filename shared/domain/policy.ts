@@ -1,6 +1,5 @@
 import { routeArn } from '../gateway.js';
 import { ROUTE_LIST, type RouteDefinition } from '../routes.js';
-import type { internScopes } from './scope-codes.js';
 import type { KeyType } from './scopes.js';
 
 /** An IAM policy as a REST API Lambda authorizer returns it. */
@@ -32,7 +31,7 @@ type PolicyCache = Map<string, PolicyDocument>;
 /**
  * Memoised policies per route list (the authorizer builds its list once per container), per
  * scope set, then per stage and type. Scope sets are found by the array itself first:
- * repositories hand out one shared array per scope set ({@link internScopes}), and hashing the
+ * repositories hand out one shared array per scope set (`internScopes` in `scope-codes.ts`), and hashing the
  * joined names of a full-access key (some 5 KB) cost more than the rest of the hot path
  * together. Another array with the same scopes is found by its joined names, once.
  */
@@ -70,8 +69,13 @@ export function policyFor(
   let cache = forRoutes.byArray.get(scopes);
   if (!cache) {
     const names = scopes.join(' ');
-    cache = forRoutes.byNames.get(names) ?? new Map();
-    forRoutes.byNames.set(names, cache);
+    cache = forRoutes.byNames.get(names);
+    if (!cache) {
+      // Distinct scope sets are few; the bound only guards a container against unbounded growth.
+      if (forRoutes.byNames.size >= 1024) forRoutes.byNames.clear();
+      cache = new Map();
+      forRoutes.byNames.set(names, cache);
+    }
     forRoutes.byArray.set(scopes, cache);
   }
   const memoKey = `${stage}\u0000${type}`;
@@ -96,6 +100,13 @@ export function policyFor(
             },
           ],
   };
+  // Frozen, deeply: one memoised object answers every verification of this scope set.
+  for (const statement of policy.Statement) {
+    Object.freeze(statement.Resource);
+    Object.freeze(statement);
+  }
+  Object.freeze(policy.Statement);
+  Object.freeze(policy);
   cache.set(memoKey, policy);
   return policy;
 }

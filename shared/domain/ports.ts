@@ -1,5 +1,4 @@
 import type { MailPayload } from '../schemas/mail.js';
-import type { internScopes } from './scope-codes.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */
@@ -9,7 +8,7 @@ export interface KeyRecord {
   name: string;
   /**
    * Sorted, unique. Read-only: repositories hand out one shared array per distinct scope set
-   * ({@link internScopes}), which the authorizer's memos key on.
+   * (`internScopes` in `scope-codes.ts`), frozen, which the authorizer's memos key on.
    */
   scopes: readonly string[];
   type: KeyType;

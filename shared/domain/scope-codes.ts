@@ -5,7 +5,7 @@ import registry from '../catalogue/scope-codes.json' with { type: 'json' };
  * names: stored as a list, its item passes DynamoDB's 4 KB read unit, so every verification
  * would cost two read units and every write of the key five or more write units. Stored as a
  * bitmap over an append-only registry (`shared/catalogue/scope-codes.json`, bit i = entry i) the
- * same scopes take 36 characters. A scope missing from the registry (none today) is kept by name
+ * same scopes take 35 characters. A scope missing from the registry (none today) is kept by name
  * in `otherScopes`, so nothing a key holds is ever lost to the encoding.
  */
 
@@ -60,12 +60,13 @@ export function decodeScopes(
     for (let code = 0; code < Math.min(bytes.length * 8, SCOPE_CODES.length); code++) {
       if (((bytes[code >> 3] ?? 0) >> (code & 7)) & 1) scopes.push(SCOPE_CODES[code] as string);
     }
-    fromCodes = scopes.sort();
+    // Frozen: the array is shared, and memos elsewhere key on it.
+    fromCodes = Object.freeze(scopes.sort());
     if (decoded.size >= DECODED_MAX) decoded.clear();
     decoded.set(scopeCodes, fromCodes);
   }
   if (otherScopes.length === 0) return fromCodes;
-  return [...new Set([...fromCodes, ...otherScopes])].sort();
+  return Object.freeze([...new Set([...fromCodes, ...otherScopes])].sort());
 }
 
 /**

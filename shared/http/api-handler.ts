@@ -6,7 +6,7 @@ import type { Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
-import { defaultDeps } from '../runtime/deps.js';
+import { type AdapterProvider, defaultDeps, provideAdapters } from '../runtime/deps.js';
 import {
   callerContext,
   errorEnvelope,
@@ -40,6 +40,8 @@ interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodT
   fieldPath?: FieldPathStyle;
   /** Status of a successful answer (200, 201, 204), or an {@link ApiAnswer} built from the value. */
   status: number | ((value: never) => ApiAnswer);
+  /** Adapters beyond storage the operation needs ({@link AdapterProvider}); none by default. */
+  uses?: readonly AdapterProvider[];
 }
 
 type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
@@ -65,7 +67,8 @@ export function keyRouteHandler<
     deps: Deps,
   ) => Promise<Result<unknown>> | Result<unknown>,
 ) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+  provideAdapters(...(spec.uses ?? []));
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(errorEnvelope({ logger }))
     .use(callerContext(spec.route))
     .use(
@@ -92,6 +95,12 @@ export function keyRouteHandler<
       const response = jsonResponse(answer.status, answer.body);
       return { ...response, headers: { ...response.headers, ...answer.headers } };
     });
+  return withUses(handler, spec.uses);
+}
+
+/** The adapters a handler was given, readable by tests (they are tied to IAM permissions). */
+function withUses<T extends object>(handler: T, uses: readonly AdapterProvider[] = []) {
+  return Object.assign(handler, { uses });
 }
 
 /** A public route: no caller, no input, a fixed answer. */
@@ -109,13 +118,14 @@ export function publicRouteHandler(answer: () => { status: number; body: unknown
  * and the operation gets the request's source address.
  */
 export function publicOperationHandler<TBody extends z.ZodType>(
-  spec: { body: TBody; status: number },
+  spec: { body: TBody; status: number; uses?: readonly AdapterProvider[] },
   operation: (
     request: { body: z.output<TBody>; sourceIp: string | null },
     deps: Deps,
   ) => Promise<Result<unknown>>,
 ) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+  provideAdapters(...(spec.uses ?? []));
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(errorEnvelope({ logger }))
     .use(parseInput({ body: spec.body }))
     .handler(async function publicOperation(event, context) {
@@ -129,4 +139,5 @@ export function publicOperationHandler<TBody extends z.ZodType>(
       if (!result.ok) throw result.error;
       return jsonResponse(spec.status, result.value);
     });
+  return withUses(handler, spec.uses);
 }

@@ -64,19 +64,14 @@ const AuthorizerContext = z.object({
 export const EXPIRED_MESSAGE = 'The provided authorization grant is invalid, expired, or revoked';
 
 /**
- * Reads the caller from the authorizer's context and re-checks the route's scopes (defence in
- * depth: the authorizer already did, and this costs no I/O). A missing or malformed context
- * means the request did not come through the authorizer: 401.
- */
-/**
  * The authorizer context's space-joined scopes, split once per distinct string: a warm function
  * sees the same few keys again and again, and a full-access key holds some 200 scopes.
  */
 function parsedScopes(joined: string): { scopes: readonly string[]; held: ReadonlySet<string> } {
   let parsed = scopeStrings.get(joined);
   if (!parsed) {
-    // Every request of a warm function with this key shares the array (typed readonly).
-    const scopes: readonly string[] = joined.split(' ').filter(Boolean);
+    // Every request of a warm function with this key shares the array: frozen.
+    const scopes = Object.freeze(joined.split(' ').filter(Boolean));
     parsed = { scopes, held: new Set(scopes) };
     if (scopeStrings.size >= 256) scopeStrings.clear();
     scopeStrings.set(joined, parsed);
@@ -86,6 +81,11 @@ function parsedScopes(joined: string): { scopes: readonly string[]; held: Readon
 
 const scopeStrings = new Map<string, { scopes: readonly string[]; held: ReadonlySet<string> }>();
 
+/**
+ * Reads the caller from the authorizer's context and re-checks the route's scopes (defence in
+ * depth: the authorizer already did, and this costs no I/O). A missing or malformed context
+ * means the request did not come through the authorizer: 401.
+ */
 export function callerContext(route: RouteDefinition): Middleware {
   const required = route.access.kind === 'key' ? route.access.scopes : [];
   const keyTypes: readonly string[] = route.access.kind === 'key' ? route.access.keyTypes : [];

@@ -384,8 +384,11 @@ describe('console', () => {
     // Roll again, by keyboard, with no grace period: both earlier secrets stop at once
     await page.getByRole('button', { name: 'Actions for Deploy bot' }).focus();
     await page.keyboard.press('Enter');
-    await page.getByRole('menuitem', { name: 'Edit' }).waitFor();
+    // The menu moves focus to its first item as it opens: wait for that, then for Roll.
+    const focusedItem = () => page.evaluate(() => document.activeElement?.textContent?.trim());
+    await expect.poll(focusedItem).toBe('Edit');
     await page.keyboard.press('ArrowDown');
+    await expect.poll(focusedItem).toBe('Roll');
     await page.keyboard.press('Enter');
     const again = page.getByRole('dialog', { name: 'Roll Deploy bot' });
     await again.getByRole('radio', { name: /None/ }).check();

@@ -168,6 +168,8 @@ describe('keygate CLI', () => {
     [[]],
     [['keys', 'list', '--acount', 'x']],
     [['bootstrap', '--account', 'x', '--key-limit', 'many']],
+    [['keys', 'list', '--account', '--json']],
+    [['keys', 'delete', '--account', 'x', '--id', '--']],
   ])('prints usage and exits 2 for %j', async (args) => {
     const result = await run(args);
 

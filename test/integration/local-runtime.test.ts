@@ -231,18 +231,21 @@ describe('npm start refuses clearly', () => {
     );
   });
 
-  it.each(['-1', '3601', 'soon', '1.5'])('when KEYGATE_AUTHORIZER_CACHE_TTL is %j', async (ttl) => {
-    const result = runStart({
-      PORT: '0',
-      KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-')),
-      KEYGATE_AUTHORIZER_CACHE_TTL: ttl,
-    });
+  it.each(['-1', '3601', 'soon', '1.5', ' ', '1e3', '0x10'])(
+    'when KEYGATE_AUTHORIZER_CACHE_TTL is %j',
+    async (ttl) => {
+      const result = runStart({
+        PORT: '0',
+        KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-')),
+        KEYGATE_AUTHORIZER_CACHE_TTL: ttl,
+      });
 
-    expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe(
-      `KEYGATE_AUTHORIZER_CACHE_TTL must be whole seconds from 0 (off) to 3600, got "${ttl}"`,
-    );
-  });
+      expect(result.status).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `KEYGATE_AUTHORIZER_CACHE_TTL must be whole seconds from 0 (off) to 3600, got "${ttl}"`,
+      );
+    },
+  );
 
   it('when Java is missing', async () => {
     const result = runStart(

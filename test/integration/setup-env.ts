@@ -2,6 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
+import { provideAdapters } from '../../shared/runtime/deps.js';
+import { MAILER } from '../../shared/runtime/mailer.js';
 import { tableNames } from '../../shared/tables.js';
 
 // Handlers read their wiring from the environment exactly as they do in Lambda.
@@ -14,3 +17,7 @@ process.env.KEYGATE_KEY_PREFIX = 'SG';
 process.env.AWS_REGION = 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.KEYGATE_OUTBOX_DIR = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));
+
+// Tests call domain operations with defaultDeps() directly, outside any one handler: they get
+// every adapter (each handler's own list is checked against its IAM permissions elsewhere).
+provideAdapters(MAILER, AUTHORIZER_CACHE_FLUSH);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { itemScopes } from '../../shared/adapters/dynamodb/keys-repository.js';
 import {
   decodeScopes,
   encodeScopes,
@@ -84,5 +85,30 @@ describe('scope codes: the stored form of a key’s scopes', () => {
     expect(decodeScopes(codes)).toBe(decodeScopes(codes));
     expect(internScopes(['mail.send', 'alerts.read', 'mail.send'])).toBe(decodeScopes(codes));
     expect(internScopes(['zz.unregistered'])).not.toBe(internScopes(['zz.unregistered']));
+  });
+});
+
+describe('a key item’s scopes, across releases', () => {
+  it('trusts a plain list over a stale bitmap: an earlier release wrote the item last', () => {
+    const item = { scopes: ['mail.send'], scopeCodes: encodeScopes(ALL_SCOPES).scopeCodes };
+
+    expect(itemScopes(item)).toEqual(['mail.send']);
+  });
+
+  it('reads codes (with names outside the registry), and no scopes from an item with neither', () => {
+    const { scopeCodes } = encodeScopes(['alerts.read', 'mail.send']);
+
+    expect(itemScopes({ scopeCodes, otherScopes: ['zz.extra'] })).toEqual([
+      'alerts.read',
+      'mail.send',
+      'zz.extra',
+    ]);
+    expect(itemScopes({})).toEqual([]);
+  });
+
+  it('hands out frozen arrays, so no caller can change what the memos keyed on', () => {
+    expect(
+      Object.isFrozen(itemScopes({ scopeCodes: encodeScopes(['mail.send']).scopeCodes })),
+    ).toBe(true);
   });
 });

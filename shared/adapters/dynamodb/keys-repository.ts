@@ -559,11 +559,15 @@ function toItem(key: KeyRecord): Record<string, unknown> {
   return { ...rest, ...encodeScopes(scopes) };
 }
 
-/** A key item's scopes: codes, or the plain list an item written before scope codes holds. */
+/**
+ * A key item's scopes. This release never writes the plain `scopes` list (it removes it on every
+ * update), so an item that holds one was last written by an earlier release: during a rollout
+ * or a rollback that list is the truth, even beside a `scopeCodes` it left stale.
+ */
 export function itemScopes(item: Record<string, unknown>): readonly string[] {
+  if (Array.isArray(item.scopes)) return internScopes(item.scopes.map(String));
   const others = Array.isArray(item.otherScopes) ? item.otherScopes.map(String) : [];
-  if (typeof item.scopeCodes === 'string') return decodeScopes(item.scopeCodes, others);
-  return internScopes(Array.isArray(item.scopes) ? item.scopes.map(String) : []);
+  return typeof item.scopeCodes === 'string' ? decodeScopes(item.scopeCodes, others) : [];
 }
 
 function toKey(item: Record<string, unknown>): KeyRecord {

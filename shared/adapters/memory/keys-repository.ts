@@ -33,7 +33,7 @@ export class MemoryKeyRepository implements KeyRepository {
     if (this.names.has(account.name)) return { ok: false, reason: 'name_taken' };
     this.names.set(account.name, account.accountId);
     this.accounts.set(account.accountId, { ...account });
-    this.keys.set(ownerKey.keyId, copy(ownerKey));
+    this.keys.set(ownerKey.keyId, toStored(ownerKey));
     return { ok: true };
   }
 
@@ -53,7 +53,7 @@ export class MemoryKeyRepository implements KeyRepository {
       return { ok: false, reason: 'limit_reached', limit: account.keyLimit };
     }
     account.keyCount += 1;
-    this.keys.set(key.keyId, copy(key));
+    this.keys.set(key.keyId, toStored(key));
     this.events.push(structuredClone(event));
     return { ok: true };
   }
@@ -157,7 +157,12 @@ export class MemoryKeyRepository implements KeyRepository {
   }
 }
 
-function copy(key: KeyRecord): KeyRecord {
-  // As the DynamoDB repository does: one shared (read-only) array per distinct scope set.
+/** What is kept: as the DynamoDB repository reads back, one shared frozen array per scope set. */
+function toStored(key: KeyRecord): KeyRecord {
   return { ...key, scopes: internScopes(key.scopes) };
+}
+
+/** What is handed out: a copy of the record (its scopes are shared and frozen). */
+function copy(key: KeyRecord): KeyRecord {
+  return { ...key };
 }

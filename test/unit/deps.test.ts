@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const ENV = {
+  KEYGATE_KEYS_TABLE: 'k',
+  KEYGATE_ACCOUNTS_TABLE: 'a',
+  KEYGATE_AUDIT_TABLE: 'e',
+  AWS_REGION: 'eu-west-1',
+};
+
+describe('defaultDeps', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('refuses, by name, an adapter its function was not given, and builds one it was', async () => {
+    // Arrange: a fresh module graph, as in a Lambda whose handler lists only the mailer.
+    for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
+    vi.stubEnv('KEYGATE_OUTBOX_DIR', '/tmp/keygate-deps-test');
+    vi.resetModules();
+    const { defaultDeps, provideAdapters } = await import('../../shared/runtime/deps.js');
+    const { MAILER } = await import('../../shared/runtime/mailer.js');
+    provideAdapters(MAILER);
+
+    // Act
+    const deps = defaultDeps();
+
+    // Assert
+    expect(() => deps.authorizerCache).toThrow(
+      "this function was not given AUTHORIZER_CACHE_FLUSH (list it in its handler's uses)",
+    );
+    expect(deps.mailer.constructor.name).toBe('OutboxMailer');
+  });
+});
