@@ -7,6 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { onLocalAuthorizerCacheFlush } from '../shared/adapters/local/authorizer-cache.js';
+import { remember } from '../shared/domain/memo.js';
 import {
   arnMatches,
   DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
@@ -385,10 +386,8 @@ export function policyAllows(
   }
   let allowed = decisions.get(methodArn);
   if (allowed === undefined) {
-    allowed = evaluatePolicy(policy, methodArn);
     // Method ARNs carry path parameters (key IDs): bounded, so a long-running npm start stays flat.
-    if (decisions.size >= 256) decisions.clear();
-    decisions.set(methodArn, allowed);
+    allowed = remember(decisions, methodArn, evaluatePolicy(policy, methodArn), 256);
   }
   return allowed;
 }

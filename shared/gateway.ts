@@ -5,6 +5,8 @@
  * emulator behaves by them.
  */
 
+import { remember } from './domain/memo.js';
+
 /**
  * Identity sources of the REQUEST authorizer, in API Gateway's syntax; together they form the
  * cache key. The source address is one so that a cached result (an allow, or a key's IP-allowlist
@@ -72,10 +74,8 @@ export function arnMatches(pattern: string, arn: string): boolean {
       .split('')
       .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
       .join('');
-    compiled = new RegExp(`^${source}$`);
     // A policy names each route once; the bound only guards against unbounded distinct patterns.
-    if (compiledPatterns.size >= 4096) compiledPatterns.clear();
-    compiledPatterns.set(pattern, compiled);
+    compiled = remember(compiledPatterns, pattern, new RegExp(`^${source}$`), 4096);
   }
   return compiled.test(arn);
 }

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort } from '../../local/dynamodb-local.js';
-import { cleanEnv, REPO, startInstance } from '../../test/helpers/local-instance.js';
+import { runCliProcess, startInstance } from '../../test/helpers/local-instance.js';
 import { median } from './stats.js';
 
 /** One HTTP scenario's figures: medians over the runs. */
@@ -89,10 +88,9 @@ async function benchKeys(dataDir: string, url: string): Promise<BenchKeys> {
 }
 
 function benchAccountKey(dataDir: string): string {
-  const result = spawnSync(
-    process.execPath,
-    ['bin/keygate.js', 'bootstrap', '--account', 'bench', '--key-limit', '10000000', '--json'],
-    { cwd: REPO, env: cleanEnv({ KEYGATE_DATA_DIR: dataDir }), encoding: 'utf8' },
+  const result = runCliProcess(
+    ['bootstrap', '--account', 'bench', '--key-limit', '10000000', '--json'],
+    { KEYGATE_DATA_DIR: dataDir },
   );
   if (result.status !== 0) throw new Error(`keygate bootstrap failed: ${result.stderr}`);
   return (JSON.parse(result.stdout) as { api_key: string }).api_key;

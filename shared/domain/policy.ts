@@ -1,5 +1,6 @@
 import { routeArn } from '../gateway.js';
 import { ROUTE_LIST, type RouteDefinition } from '../routes.js';
+import { remember } from './memo.js';
 import type { KeyType } from './scopes.js';
 
 /** An IAM policy as a REST API Lambda authorizer returns it. */
@@ -72,9 +73,7 @@ export function policyFor(
     cache = forRoutes.byNames.get(names);
     if (!cache) {
       // Distinct scope sets are few; the bound only guards a container against unbounded growth.
-      if (forRoutes.byNames.size >= 1024) forRoutes.byNames.clear();
-      cache = new Map();
-      forRoutes.byNames.set(names, cache);
+      cache = remember(forRoutes.byNames, names, new Map(), 1024);
     }
     forRoutes.byArray.set(scopes, cache);
   }

@@ -1,4 +1,5 @@
 import registry from '../catalogue/scope-codes.json' with { type: 'json' };
+import { remember } from './memo.js';
 
 /**
  * How a key item stores its scopes. A full-access key holds some 200 scopes, about 5 KB of
@@ -61,9 +62,7 @@ export function decodeScopes(
       if (((bytes[code >> 3] ?? 0) >> (code & 7)) & 1) scopes.push(SCOPE_CODES[code] as string);
     }
     // Frozen: the array is shared, and memos elsewhere key on it.
-    fromCodes = Object.freeze(scopes.sort());
-    if (decoded.size >= DECODED_MAX) decoded.clear();
-    decoded.set(scopeCodes, fromCodes);
+    fromCodes = remember(decoded, scopeCodes, Object.freeze(scopes.sort()), DECODED_MAX);
   }
   if (otherScopes.length === 0) return fromCodes;
   return Object.freeze([...new Set([...fromCodes, ...otherScopes])].sort());

@@ -13,6 +13,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.js';
+import { remember } from '../domain/memo.js';
 import type { Logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
@@ -72,9 +73,7 @@ function parsedScopes(joined: string): { scopes: readonly string[]; held: Readon
   if (!parsed) {
     // Every request of a warm function with this key shares the array: frozen.
     const scopes = Object.freeze(joined.split(' ').filter(Boolean));
-    parsed = { scopes, held: new Set(scopes) };
-    if (scopeStrings.size >= 256) scopeStrings.clear();
-    scopeStrings.set(joined, parsed);
+    parsed = remember(scopeStrings, joined, { scopes, held: new Set(scopes) }, 256);
   }
   return parsed;
 }
