@@ -5,7 +5,7 @@ import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { authorize } from '../../shared/domain/authorize.js';
 import type { Deps } from '../../shared/domain/ports.js';
 import { dynamoDocumentClient, keyRepository } from '../../shared/runtime/storage.js';
-import { microsecondsEach } from './stats.js';
+import { microsecondsEach, microsecondsInterleaved } from './stats.js';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/api_keys';
 const CONFIG = { keyPrefix: 'SG', defaultKeyLimit: 100 };
@@ -42,7 +42,7 @@ function memoryDeps(): Deps {
  * - a malformed key (refused by the checksum, no I/O) and a valid key on the in-memory
  *   repository (parse, checksum, SHA-256, constant-time compare, status, policy): pure CPU;
  * - a valid key on DynamoDB Local against a bare consistent `GetItem` of the same item, the two
- *   loops taking turns within each repeat; and a bare SHA-256 of a key of the same length.
+ *   alternating call by call; and a bare SHA-256 of a key of the same length.
  * The DynamoDB Local tables come from the environment (`KEYGATE_*`); `ownerKey` is a key there.
  */
 export async function measureAuthorizer(options: {
@@ -81,10 +81,8 @@ export async function measureAuthorizer(options: {
   }
   const client = dynamoDocumentClient();
   const keyId = options.ownerKey.split('.')[1];
-  const [validDynamoDbLocalUs = Number.NaN, bareGetItemUs = Number.NaN] = await microsecondsEach(
-    options.ioIterations,
-    options.repeats,
-    [
+  const [validDynamoDbLocalUs = Number.NaN, bareGetItemUs = Number.NaN] =
+    await microsecondsInterleaved(options.ioIterations, options.repeats, [
       () => authorize(dynamo, request(auth)),
       () =>
         client.send(
@@ -94,8 +92,7 @@ export async function measureAuthorizer(options: {
             ConsistentRead: true,
           }),
         ),
-    ],
-  );
+    ]);
   return {
     malformedUs,
     validMemoryUs,

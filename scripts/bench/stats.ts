@@ -28,3 +28,33 @@ export async function microsecondsEach(
   }
   return runs.map(median);
 }
+
+/**
+ * Like {@link microsecondsEach}, for I/O: the functions alternate call by call (their order
+ * rotating), each call timed alone, so a server's drift within a run (DynamoDB Local's JVM
+ * collecting, a busy neighbour) falls on all of them alike instead of on whichever loop it
+ * happened to hit. Per-call timing costs well under a microsecond, noise at I/O's scale.
+ */
+export async function microsecondsInterleaved(
+  iterations: number,
+  repeats: number,
+  fns: readonly (() => unknown)[],
+): Promise<number[]> {
+  const runs: number[][] = fns.map(() => []);
+  for (let repeat = 0; repeat <= repeats; repeat++) {
+    const totals = fns.map(() => 0n);
+    for (let i = 0; i < iterations; i++) {
+      for (let k = 0; k < fns.length; k++) {
+        const index = (i + k) % fns.length;
+        const start = process.hrtime.bigint();
+        await fns[index]?.();
+        totals[index] = (totals[index] ?? 0n) + (process.hrtime.bigint() - start);
+      }
+    }
+    if (repeat === 0) continue;
+    for (const [index, total] of totals.entries()) {
+      runs[index]?.push(Number(total) / 1000 / iterations);
+    }
+  }
+  return runs.map(median);
+}
