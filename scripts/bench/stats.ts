@@ -8,25 +8,41 @@ export function median(values: readonly number[]): number {
 }
 
 /**
+ * Per function, the median over `repeats` of what `measureOnce` reports (µs per call, one entry
+ * per function), after one untimed warm-up round.
+ */
+async function medianOverRepeats(
+  repeats: number,
+  count: number,
+  measureOnce: () => Promise<number[]>,
+): Promise<number[]> {
+  const runs: number[][] = Array.from({ length: count }, () => []);
+  await measureOnce();
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const [index, us] of (await measureOnce()).entries()) runs[index]?.push(us);
+  }
+  return runs.map(median);
+}
+
+/**
  * Median over `repeats` runs of µs per call for each function, after one untimed warm-up run of
  * each. The functions take turns within every repeat, so a server warming up (DynamoDB Local's
  * JVM) does not favour whichever is measured last.
  */
-export async function microsecondsEach(
+export function microsecondsEach(
   iterations: number,
   repeats: number,
   fns: readonly (() => unknown)[],
 ): Promise<number[]> {
-  const runs: number[][] = fns.map(() => []);
-  for (let repeat = 0; repeat <= repeats; repeat++) {
-    for (const [index, fn] of fns.entries()) {
+  return medianOverRepeats(repeats, fns.length, async () => {
+    const perCall: number[] = [];
+    for (const fn of fns) {
       const start = process.hrtime.bigint();
       for (let i = 0; i < iterations; i++) await fn();
-      const elapsed = Number(process.hrtime.bigint() - start) / 1000 / iterations;
-      if (repeat > 0) runs[index]?.push(elapsed);
+      perCall.push(Number(process.hrtime.bigint() - start) / 1000 / iterations);
     }
-  }
-  return runs.map(median);
+    return perCall;
+  });
 }
 
 /**
@@ -35,13 +51,12 @@ export async function microsecondsEach(
  * collecting, a busy neighbour) falls on all of them alike instead of on whichever loop it
  * happened to hit. Per-call timing costs well under a microsecond, noise at I/O's scale.
  */
-export async function microsecondsInterleaved(
+export function microsecondsInterleaved(
   iterations: number,
   repeats: number,
   fns: readonly (() => unknown)[],
 ): Promise<number[]> {
-  const runs: number[][] = fns.map(() => []);
-  for (let repeat = 0; repeat <= repeats; repeat++) {
+  return medianOverRepeats(repeats, fns.length, async () => {
     const totals = fns.map(() => 0n);
     for (let i = 0; i < iterations; i++) {
       for (let k = 0; k < fns.length; k++) {
@@ -51,10 +66,6 @@ export async function microsecondsInterleaved(
         totals[index] = (totals[index] ?? 0n) + (process.hrtime.bigint() - start);
       }
     }
-    if (repeat === 0) continue;
-    for (const [index, total] of totals.entries()) {
-      runs[index]?.push(Number(total) / 1000 / iterations);
-    }
-  }
-  return runs.map(median);
+    return totals.map((total) => Number(total) / 1000 / iterations);
+  });
 }
