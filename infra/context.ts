@@ -16,6 +16,7 @@ export const CONTEXT_KEYS = {
   throttleBurstLimit: 'keygate:throttleBurstLimit',
   cloudWatchRole: 'keygate:cloudWatchRole',
   console: 'keygate:console',
+  sourceLimits: 'keygate:sourceLimits',
   consoleDomainName: 'keygate:consoleDomainName',
   consoleCertificateArn: 'keygate:consoleCertificateArn',
 } as const;
@@ -76,6 +77,8 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
   }
   const cloudWatchRole = flag(CONTEXT_KEYS.cloudWatchRole);
   if (cloudWatchRole !== undefined) props.cloudWatchRole = cloudWatchRole;
+  const sourceLimits = flag(CONTEXT_KEYS.sourceLimits);
+  if (sourceLimits !== undefined) props.sourceLimits = sourceLimits;
   const webConsole = flag(CONTEXT_KEYS.console);
   if (webConsole !== undefined) props.console = webConsole;
   if (consoleDomainName !== undefined && consoleCertificateArn !== undefined) {

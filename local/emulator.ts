@@ -12,6 +12,7 @@ import {
   arnMatches,
   DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
   GATEWAY_RESPONSES,
+  type GatewayResponseSpec,
   type GatewayResponseType,
   gatewayResponseBody,
   IDENTITY_SOURCES,
@@ -27,7 +28,16 @@ import { ROUTE_LIST, type RouteDefinition, type RouteId } from '../shared/routes
  * SendGrid's envelope. Tests use it in-process; the local runtime serves it over HTTP.
  */
 
-type Route = RouteDefinition & { id: RouteId };
+/**
+ * A route the emulator serves: the route table's, or one a deployment adds (`id` then names it,
+ * e.g. `GET /v1/reports`). `uncachedAuthorizer`: the method uses the authorizer with caching off
+ * (the construct does that for routes whose handler Keygate cannot wrap).
+ */
+export type EmulatorRoute = RouteDefinition & {
+  id: RouteId | (string & {});
+  uncachedAuthorizer?: boolean;
+};
+type Route = EmulatorRoute;
 type ProxyHandler = (
   event: APIGatewayProxyEvent,
   context: Context,
@@ -51,7 +61,7 @@ export interface EmulatorResponse {
   headers: Record<string, string>;
   body: string;
   /** For request logs: the route matched and the key ID the authorizer vouched for. */
-  routeId?: RouteId;
+  routeId?: Route['id'];
   keyId?: string;
 }
 
@@ -97,7 +107,7 @@ async function loadAuthorizer(): Promise<AuthorizerHandler> {
 export class ApiGatewayEmulator {
   private readonly routes: readonly Route[];
   private readonly cache = new Map<string, CachedResult>();
-  private readonly handlers = new Map<RouteId, Promise<ProxyHandler>>();
+  private readonly handlers = new Map<Route['id'], Promise<ProxyHandler>>();
   private authorizer: Promise<AuthorizerHandler> | undefined;
   private readonly unregister: () => void;
   private readonly stageBucket: TokenBucket | undefined;
@@ -129,9 +139,14 @@ export class ApiGatewayEmulator {
     if (Buffer.byteLength(body) > (this.options.maxBodyBytes ?? 10 * 1024 * 1024)) {
       return gatewayResponse('REQUEST_TOO_LARGE');
     }
-    const match = this.match(request.method, request.path);
-    if (!match) return gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
+    const path = normalisePath(request.path);
+    const match = path === undefined ? undefined : this.match(request.method, path);
+    if (!match || path === undefined) return gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
     const { route, pathParameters } = match;
+    // The deployment's WAF rule: a limit per source address, before the gateway throttles.
+    if (route.sourceLimit && !this.sourceWindow(route).admit(request.sourceIp ?? '127.0.0.1')) {
+      return { ...sourceLimitResponse(route.sourceLimit.windowSeconds), routeId: route.id };
+    }
     if (route.throttle && !this.routeBucket(route).take(this.now())) {
       return { ...gatewayResponse('THROTTLED'), routeId: route.id };
     }
@@ -141,6 +156,7 @@ export class ApiGatewayEmulator {
     const requestContext = this.requestContext(route, request);
     const base = {
       resource: route.path,
+      // As REST APIs pass it: the path as the client sent it, still percent-encoded.
       path: request.path,
       httpMethod: route.method,
       headers,
@@ -157,6 +173,7 @@ export class ApiGatewayEmulator {
         route,
         () => ({ ...base, requestContext }) as unknown as AuthorizerEventBase,
         request,
+        path,
       );
       if ('response' in decision) return { ...decision.response, routeId: route.id };
       authorizerContext = decision.context;
@@ -176,7 +193,18 @@ export class ApiGatewayEmulator {
     };
   }
 
-  private readonly routeBuckets = new Map<RouteId, TokenBucket>();
+  private readonly routeBuckets = new Map<Route['id'], TokenBucket>();
+  private readonly sourceWindows = new Map<Route['id'], SourceWindow>();
+
+  private sourceWindow(route: Route): SourceWindow {
+    let window = this.sourceWindows.get(route.id);
+    if (!window) {
+      const limit = route.sourceLimit ?? { requests: 0, windowSeconds: 1 };
+      window = new SourceWindow(limit.requests, limit.windowSeconds * 1000, () => this.now());
+      this.sourceWindows.set(route.id, window);
+    }
+    return window;
+  }
 
   private routeBucket(route: Route): TokenBucket {
     let bucket = this.routeBuckets.get(route.id);
@@ -199,10 +227,11 @@ export class ApiGatewayEmulator {
    * API Gateway's routing: the most specific matching resource wins, a literal segment beating
    * a `{param}` at the first place they differ (`/v3/api_keys/events` before
    * `/v3/api_keys/{api_key_id}`); then the method must exist on that resource, or the answer is
-   * the one for an unknown path.
+   * the one for an unknown path. `path` is normalised ({@link normalisePath}). Methods are
+   * case-sensitive, as in HTTP: `get` is no method of any resource.
    */
   private match(method: string, path: string) {
-    const segments = trimSlash(path).split('/');
+    const segments = path.split('/');
     let best:
       | { resource: string; rank: string; pathParameters: Record<string, string> }
       | undefined;
@@ -216,7 +245,7 @@ export class ApiGatewayEmulator {
         const param = /^\{(\w+)\}$/.exec(part)?.[1];
         if (param) {
           if (actual === '') return false;
-          pathParameters[param] = safeDecode(actual);
+          pathParameters[param] = actual;
           rank += '0';
           return true;
         }
@@ -228,7 +257,7 @@ export class ApiGatewayEmulator {
     }
     if (!best) return undefined;
     const resource = best.resource;
-    const route = this.routes.find((r) => r.path === resource && r.method === method.toUpperCase());
+    const route = this.routes.find((r) => r.path === resource && r.method === method);
     return route ? { route, pathParameters: best.pathParameters } : undefined;
   }
 
@@ -257,14 +286,18 @@ export class ApiGatewayEmulator {
   }
 
   /** Identity source values, or undefined when one is missing (API Gateway: 401, no call). */
-  private identity(request: EmulatorRequest): string | undefined {
+  private identity(route: Route, request: EmulatorRequest): string | undefined {
     const values: string[] = [];
     for (const { header, source } of IDENTITY_LOOKUPS) {
       const value = header
         ? headerValue(request.headers ?? {}, header)
         : source === 'context.identity.sourceIp'
           ? (request.sourceIp ?? '127.0.0.1')
-          : undefined;
+          : source === 'context.httpMethod'
+            ? route.method
+            : source === 'context.resourcePath'
+              ? route.path
+              : undefined;
       if (!value) return undefined;
       values.push(value);
     }
@@ -276,11 +309,14 @@ export class ApiGatewayEmulator {
     /** The authorizer's event, assembled only when the authorizer runs (not on a cache hit). */
     authorizerEvent: () => AuthorizerEventBase,
     request: EmulatorRequest,
+    path: string,
   ): Promise<{ context: Record<string, string> } | { response: EmulatorResponse }> {
-    const ttl = (this.options.cacheTtlSeconds ?? DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
-    const identity = this.identity(request);
+    const ttl = route.uncachedAuthorizer
+      ? 0
+      : (this.options.cacheTtlSeconds ?? DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS) * 1000;
+    const identity = this.identity(route, request);
     if (identity === undefined && ttl > 0) return { response: gatewayResponse('UNAUTHORIZED') };
-    const methodArn = this.methodArn(route, request.path);
+    const methodArn = this.methodArn(route, path);
 
     let result: APIGatewayAuthorizerResult;
     const cached = identity === undefined ? undefined : this.cache.get(identity);
@@ -299,8 +335,14 @@ export class ApiGatewayEmulator {
           methodArn,
         });
       } catch (error) {
+        // Only exactly `Unauthorized` is a 401; anything else thrown is, on API Gateway, an
+        // `AuthorizerConfigurationException` (shared/gateway.ts cites the reports).
         const unauthorized = error instanceof Error && error.message === 'Unauthorized';
-        return { response: gatewayResponse(unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_FAILURE') };
+        return {
+          response: gatewayResponse(
+            unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_CONFIGURATION_ERROR',
+          ),
+        };
       }
       if (!validAuthorizerResult(result)) {
         return { response: gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR') };
@@ -327,9 +369,12 @@ export class ApiGatewayEmulator {
     try {
       result = await (await handler)(event, lambdaContext(route));
     } catch {
-      return gatewayResponse('DEFAULT_5XX');
+      // A Lambda error in a proxy integration: API Gateway's own 502.
+      return gatewayResponse('DEFAULT_5XX', INTEGRATION_ERROR);
     }
-    if (!result || typeof result.statusCode !== 'number') return gatewayResponse('DEFAULT_5XX');
+    if (!result || typeof result.statusCode !== 'number') {
+      return gatewayResponse('DEFAULT_5XX', INTEGRATION_ERROR);
+    }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) {
@@ -362,15 +407,70 @@ class TokenBucket {
   }
 }
 
-/** A gateway response in SendGrid's envelope. */
-export function gatewayResponse(type: GatewayResponseType): EmulatorResponse {
-  const spec: { status: number; headers?: Readonly<Record<string, string>> } =
-    GATEWAY_RESPONSES[type];
+/** What API Gateway answers for a Lambda proxy integration that fails: 502, its own message. */
+const INTEGRATION_ERROR = { status: 502, message: 'Internal server error' } as const;
+
+/**
+ * A gateway response in SendGrid's envelope. The two defaults keep the status and message API
+ * Gateway has for the situation (`actual`), as deployed (they set no status of their own).
+ */
+export function gatewayResponse(
+  type: GatewayResponseType,
+  actual?: { status: number; message: string },
+): EmulatorResponse {
+  const spec: GatewayResponseSpec = GATEWAY_RESPONSES[type];
+  const status = spec.status ?? actual?.status;
+  if (status === undefined) throw new Error(`${type} needs the status API Gateway would use`);
   return {
-    status: spec.status,
+    status,
     headers: { 'content-type': 'application/json', ...spec.headers },
-    body: gatewayResponseBody(type),
+    body: gatewayResponseBody(type, spec.status === undefined ? actual?.message : undefined),
   };
+}
+
+/**
+ * What the deployment's WAF rule answers a source over its limit: its custom response, 429 in
+ * SendGrid's envelope (AWS: "AWS WAF custom responses take precedence over custom gateway
+ * responses", supported-gateway-response-types).
+ */
+export function sourceLimitResponse(windowSeconds: number): EmulatorResponse {
+  return {
+    status: 429,
+    headers: { 'content-type': 'application/json', 'retry-after': String(windowSeconds) },
+    body: gatewayResponseBody('THROTTLED'),
+  };
+}
+
+/**
+ * A limit per source address: at most `requests` admitted in any window of `windowMs`, as a WAF
+ * rate-based rule keyed on the IP limits one address without touching the others. Memory stays
+ * bounded: addresses with nothing left in their window are forgotten.
+ */
+class SourceWindow {
+  private readonly admitted = new Map<string, number[]>();
+  constructor(
+    private readonly requests: number,
+    private readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  admit(source: string): boolean {
+    const now = this.now();
+    const since = now - this.windowMs;
+    if (this.admitted.size > 10_000) {
+      for (const [address, times] of this.admitted) {
+        if ((times[times.length - 1] ?? 0) <= since) this.admitted.delete(address);
+      }
+    }
+    const times = (this.admitted.get(source) ?? []).filter((t) => t > since);
+    if (times.length >= this.requests) {
+      this.admitted.set(source, times);
+      return false;
+    }
+    times.push(now);
+    this.admitted.set(source, times);
+    return true;
+  }
 }
 
 /** IAM evaluation for one action on one resource: an explicit Deny wins, else any Allow. */
@@ -432,16 +532,25 @@ function lambdaContext(route: Route): Context {
   } as unknown as Context;
 }
 
-function trimSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-}
-
-function safeDecode(segment: string): string {
+/**
+ * The path API Gateway routes by, or undefined when it cannot be decoded (no route matches).
+ * - Percent-encoding is decoded once before routing, `%2F` included (then a separator): REST APIs
+ *   route `/%65vents` as `/events`, and an encoded slash in a path parameter splits it
+ *   (ustayready/fireprox#44: API Gateway "converting %2f to /"). The event's `path` keeps the
+ *   encoding (REST APIs pass it "still percent-encoded", middleapi/standard-server#93).
+ * - A trailing slash routes like none: "both API Gateway REST and HTTP route both /hello and
+ *   /hello/ to the Lambda" (aws-powertools/powertools-lambda-python#1552).
+ * Routing, the authorizer's method ARN and the policy check all use this one path, so a path
+ * written another way can never be checked against one route and served by another.
+ */
+export function normalisePath(raw: string): string | undefined {
+  let path: string;
   try {
-    return decodeURIComponent(segment);
+    path = decodeURIComponent(raw);
   } catch {
-    return segment;
+    return undefined;
   }
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** The identity sources, parsed once: a header's name, or the context value's source. */

@@ -12,6 +12,7 @@ import {
   RenameApiKeyBody,
   RenamedApiKey,
   ReplaceApiKeyBody,
+  RevokeByValueAnswer,
   RevokeLeakedKeysAnswer,
   RevokeLeakedKeysBody,
   RollApiKeyBody,
@@ -58,6 +59,11 @@ const OPERATIONS: Record<RouteId, Operation> = {
     },
   },
   rollApiKey: { request: RollApiKeyBody, status: 200, response: RolledApiKey },
+  revokeApiKeysByValue: {
+    request: RevokeLeakedKeysBody,
+    status: 200,
+    response: RevokeByValueAnswer,
+  },
   revokeLeakedApiKeys: {
     request: RevokeLeakedKeysBody,
     status: 202,

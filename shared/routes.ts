@@ -20,6 +20,12 @@ export type RouteAccess =
       scopes: readonly string[];
       /** Key types that may call the route at all, whatever their scopes. */
       keyTypes: readonly KeyType[];
+      /**
+       * The route creates, changes, rolls or revokes keys. A secret in its roll grace period is
+       * refused here (the authorizer's policy and the handler both say so): a retiring secret
+       * was rolled because it may have leaked, so it may read and use the API, never manage keys.
+       */
+      managesKeys?: boolean;
     };
 
 export interface RouteDefinition {
@@ -32,6 +38,12 @@ export interface RouteDefinition {
   summary: string;
   /** Per-route throttling, tighter than the stage's (public routes that do work). */
   throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * A limit per source address (public routes anyone can call): at most `requests` in any
+   * `windowSeconds`. On AWS a WAF rate-based rule keyed on the source IP; locally the emulator.
+   * One caller's flood then cannot starve another caller, as a shared throttle would.
+   */
+  sourceLimit?: { requests: number; windowSeconds: number };
 }
 
 /** General routes: the owner key and general keys with the scopes. Billing keys never. */
@@ -46,6 +58,13 @@ const billing = (...scopes: string[]): RouteAccess => ({
   scopes,
   keyTypes: ['owner', 'billing'],
 });
+/** General routes that create, change, roll or revoke keys: never for a retiring secret. */
+const manage = (...scopes: string[]): RouteAccess => ({
+  kind: 'key',
+  scopes,
+  keyTypes: ['owner', 'general'],
+  managesKeys: true,
+});
 const ANY_KEY: RouteAccess = { kind: 'key', scopes: [], keyTypes: ['owner', 'general', 'billing'] };
 const PUBLIC: RouteAccess = { kind: 'public' };
 
@@ -54,7 +73,7 @@ export const ROUTES = {
     method: 'POST',
     path: '/v3/api_keys',
     handler: 'api-keys/create',
-    access: general('api_keys.create'),
+    access: manage('api_keys.create'),
     summary: 'Create an API key; the key is returned once',
   },
   listApiKeys: {
@@ -75,14 +94,14 @@ export const ROUTES = {
     method: 'PATCH',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/rename',
-    access: general('api_keys.update'),
+    access: manage('api_keys.update'),
     summary: "Update an API key's name",
   },
   replaceApiKey: {
     method: 'PUT',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/replace',
-    access: general('api_keys.update'),
+    access: manage('api_keys.update'),
     summary: "Replace an API key's name and scopes",
   },
   listApiKeyEvents: {
@@ -96,7 +115,8 @@ export const ROUTES = {
     method: 'POST',
     path: '/v3/api_keys/{api_key_id}/roll',
     handler: 'api-keys/roll',
-    access: general('api_keys.update'),
+    // Roll mints a secret, as create does: it needs both.
+    access: manage('api_keys.create', 'api_keys.update'),
     summary: 'Keygate: a new secret for the key, shown once; the old one works for a grace period',
   },
   revokeLeakedApiKeys: {
@@ -105,13 +125,24 @@ export const ROUTES = {
     handler: 'api-keys/revoke-leaked',
     access: PUBLIC,
     summary: 'Keygate: report leaked keys; valid ones are revoked (the answer never says which)',
-    throttle: { rateLimit: 1, burstLimit: 10 },
+    // Per source address, so junk from one address cannot keep a genuine report out; the route
+    // throttle is only a ceiling that protects the tables from many addresses at once.
+    sourceLimit: { requests: 10, windowSeconds: 60 },
+    throttle: { rateLimit: 50, burstLimit: 100 },
+  },
+  revokeApiKeysByValue: {
+    method: 'POST',
+    path: '/v3/api_keys/revoke',
+    handler: 'api-keys/revoke',
+    access: manage('api_keys.delete'),
+    summary:
+      "Keygate: revoke keys of the caller's account by their value (authenticated; not subject to the public route's per-address limit)",
   },
   deleteApiKey: {
     method: 'DELETE',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/delete',
-    access: general('api_keys.delete'),
+    access: manage('api_keys.delete'),
     summary: 'Delete (revoke) an API key',
   },
   listScopes: {

@@ -19,7 +19,12 @@ export interface TableDefinition {
   partitionKey: string;
   sortKey?: string;
   indexes: readonly IndexDefinition[];
+  /** A number attribute (epoch seconds) after which DynamoDB deletes the item (TTL). */
+  timeToLiveAttribute?: string;
 }
+
+/** The TTL attribute of the tables that have one. */
+export const TTL_ATTRIBUTE = 'ttl';
 
 /**
  * Keys, one item per key, keyed by key ID (the authorizer's single `GetItem`).
@@ -39,12 +44,15 @@ export const KEYS_TABLE: TableDefinition = {
 
 /**
  * Accounts: `account#<id>` items hold the name, key limit and the exact key counter;
- * `name#<name>` items reserve a name (unique names without a scan or an index).
+ * `name#<name>` items reserve a name (unique names without a scan or an index);
+ * `refusals#<key id>#<hour>` items count a key's refused attempts (bounding their audit events)
+ * and expire through the TTL attribute.
  */
 export const ACCOUNTS_TABLE: TableDefinition = {
   suffix: 'accounts',
   partitionKey: 'pk',
   indexes: [],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
 /**

@@ -6,9 +6,10 @@ import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime
 /**
  * The REST API's REQUEST authorizer, on every non-public route. Throwing exactly
  * `Error('Unauthorized')` makes API Gateway answer 401; any other error makes it fail closed
- * with a 5xx (storage outage, or a broken deployment setting). Policies cover the route table
- * and the routes the deployment added (`KEYGATE_EXTRA_ROUTES`). Logs carry the key ID and the
- * decision, never the key.
+ * (`AUTHORIZER_CONFIGURATION_ERROR`, which Keygate's gateway responses answer with 503 and
+ * `Retry-After`: a storage outage, or a broken deployment setting). The policy is for the
+ * requested route (of the route table, or one the deployment added: `KEYGATE_EXTRA_ROUTES`).
+ * Logs carry the key ID and the decision, never the key.
  */
 export async function handler(
   event: APIGatewayRequestAuthorizerEvent,
@@ -27,6 +28,9 @@ export async function handler(
         authorization: authorizationHeader(event.headers),
         methodArn: event.methodArn,
         sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+        // The route's template (`/v3/api_keys/{api_key_id}`), as in the cache key.
+        httpMethod: event.httpMethod ?? event.requestContext?.httpMethod ?? '',
+        resourcePath: event.requestContext?.resourcePath ?? event.resource ?? '',
       },
     );
   } catch (error) {

@@ -73,6 +73,9 @@ export class KeygateTables extends Construct {
         ? { sortKey: { name: definition.sortKey, type: AttributeType.STRING } }
         : {}),
       globalSecondaryIndexes: definition.indexes.map(globalSecondaryIndex),
+      ...(definition.timeToLiveAttribute
+        ? { timeToLiveAttribute: definition.timeToLiveAttribute }
+        : {}),
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

@@ -34,8 +34,9 @@ import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
 import {
   DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
   GATEWAY_RESPONSES,
+  type GatewayResponseSpec,
   type GatewayResponseType,
-  gatewayResponseBody,
+  gatewayResponseTemplate,
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway.js';
@@ -60,6 +61,7 @@ import {
   ROUTE_PERMISSIONS,
   type TableName,
 } from './permissions.js';
+import { KeygateSourceLimits } from './source-limits.js';
 
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
@@ -132,6 +134,17 @@ export interface KeygateProps {
    */
   readonly cloudWatchRole?: boolean;
   /**
+   * Whether to put an AWS WAF web ACL on the stage that limits each source address on the routes
+   * that declare a per-source limit (the public `POST /v3/api_keys/revoke-leaked`: 10 requests a
+   * minute per address), so junk from one address cannot keep a genuine leak report out. It
+   * costs (us-east-1) $5 a month for the web ACL, $1 per rule and $0.60 per million requests
+   * inspected (every request to the stage). `false` leaves it out; the route keeps its shared
+   * throttle only.
+   *
+   * @default true
+   */
+  readonly sourceLimits?: boolean;
+  /**
    * Whether to host the web console ({@link KeygateConsole}): `console/dist` in a private S3
    * bucket behind a CloudFront distribution that also routes the API's paths to the stage, so
    * the console and the API share one origin. Needs the console built (`npm run build:console`)
@@ -162,7 +175,13 @@ export interface KeygateRouteOptions {
    * @default ['owner', 'general']
    */
   readonly keyTypes?: readonly KeyType[];
-  /** The function that serves it (Lambda proxy integration). Its permissions are yours. */
+  /**
+   * The function that serves it (Lambda proxy integration). Its permissions are yours. Keygate
+   * cannot wrap a function it did not build, so such a route's method uses the authorizer with
+   * its result cache off: every request is verified, so an expired, revoked or retired secret is
+   * refused on the very next request (a cached allow would otherwise serve it for the TTL). It
+   * costs one authorizer call and one DynamoDB read per request to the route.
+   */
   readonly handler: IFunction;
 }
 
@@ -173,8 +192,8 @@ export const ACCESS_LOG_FIELDS = {
   requestTime: '$context.requestTimeEpoch',
   ip: '$context.identity.sourceIp',
   method: '$context.httpMethod',
+  // The route's template, never the request path: a key sent in a path would be logged.
   resourcePath: '$context.resourcePath',
-  path: '$context.path',
   status: '$context.status',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',
@@ -227,6 +246,8 @@ export class Keygate extends Construct {
   readonly api: RestApi;
   readonly stageName: string;
   readonly authorizer: RequestAuthorizer;
+  /** The per-source limits' web ACL; undefined with `sourceLimits: false`. */
+  readonly sourceLimits: KeygateSourceLimits | undefined;
   readonly authorizerFunction: NodejsFunction;
   /** One function per route of the route table. */
   readonly routeFunctions: ReadonlyMap<RouteId, NodejsFunction>;
@@ -242,6 +263,8 @@ export class Keygate extends Construct {
   private readonly requestValidator: RequestValidator;
   private readonly logRetention: RetentionDays;
   private readonly sesIdentity: string | undefined;
+  private readonly authorizerCacheTtl: Duration;
+  private uncachedAuthorizerOf: RequestAuthorizer | undefined;
 
   constructor(scope: Construct, id: string, props: KeygateProps = {}) {
     super(scope, id);
@@ -322,6 +345,7 @@ export class Keygate extends Construct {
       memorySize: 1024,
       timeout: Duration.seconds(10),
     });
+    this.authorizerCacheTtl = ttl;
     this.authorizer = new RequestAuthorizer(this, 'KeyAuthorizer', {
       handler: this.authorizerFunction,
       identitySources: [...IDENTITY_SOURCES],
@@ -352,7 +376,18 @@ export class Keygate extends Construct {
     this.methods = this.methodMap;
 
     Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
-    Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
+    const limited = ROUTE_LIST.filter((route) => route.sourceLimit);
+    this.sourceLimits =
+      props.sourceLimits === false || limited.length === 0
+        ? undefined
+        : new KeygateSourceLimits(this, 'SourceLimits', {
+            stageArn: this.api.deploymentStage.stageArn,
+            stageName: this.stageName,
+            routes: limited,
+          });
+    if (!this.sourceLimits) {
+      Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
+    }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
@@ -429,13 +464,35 @@ export class Keygate extends Construct {
     }
     // With the console on, the distribution must be able to route the path to the API.
     this.console?.checkApiPath(path);
-    const added = this.addMethod(method, path, options.handler, true);
+    const added = this.addMethod(method, path, options.handler, this.uncachedAuthorizer());
     this.extraRoutes.push(route);
     this.console?.addApiPath(path);
     return added;
   }
 
-  private addMethod(method: HttpMethod, path: string, handler: IFunction, keyed: boolean): Method {
+  /**
+   * The same authorizer function with its result cache off, for the methods whose handler
+   * Keygate cannot wrap (see {@link KeygateRouteOptions.handler}); made on first use. With the
+   * cache off already, it is the main one.
+   */
+  private uncachedAuthorizer(): RequestAuthorizer {
+    if (this.authorizerCacheTtl.toSeconds() === 0) return this.authorizer;
+    this.uncachedAuthorizerOf ??= new RequestAuthorizer(this, 'UncachedKeyAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [...IDENTITY_SOURCES],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+    return this.uncachedAuthorizerOf;
+  }
+
+  /** `authorizer`: the method's authorizer (the cached one with `true`), or none (public). */
+  private addMethod(
+    method: HttpMethod,
+    path: string,
+    handler: IFunction,
+    authorizer: RequestAuthorizer | boolean,
+  ): Method {
+    const keyed = authorizer !== false;
     const name = `${method} ${path}`;
     const matchKey = routeArn('', method, path);
     for (const existing of this.methodMap.keys()) {
@@ -450,7 +507,10 @@ export class Keygate extends Construct {
       new LambdaIntegration(handler, { allowTestInvoke: false }),
       {
         ...(keyed
-          ? { authorizer: this.authorizer, authorizationType: AuthorizationType.CUSTOM }
+          ? {
+              authorizer: authorizer === true ? this.authorizer : authorizer,
+              authorizationType: AuthorizationType.CUSTOM,
+            }
           : { authorizationType: AuthorizationType.NONE }),
         requestValidator: this.requestValidator,
         ...(parameters.length > 0
@@ -496,12 +556,12 @@ export class Keygate extends Construct {
 
   private addGatewayResponses(): void {
     for (const type of Object.keys(GATEWAY_RESPONSES) as GatewayResponseType[]) {
-      const response: { status: number; headers?: Readonly<Record<string, string>> } =
-        GATEWAY_RESPONSES[type];
+      const response: GatewayResponseSpec = GATEWAY_RESPONSES[type];
       this.api.addGatewayResponse(pascalCase(type.toLowerCase()), {
         type: ResponseType.of(type),
-        statusCode: String(response.status),
-        templates: { 'application/json': gatewayResponseBody(type) },
+        // None on the defaults: theirs would override every uncustomised type's own status.
+        ...(response.status === undefined ? {} : { statusCode: String(response.status) }),
+        templates: { 'application/json': gatewayResponseTemplate(type) },
         ...(response.headers
           ? {
               responseHeaders: Object.fromEntries(
@@ -551,6 +611,20 @@ export class Keygate extends Construct {
           new PolicyStatement({
             actions: [...permission.actions],
             resources: [this.tableArn(permission.table)],
+            // Only these items: the events function reads (and once creates) the cursor key,
+            // and must never reach an account's item in the same table; the functions that
+            // count refused attempts reach only the `refusals#…` counters.
+            ...(permission.leadingKeys === undefined
+              ? {}
+              : {
+                  conditions: {
+                    [permission.leadingKeys.some((k) => k.includes('*'))
+                      ? 'ForAllValues:StringLike'
+                      : 'ForAllValues:StringEquals']: {
+                      'dynamodb:LeadingKeys': [...permission.leadingKeys],
+                    },
+                  },
+                }),
           }),
         ];
       case 'index': {

@@ -15,11 +15,11 @@ export const NAG_ACKNOWLEDGEMENTS = {
   noWaf: {
     id: 'AwsSolutions-APIG3',
     reason:
-      'No AWS WAF web ACL by default (it costs per ACL, rule and request). Abuse controls that ' +
-      'are in place: stage throttling (rate and burst), the REQUEST authorizer on every ' +
-      'non-public method, which rejects malformed or forged keys by format and checksum ' +
-      'without a database read, and a 222-bit key secret that makes guessing useless. Attach ' +
-      'a web ACL to the stage if your policy requires one.',
+      'Only with sourceLimits: false, which leaves out the web ACL Keygate puts on the stage by ' +
+      'default (per-source limits of the public routes; it costs per ACL, rule and request). ' +
+      'Abuse controls that remain: stage and per-route throttling, the REQUEST authorizer on ' +
+      'every non-public method, which rejects malformed or forged keys by format and checksum ' +
+      'without a database read, and a 222-bit key secret that makes guessing useless.',
   },
   noCognito: {
     id: 'AwsSolutions-COG4',

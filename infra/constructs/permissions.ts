@@ -1,3 +1,4 @@
+import { CURSOR_KEY_PK } from '../../shared/adapters/dynamodb/keys-repository.js';
 import type { RouteId } from '../../shared/routes.js';
 
 /**
@@ -20,8 +21,16 @@ export type DynamoAction =
 export type TableName = 'keys' | 'accounts' | 'audit';
 
 export type Permission =
-  /** Item actions on a table (never its indexes). */
-  | { kind: 'table'; table: TableName; actions: readonly DynamoAction[] }
+  /**
+   * Item actions on a table (never its indexes); with `leadingKeys`, only on the items whose
+   * partition key is one of them (IAM's `dynamodb:LeadingKeys`).
+   */
+  | {
+      kind: 'table';
+      table: TableName;
+      actions: readonly DynamoAction[];
+      leadingKeys?: readonly string[];
+    }
   /** `Query` on one global secondary index of a table. */
   | { kind: 'index'; table: TableName; index: string }
   /** `FlushStageAuthorizersCache` on this API's stage (`apigateway:DELETE` on its cache). */
@@ -44,10 +53,33 @@ const accounts = (...actions: DynamoAction[]): Permission => ({
 /** Appending to the audit log: `PutItem` only (under `attribute_not_exists`), never update or delete. */
 const AUDIT: Permission = { kind: 'table', table: 'audit', actions: ['dynamodb:PutItem'] };
 const FLUSH: Permission = { kind: 'flushAuthorizerCache' };
+/**
+ * The deployment's audit-cursor key: one item of the accounts table, read, and created on the
+ * deployment's first use (a `PutItem` under `attribute_not_exists`); never an account's item.
+ */
+const CURSOR_KEY: Permission = {
+  kind: 'table',
+  table: 'accounts',
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  leadingKeys: [CURSOR_KEY_PK],
+};
+
+/**
+ * Counting a key's refused attempts (`recordRefusal`: one `UpdateItem` of its
+ * `refusals#<key id>#<hour>` counter, in the transaction that appends the event), and nothing
+ * else of the accounts table, for the functions that have no wider `UpdateItem` there.
+ */
+const REFUSALS: Permission = {
+  kind: 'table',
+  table: 'accounts',
+  actions: ['dynamodb:UpdateItem'],
+  leadingKeys: ['refusals#*'],
+};
 
 /**
  * Per route, beyond writing its own log group. Every change to a key is one transaction that
- * also appends its audit event; a refused escalation appends one on its own.
+ * also appends its audit event; a refused attempt appends one with its bounded counter (REFUSALS,
+ * or the function's own `UpdateItem` on accounts).
  * - createApiKey: `getAccount` (its maximum key lifetime), `insertKey` = one transaction:
  *   `Update` the account's counter, `Put` the key, `Put` the event.
  * - listApiKeys: `listKeys` = `Query` on `byAccount`.
@@ -57,8 +89,11 @@ const FLUSH: Permission = { kind: 'flushAuthorizerCache' };
  *   flush when access changes.
  * - deleteApiKey: `getKey`, `deleteKey` = one transaction: `Delete` the key, `Update` the
  *   account's counter, `Put` the event; then a flush.
- * - listApiKeyEvents: `Query` on the audit table and its `byTarget` index.
+ * - listApiKeyEvents: `Query` on the audit table and its `byTarget` index; `cursorKey` =
+ *   `GetItem` of the cursor key's item, and `PutItem` of it on the deployment's first use.
  * - rollApiKey: `getKey`, `updateKey`, then a flush.
+ * - revokeApiKeysByValue: `getKey` (the ID is in the value), then `deleteKey` or `updateKey`
+ *   (grace periods), then a flush; refused attempts count on the accounts table.
  * - revokeLeakedApiKeys: `Query` on `byHash`, `getKey`, then `deleteKey` or `updateKey` (owner
  *   keys, grace periods), then a flush.
  * - listScopes: answers from the authorizer context, no I/O.
@@ -75,10 +110,11 @@ export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[]
   ],
   listApiKeys: [{ kind: 'index', table: 'keys', index: 'byAccount' }],
   getApiKey: [keys('dynamodb:GetItem')],
-  renameApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT],
+  renameApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT, REFUSALS],
   replaceApiKey: [
     keys('dynamodb:GetItem', 'dynamodb:UpdateItem'),
     accounts('dynamodb:GetItem'),
+    REFUSALS,
     AUDIT,
     FLUSH,
   ],
@@ -91,8 +127,15 @@ export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[]
   listApiKeyEvents: [
     { kind: 'table', table: 'audit', actions: ['dynamodb:Query'] },
     { kind: 'index', table: 'audit', index: 'byTarget' },
+    CURSOR_KEY,
   ],
-  rollApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), AUDIT, FLUSH],
+  rollApiKey: [keys('dynamodb:GetItem', 'dynamodb:UpdateItem'), REFUSALS, AUDIT, FLUSH],
+  revokeApiKeysByValue: [
+    keys('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'),
+    accounts('dynamodb:UpdateItem'),
+    AUDIT,
+    FLUSH,
+  ],
   revokeLeakedApiKeys: [
     { kind: 'index', table: 'keys', index: 'byHash' },
     keys('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'),

@@ -57,6 +57,8 @@ export async function measureAuthorizer(options: {
     authorization,
     methodArn: METHOD_ARN,
     sourceIp: SOURCE_IP,
+    httpMethod: 'GET',
+    resourcePath: '/v3/api_keys',
   });
   const malformed = await authorize(memory, request('Bearer SG.not-a-key'));
   if (malformed.effect !== 'unauthorized' || malformed.reason !== 'malformed') {

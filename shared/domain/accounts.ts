@@ -96,6 +96,8 @@ export type VerifyOutcome =
       key: KeyRecord;
       /** When this presentation stops working: the key's expiry, or its grace period's end. */
       validUntil: string | undefined;
+      /** The current secret, or the one a roll is retiring (in its grace period). */
+      secret: 'current' | 'previous';
     }
   | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
 
@@ -114,6 +116,7 @@ export async function verifyApiKey(
   if (!key) return { ok: false, reason: 'unknown' };
   const hash = hashApiKey(presented);
   let validUntil = key.expiresAt;
+  let secret: 'current' | 'previous' = 'current';
   if (!hashesEqual(key.keyHash, hash)) {
     if (
       !key.previousKeyHash ||
@@ -123,11 +126,12 @@ export async function verifyApiKey(
       return { ok: false, reason: 'unknown' };
     }
     validUntil = earliest(validUntil, key.previousValidUntil);
+    secret = 'previous';
   }
   if (validUntil !== undefined && Date.parse(validUntil) <= deps.now().getTime()) {
     return { ok: false, reason: 'expired' };
   }
-  return { ok: true, key, validUntil };
+  return { ok: true, key, validUntil, secret };
 }
 
 function earliest(a: string | undefined, b: string): string {

@@ -24,6 +24,7 @@ import {
 import { normaliseCidr } from './ip-allowlist.js';
 import { generateApiKey, hashApiKey, KEY_ID_PATTERN } from './key-format.js';
 import type { AccountRecord, Deps, KeyChanges, KeyRecord } from './ports.js';
+import { boundByCaller } from './restrictions.js';
 import { checkCanManage, type KeyType, normaliseScopes, resolveGrant } from './scopes.js';
 
 /** Who is calling: what the authorizer established about the presented key. */
@@ -34,6 +35,15 @@ export interface Caller {
   scopes: readonly string[];
   /** The request's source address, for the audit log. */
   sourceIp?: string | null;
+  /** Which secret was presented (a retiring one never reaches the operations that manage keys). */
+  secret?: 'current' | 'previous';
+  /**
+   * When the presented secret stops working (RFC 3339): the key's expiry. A key never grants
+   * beyond it: keys it creates, replaces or rolls expire no later.
+   */
+  expiresAt?: string;
+  /** The key's IP allowlist (never the owner key's): keys it manages are confined to it. */
+  allowedIps?: readonly string[];
 }
 
 const NOT_FOUND = {
@@ -65,6 +75,13 @@ export async function createApiKey(
   if (!expiresAt.ok) return expiresAt;
   const allowedIps = resolveAllowedIps(input.allowed_ips);
   if (!allowedIps.ok) return allowedIps;
+  // A restricted caller's own expiry and allowlist bound the key (inherited where left out).
+  const limits = boundByCaller(
+    caller,
+    { expiresAt: expiresAt.value ?? undefined, allowedIps: allowedIps.value },
+    { expiresAt: input.expires_at === undefined, allowedIps: input.allowed_ips === undefined },
+  );
+  if (!limits.ok) return refused(deps, caller, limits, null, grant.value.scopes);
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
   const now = deps.now().toISOString();
   const record: KeyRecord = {
@@ -77,8 +94,8 @@ export async function createApiKey(
     createdAt: now,
     updatedAt: now,
     version: 1,
-    ...(expiresAt.value ? { expiresAt: expiresAt.value } : {}),
-    ...(allowedIps.value ? { allowedIps: allowedIps.value } : {}),
+    ...(limits.value.expiresAt ? { expiresAt: limits.value.expiresAt } : {}),
+    ...(limits.value.allowedIps ? { allowedIps: [...limits.value.allowedIps] } : {}),
   };
   const event = auditEvent(deps, {
     accountId: caller.accountId,
@@ -152,29 +169,47 @@ export async function replaceApiKey(
   const usage = {
     ...(allowedIps.value !== undefined ? { allowedIps: allowedIps.value } : {}),
   };
-  const updated = await updateOwnKey(deps, caller, keyId, (key) => {
-    const expiry =
-      input.expires_at === undefined || !account
-        ? ok(undefined)
-        : resolveExpiry(deps, account, input.expires_at, { onCreate: false });
-    if (!expiry.ok) return expiry;
-    const limits = { ...usage, ...(expiry.value !== undefined ? { expiresAt: expiry.value } : {}) };
-    // The owner key holds billing and everything else, which no grant may: it only accepts its
-    // own scopes back unchanged (a rename).
-    if (key.type === 'owner') {
-      if (typeof expiry.value === 'string') {
-        return fail(
-          new BadRequestError('the owner key cannot expire; roll it instead', 'expires_at'),
-        );
+  const requested = normaliseScopes(input.scopes);
+  const updated = await updateOwnKey(
+    deps,
+    caller,
+    keyId,
+    (key) => {
+      const expiry =
+        input.expires_at === undefined || !account
+          ? ok(undefined)
+          : resolveExpiry(deps, account, input.expires_at, { onCreate: false });
+      if (!expiry.ok) return expiry;
+      const limits = {
+        ...usage,
+        ...(expiry.value !== undefined ? { expiresAt: expiry.value } : {}),
+      };
+      // The owner key holds billing and everything else, which no grant may: it only accepts its
+      // own scopes back unchanged (a rename).
+      if (key.type === 'owner') {
+        if (typeof expiry.value === 'string') {
+          return fail(
+            new BadRequestError('the owner key cannot expire; roll it instead', 'expires_at'),
+          );
+        }
+        return sameScopes(key.scopes, normaliseScopes(input.scopes))
+          ? ok({ name: input.name, scopes: key.scopes, type: key.type, ...limits })
+          : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
       }
-      return sameScopes(key.scopes, normaliseScopes(input.scopes))
-        ? ok({ name: input.name, scopes: key.scopes, type: key.type, ...limits })
-        : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
-    }
-    const grant = resolveGrant(caller.scopes, input.scopes);
-    if (!grant.ok) return grant;
-    return ok({ name: input.name, ...grant.value, ...limits });
-  });
+      const grant = resolveGrant(caller.scopes, input.scopes);
+      if (!grant.ok) return grant;
+      // The key as it would be after the PUT stays within a restricted caller's own limits: so a
+      // key cannot lift its own expiry or allowlist, nor another's beyond its own.
+      const bounded = boundByCaller(caller, {
+        expiresAt: limits.expiresAt === undefined ? key.expiresAt : (limits.expiresAt ?? undefined),
+        allowedIps:
+          limits.allowedIps === undefined ? key.allowedIps : (limits.allowedIps ?? undefined),
+      });
+      if (!bounded.ok) return bounded;
+      return ok({ name: input.name, ...grant.value, ...limits });
+    },
+    requested,
+  );
   if (!updated.ok) return updated;
   return ok(toDetailView(updated.value));
 }
@@ -246,13 +281,17 @@ export async function updateOwnKey(
   caller: Caller,
   keyId: string,
   change: (key: KeyRecord) => Result<Omit<KeyChanges, 'updatedAt'>>,
+  /** The scopes the request asked the key to have (a PUT's), for the audit of a refusal. */
+  requestedScopes?: readonly string[],
 ): Promise<Result<KeyRecord>> {
   const key = await findOwnKey(deps, caller, keyId);
   if (!key) return fail(new NotFoundError(NOT_FOUND.update));
   const allowed = checkCanManage(caller.scopes, key.scopes);
-  if (!allowed.ok) return refused(deps, caller, allowed, key.keyId, key.scopes);
+  if (!allowed.ok) return refused(deps, caller, allowed, key.keyId, requestedScopes ?? key.scopes);
   const changes = change(key);
-  if (!changes.ok) return refused(deps, caller, changes, key.keyId, key.scopes);
+  if (!changes.ok) {
+    return refused(deps, caller, changes, key.keyId, requestedScopes ?? key.scopes);
+  }
   const event = auditEvent(deps, {
     accountId: caller.accountId,
     action: changes.value.keyHash === undefined ? 'api_key.updated' : 'api_key.rolled',
@@ -338,9 +377,15 @@ function changeDetails(
   return details;
 }
 
+/** Refused attempts one key may have recorded per hour: the audit log stays bounded. */
+export const REFUSALS_RECORDED_PER_HOUR = 20;
+
 /**
- * A refused request passes through: if it was refused for trying to reach beyond the caller's own
- * scopes (an escalation), the attempt is recorded in the audit log first.
+ * A refused request passes through: if it was refused for reaching beyond what the caller holds
+ * (scopes it lacks, a later expiry, a wider allowlist: a 403), the attempt is recorded in the
+ * audit log first, with what was asked (`scopes_added`: the scopes the request asked for). At
+ * most {@link REFUSALS_RECORDED_PER_HOUR} per calling key and hour, counted atomically with the
+ * write, so a key hammering refusals cannot grow the log without bound.
  */
 async function refused<T>(
   deps: Deps,
@@ -349,17 +394,21 @@ async function refused<T>(
   targetKeyId: string | null,
   requested: readonly string[],
 ): Promise<Result<T>> {
-  const missing = result.error.headers[REQUIRED_SCOPES_HEADER];
-  if (result.error.code === 'forbidden' && missing) {
-    await deps.repo.recordEvent(
+  if (result.error.code === 'forbidden') {
+    const missing = result.error.headers[REQUIRED_SCOPES_HEADER];
+    const field = result.error.errors[0]?.field;
+    await deps.repo.recordRefusal(
       auditEvent(deps, {
         accountId: caller.accountId,
         action: 'api_key.escalation_refused',
         actor: caller,
         targetKeyId: targetKeyId ?? '-',
         after: requested,
-        details: { missing_scopes: missing },
+        details: missing
+          ? { missing_scopes: missing }
+          : { refused: field ? `${field}: ${result.error.message}` : result.error.message },
       }),
+      { window: deps.now().toISOString().slice(0, 13), limit: REFUSALS_RECORDED_PER_HOUR },
     );
   }
   return result;

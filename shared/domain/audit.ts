@@ -1,7 +1,8 @@
 import type { AuditEventViewType, ListEventsInput } from '../schemas/api-keys.js';
 import type { Caller } from './api-keys.js';
+import { type CursorScope, openCursor, sealCursor } from './cursor.js';
 import { BadRequestError, fail, ok, type Result } from './errors.js';
-import { randomId } from './key-format.js';
+import { KEY_ID_PATTERN, randomId } from './key-format.js';
 import type { AuditAction, AuditEvent, Deps } from './ports.js';
 
 /**
@@ -46,25 +47,36 @@ export function auditEvent(
 /**
  * Pages through the caller's account's events, newest first; only those about one key when
  * `api_key_id` is given (the console's per-key history).
+ *
+ * Cursors are sealed positions (`cursor.ts`), bound to the caller's account and to this query:
+ * any other cursor is a 400 before storage is queried. Another account's key answers exactly as
+ * an unknown one (the repository sees to that), and so does an ID that is not a key ID at all.
  */
 export async function listAuditEvents(
   deps: Deps,
   caller: Caller,
   input: ListEventsInput,
 ): Promise<Result<{ result: AuditEventViewType[]; next_cursor: string | null }>> {
-  let page: Awaited<ReturnType<Deps['repo']['listEvents']>>;
-  try {
-    page = await deps.repo.listEvents(caller.accountId, {
-      limit: input.limit ?? DEFAULT_EVENTS_LIMIT,
-      ...(input.cursor === undefined ? {} : { cursor: input.cursor }),
-      ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
-    });
-  } catch (error) {
-    if (error instanceof Error && error.message === 'bad cursor') {
-      return fail(new BadRequestError('cursor is not valid', 'cursor'));
-    }
-    throw error;
+  const scope: CursorScope = {
+    accountId: caller.accountId,
+    ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
+  };
+  let after: string | undefined;
+  if (input.cursor !== undefined) {
+    const opened = openCursor(await deps.repo.cursorKey(), input.cursor, scope);
+    if (!opened.ok) return fail(new BadRequestError('cursor is not valid', 'cursor'));
+    after = opened.position;
   }
+  // No key has such an ID, so nothing is about it. Events that name no key carry a placeholder
+  // target shared by every account (see `refused` in api-keys.ts): never query it.
+  if (input.api_key_id !== undefined && !KEY_ID_PATTERN.test(input.api_key_id)) {
+    return ok({ result: [], next_cursor: null });
+  }
+  const page = await deps.repo.listEvents(caller.accountId, {
+    limit: input.limit ?? DEFAULT_EVENTS_LIMIT,
+    ...(after === undefined ? {} : { after }),
+    ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
+  });
   return ok({
     result: page.events.map((e) => ({
       id: e.eventId,
@@ -77,6 +89,7 @@ export async function listAuditEvents(
       source_ip: e.sourceIp,
       details: e.details,
     })),
-    next_cursor: page.nextCursor ?? null,
+    next_cursor:
+      page.next === undefined ? null : sealCursor(await deps.repo.cursorKey(), page.next, scope),
   });
 }

@@ -1,7 +1,15 @@
 import { stageArn } from '../gateway.js';
 import { verifyApiKey } from './accounts.js';
 import { ipAllowed } from './ip-allowlist.js';
-import { type PolicyDocument, type PolicyRoute, policyFor } from './policy.js';
+import {
+  DEFAULT_POLICY_ROUTES,
+  denyAll,
+  findRoute,
+  type PolicyDocument,
+  type PolicyRoute,
+  policyFor,
+  type SecretKind,
+} from './policy.js';
 import type { Deps, KeyRecord } from './ports.js';
 import type { KeyType } from './scopes.js';
 
@@ -17,6 +25,14 @@ export interface AuthorizerContext {
    * Handlers check it, so a cached authorizer result cannot outlive it.
    */
   expiresAt: string;
+  /** Which secret was presented: `previous` during a roll's grace period (no key management). */
+  secret: SecretKind;
+  /**
+   * The key's IP allowlist, space-joined normalised CIDRs; empty when any address may use it, and
+   * always empty for the owner key (whose restrictions bind nothing it creates). Handlers confine
+   * the keys a restricted key creates, replaces or rolls to it.
+   */
+  allowedIps: string;
 }
 
 export type AuthorizeOutcome =
@@ -39,12 +55,14 @@ const BEARER = /^Bearer +([^ ]+) *$/i;
  * The authorizer's decision for one presented `Authorization` header.
  *
  * Hot path: parse and checksum (no I/O) → one strongly consistent `GetItem` by key ID → constant-
- * time hash comparison → the key's policy for every route (memoised). A malformed key costs no
- * read. Storage failures throw (the gateway then fails closed with a 5xx): an outage must never
- * look like a bad key, and never like an allow.
+ * time hash comparison → the key's policy for the requested route (memoised). A malformed key
+ * costs no read. Storage failures throw (the gateway then fails closed with a 5xx): an outage
+ * must never look like a bad key, and never like an allow.
  *
- * `deps.routes` is the list policies are built from: the route table by default, or the route
- * table plus the deployment's extra routes (pass the same array every time: it is the memo key).
+ * The request's route is found in `deps.routes` by method and resource path (the route's
+ * template; the gateway caches the result per route, see `IDENTITY_SOURCES`): the route table by
+ * default, or the route table plus the deployment's extra routes (pass the same array every time:
+ * it is a memo key). A route it does not know is denied.
  *
  * @example
  * const outcome = await authorize(deps, { authorization: 'Bearer SG.…', methodArn });
@@ -54,7 +72,13 @@ export async function authorize(
     routes?: readonly PolicyRoute[];
     onTouchFailed?: (error: unknown) => void;
   },
-  request: { authorization: string | undefined; methodArn: string; sourceIp?: string | null },
+  request: {
+    authorization: string | undefined;
+    methodArn: string;
+    sourceIp?: string | null;
+    httpMethod: string;
+    resourcePath: string;
+  },
 ): Promise<AuthorizeOutcome> {
   if (!request.authorization) return { effect: 'unauthorized', reason: 'missing' };
   const presented = BEARER.exec(request.authorization)?.[1];
@@ -69,6 +93,8 @@ export async function authorize(
     type: key.type,
     scopes: joinedScopes(key.scopes),
     expiresAt: verified.validUntil ?? '',
+    secret: verified.secret,
+    allowedIps: key.type === 'owner' ? '' : (key.allowedIps ?? []).join(' '),
   };
   if (key.allowedIps && !ipAllowed(key.allowedIps, request.sourceIp)) {
     // A valid key from the wrong address: 403 everywhere. The source address is an identity
@@ -82,10 +108,20 @@ export async function authorize(
     };
   }
   await touch(deps, key, request.sourceIp ?? null);
+  const route = findRoute(
+    deps.routes ?? DEFAULT_POLICY_ROUTES,
+    request.httpMethod,
+    request.resourcePath,
+  );
+  const policy = policyFor(
+    stage,
+    { type: key.type, scopes: key.scopes, secret: verified.secret },
+    route,
+  );
   return {
-    effect: 'allow',
+    effect: policy.Statement[0]?.Effect === 'Allow' ? 'allow' : 'deny',
     principalId: key.keyId,
-    policy: policyFor(stage, key.type, key.scopes, deps.routes),
+    policy,
     context,
   };
 }
@@ -121,10 +157,3 @@ function joinedScopes(scopes: readonly string[]): string {
 }
 
 const joinedByArray = new WeakMap<readonly string[], string>();
-
-function denyAll(stage: string): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${stage}/*`] }],
-  };
-}

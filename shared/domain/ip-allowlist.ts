@@ -40,3 +40,19 @@ export function ipAllowed(cidrs: readonly string[], ip: string | null | undefine
   }
   return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
+
+/**
+ * Whether every address of the (normalised) CIDR `inner` lies in one of `outers`: the narrower
+ * block's prefix is at least as long, and its address falls in the wider block (then all of its
+ * addresses do, since they share at least the wider block's prefix).
+ */
+export function cidrWithin(inner: string, outers: readonly string[]): boolean {
+  const [address = '', bits = ''] = inner.split('/');
+  const family = isIP(address);
+  return outers.some((outer) => {
+    const [base = '', outerBits = ''] = outer.split('/');
+    return (
+      isIP(base) === family && Number(bits) >= Number(outerBits) && ipAllowed([outer], address)
+    );
+  });
+}

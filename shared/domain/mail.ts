@@ -10,12 +10,21 @@ import {
 } from './errors.js';
 import { randomId } from './key-format.js';
 import type { Deps, Mailer, OutgoingMail } from './ports.js';
+import {
+  MAX_RENDERED_BYTES,
+  MAX_SUBSTITUTIONS_BYTES,
+  renderedBytes,
+  substitutionsProblems,
+} from './substitutions.js';
 
 /**
  * `POST /v3/mail/send`: SendGrid's rules that span fields, the sender check, sandbox mode, and
  * the hand-over to the {@link Mailer}. The zod schema (`shared/schemas/mail.ts`) has already
  * checked shapes and types; everything here is reported with SendGrid's field names and messages.
  */
+
+/** `10000` as `10,000`, as SendGrid writes its limits (without depending on the runtime's ICU). */
+const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 
 /** SendGrid's messages, verbatim where SendGrid documents one (SendGrid contract notes, §5). */
 export const MAIL_MESSAGES = {
@@ -37,6 +46,8 @@ export const MAIL_MESSAGES = {
     `Each unique email address in the personalizations array should only be included once. You have included ${email} more than once.`,
   unverifiedSender:
     'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements',
+  // SendGrid's documented limit, in its own words (v3 Mail Send reference, `substitutions`).
+  substitutionsSize: `The total collective size of your substitutions may not exceed ${grouped(MAX_SUBSTITUTIONS_BYTES)} bytes per personalization object.`,
   // Keygate's own wording, where SendGrid documents no message.
   replyToBoth: 'You can use either the reply_to property or reply_to_list property but not both.',
   categories: 'categories must be an array of at most 10 unique strings',
@@ -45,6 +56,8 @@ export const MAIL_MESSAGES = {
   attachmentFilename: 'The attachment filename parameter is required.',
   templateUnsupported:
     "template_id is not supported by this deployment's mail service; send subject and content instead",
+  substitutionKey: 'A substitution key must be a string at least one character in length.',
+  renderedSize: `The subjects and contents of all personalizations together may not exceed ${grouped(MAX_RENDERED_BYTES)} bytes (UTF-8), before or after substitutions.`,
 } as const;
 
 /** Most recipients (to + cc + bcc over all personalizations) one request may address. */
@@ -126,6 +139,10 @@ export async function sendMail(
  * - `content` (at least one block) is required unless `template_id` is set.
  * - `template_id` only when the mailer can use it ({@link Mailer.canUseTemplate}).
  * - `reply_to` and `reply_to_list` are exclusive; `send_at` at most 72 hours ahead.
+ * - A personalization's `substitutions` have no empty key and take at most 10,000 bytes
+ *   ({@link MAX_SUBSTITUTIONS_BYTES}); every personalization's subject and content, rendered,
+ *   take at most {@link MAX_RENDERED_BYTES} together (measured without rendering, and only once
+ *   every map is within its limit, so that the measure is bounded too).
  */
 export function mailErrors(
   payload: MailPayload,
@@ -145,6 +162,7 @@ export function mailErrors(
   else if (!isValidEmail(payload.from.email)) add('from.email', MAIL_MESSAGES.fromInvalid);
 
   let recipients = 0;
+  let substitutionsUsable = true;
   payload.personalizations.forEach((p, i) => {
     const at = `personalizations.${i}`;
     if (p.from !== undefined && !isValidEmail(p.from.email)) {
@@ -166,6 +184,13 @@ export function mailErrors(
       });
     }
     checkSendAt(`${at}.send_at`, p.send_at);
+    for (const problem of substitutionsProblems(p.substitutions ?? {})) {
+      substitutionsUsable = false;
+      add(
+        `${at}.substitutions`,
+        problem === 'empty_key' ? MAIL_MESSAGES.substitutionKey : MAIL_MESSAGES.substitutionsSize,
+      );
+    }
   });
   if (recipients > MAX_RECIPIENTS) add('personalizations', MAIL_MESSAGES.recipientLimit);
 
@@ -194,6 +219,9 @@ export function mailErrors(
     add('template_id', MAIL_MESSAGES.templateUnsupported);
   }
   checkSendAt('send_at', payload.send_at);
+  if (substitutionsUsable && renderedBytes(payload, MAX_RENDERED_BYTES) > MAX_RENDERED_BYTES) {
+    add('personalizations', MAIL_MESSAGES.renderedSize);
+  }
   return errors;
 }
 

@@ -56,8 +56,11 @@ export interface AuditEvent {
 
 export interface EventPage {
   events: AuditEvent[];
-  /** Opaque; present when more events follow. */
-  nextCursor?: string;
+  /**
+   * Where the next page starts (the last event ID of this one), present when more events may
+   * follow. A storage position, never shown to clients: the domain seals it into a cursor.
+   */
+  next?: string;
 }
 
 export interface AccountRecord {
@@ -153,13 +156,27 @@ export interface KeyRepository {
    * already (one conditional write at most a minute per key). Never fails the caller.
    */
   touchKey(keyId: string, at: string, ip: string | null, notBefore: string): Promise<void>;
-  /** Appends an event on its own (events that change no key, e.g. a refused escalation). */
-  recordEvent(event: AuditEvent): Promise<void>;
-  /** The account's events, newest first; only those about `targetKeyId` when given. */
+  /**
+   * Appends a refused attempt's event on its own, unless the actor key already has `limit` of
+   * them recorded in `window` (e.g. the hour `2026-12-02T14`): the count and the append are one
+   * atomic write, so refusals cannot grow the audit log without bound. Whether it was recorded.
+   */
+  recordRefusal(event: AuditEvent, bound: { window: string; limit: number }): Promise<boolean>;
+  /**
+   * The account's events, newest first, after the position `after` (from {@link EventPage.next})
+   * when given; only those about `targetKeyId` when given. Never another account's: for another
+   * account's key the page is empty and has no next position, exactly as for an unknown key.
+   */
   listEvents(
     accountId: string,
-    options: { limit: number; cursor?: string; targetKeyId?: string },
+    options: { limit: number; after?: string; targetKeyId?: string },
   ): Promise<EventPage>;
+  /**
+   * The deployment's secret for sealing audit cursors (`CURSOR_KEY_BYTES` random bytes, see
+   * `cursor.ts`): created once, on first use, by whichever caller gets there first, then the same
+   * for every caller, and read once per process.
+   */
+  cursorKey(): Promise<Uint8Array>;
   /** Finds a key from the hash of its value (leaked-key reports, operator look-ups). */
   findKeyIdByHash(keyHash: string): Promise<string | undefined>;
   /** The account's billing profile, read consistently; undefined if the account does not exist. */

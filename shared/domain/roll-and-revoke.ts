@@ -9,11 +9,17 @@ import { auditEvent } from './audit.js';
 import { ok, type Result } from './errors.js';
 import { generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './key-format.js';
 import type { Deps, KeyRecord } from './ports.js';
+import { boundByCaller } from './restrictions.js';
+import { checkCanManage } from './scopes.js';
 
 /**
  * Rolls a key: a new secret for the same ID, name and scopes, returned once. The old key keeps
  * working for the grace period (default 24 h, at most 7 days, never beyond the key's expiry),
  * then is refused. Rolling again during a grace period ends the earlier one.
+ *
+ * Rolling mints a secret, so the route needs `api_keys.create` as well as `api_keys.update`, and a
+ * restricted caller may roll only a key within its own expiry and allowlist (a short-lived key
+ * that leaked cannot mint a secret for a long-lived one). A retiring secret never gets here.
  */
 export async function rollApiKey(
   deps: Deps,
@@ -26,6 +32,8 @@ export async function rollApiKey(
   const grace = input.grace_seconds ?? DEFAULT_GRACE_SECONDS;
   let validUntil: string | null = null;
   const updated = await updateOwnKey(deps, caller, keyId, (key) => {
+    const bounded = boundByCaller(caller, { expiresAt: key.expiresAt, allowedIps: key.allowedIps });
+    if (!bounded.ok) return bounded;
     const end = Math.min(
       now + grace * 1000,
       key.expiresAt ? Date.parse(key.expiresAt) : Number.POSITIVE_INFINITY,
@@ -77,15 +85,57 @@ export async function revokeLeakedKeys(
   return ok({ received: input.keys.length });
 }
 
+/**
+ * Revokes keys of the caller's account by their value (`POST /v3/api_keys/revoke`), as the public
+ * report does, for an owner or admin who holds a leaked key's value: authenticated, so the public
+ * route's per-address limit never keeps it out. Keys of other accounts, the owner key (roll it
+ * instead), keys holding scopes the caller lacks and anything invalid are left alone; the answer
+ * counts what was revoked, which tells the caller nothing about any other account.
+ */
+export async function revokeApiKeysByValue(
+  deps: Deps,
+  caller: Caller,
+  input: RevokeLeakedKeysInput,
+): Promise<Result<{ received: number; revoked: number }>> {
+  let revoked = 0;
+  try {
+    for (const presented of new Set(input.keys.map((k) => k.trim()))) {
+      const parsed = parseApiKey(presented, deps.config.keyPrefix);
+      if (!parsed.ok) continue;
+      if (await revokeOne(deps, presented, parsed.key.keyId, caller.sourceIp ?? null, caller)) {
+        revoked += 1;
+      }
+    }
+  } finally {
+    if (revoked > 0) await deps.authorizerCache.flush();
+  }
+  return ok({ received: input.keys.length, revoked });
+}
+
 const REVOKE_ATTEMPTS = 3;
 
-async function revokeOne(deps: Deps, presented: string, keyId: string, sourceIp: string | null) {
+async function revokeOne(
+  deps: Deps,
+  presented: string,
+  keyId: string,
+  sourceIp: string | null,
+  /** An authenticated caller: only its own account's keys it may manage, never the owner key. */
+  caller?: Caller,
+) {
   const hash = hashApiKey(presented);
   for (let attempt = 1; attempt <= REVOKE_ATTEMPTS; attempt++) {
     // The hash index finds current keys; a key in a roll's grace period is only in its item.
-    const id = (await deps.repo.findKeyIdByHash(hash)) ?? keyId;
+    const id = caller ? keyId : ((await deps.repo.findKeyIdByHash(hash)) ?? keyId);
     const key = await deps.repo.getKey(id);
     if (!key) return false;
+    if (
+      caller &&
+      (key.accountId !== caller.accountId ||
+        key.type === 'owner' ||
+        !checkCanManage(caller.scopes, key.scopes).ok)
+    ) {
+      return false;
+    }
     const current = hashesEqual(key.keyHash, hash);
     const previous =
       !current &&
@@ -97,7 +147,7 @@ async function revokeOne(deps: Deps, presented: string, keyId: string, sourceIp:
     const event = auditEvent(deps, {
       accountId: key.accountId,
       action: 'api_key.leak_revoked',
-      actor: null,
+      actor: caller ?? null,
       targetKeyId: key.keyId,
       before: key.scopes,
       after: current && key.type !== 'owner' ? [] : key.scopes,

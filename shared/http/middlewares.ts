@@ -59,7 +59,14 @@ const AuthorizerContext = z.object({
   type: z.enum(['owner', 'general', 'billing']),
   scopes: z.string(),
   expiresAt: z.string().optional(),
+  // Absent in a result cached by an earlier release: that authorizer vouched for the secret.
+  secret: z.enum(['current', 'previous']).optional(),
+  allowedIps: z.string().optional(),
 });
+
+/** Why a retiring secret is refused on a route that manages keys. */
+export const RETIRING_SECRET_MESSAGE =
+  'this key was rolled and the secret presented is retiring: it cannot manage keys; use the new secret';
 
 /** SendGrid's words for a key that no longer works. */
 export const EXPIRED_MESSAGE = 'The provided authorization grant is invalid, expired, or revoked';
@@ -88,6 +95,7 @@ const scopeStrings = new Map<string, { scopes: readonly string[]; held: Readonly
 export function callerContext(route: RouteDefinition): Middleware {
   const required = route.access.kind === 'key' ? route.access.scopes : [];
   const keyTypes: readonly string[] = route.access.kind === 'key' ? route.access.keyTypes : [];
+  const managesKeys = route.access.kind === 'key' && route.access.managesKeys === true;
   return {
     before: function callerContextBefore(request) {
       const parsed = AuthorizerContext.safeParse(request.event.requestContext?.authorizer);
@@ -98,7 +106,7 @@ export function callerContext(route: RouteDefinition): Middleware {
       }
       // A cached authorizer result may outlive the key's expiry (or a roll's grace period): the
       // expiry travels in the context and is checked on every request.
-      const { expiresAt, ...identity } = parsed.data;
+      const { expiresAt, secret = 'current', allowedIps = '', ...identity } = parsed.data;
       if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
         throw new UnauthorizedError(EXPIRED_MESSAGE);
       }
@@ -107,9 +115,13 @@ export function callerContext(route: RouteDefinition): Middleware {
       if (!keyTypes.includes(identity.type) || missing.length > 0) {
         throw new ForbiddenError('access forbidden', null, missing);
       }
+      if (managesKeys && secret === 'previous') throw new ForbiddenError(RETIRING_SECRET_MESSAGE);
       request.context.caller = {
         ...identity,
         scopes,
+        secret,
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(allowedIps ? { allowedIps: allowedIps.split(' ') } : {}),
         sourceIp: request.event.requestContext?.identity?.sourceIp ?? null,
       };
     },

@@ -16,6 +16,13 @@ export interface RuntimeConfig extends KeygateConfig {
   gateway: { restApiId: string; stage: string } | undefined;
   /** DynamoDB endpoint override: DynamoDB Local. Unset on AWS. */
   dynamodbEndpoint: string | undefined;
+  /**
+   * Replaces the DynamoDB client's connection and request timeouts (`KEYGATE_DYNAMODB_TIMEOUT_MS`;
+   * `DYNAMODB_TIMEOUTS` in the client's module otherwise). Only for one process that plays many
+   * Lambdas at once against a loaded DynamoDB Local, where calls queue for sockets: never set on
+   * AWS, where a container serves one request at a time.
+   */
+  dynamodbTimeoutMs: number | undefined;
   region: string;
 }
 
@@ -35,6 +42,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       `KEYGATE_KEY_LIMIT must be a non-negative integer, got ${env.KEYGATE_KEY_LIMIT}`,
     );
   }
+  const timeoutText = env.KEYGATE_DYNAMODB_TIMEOUT_MS;
+  if (timeoutText !== undefined && !/^[1-9][0-9]{0,6}$/.test(timeoutText)) {
+    throw new Error(
+      `KEYGATE_DYNAMODB_TIMEOUT_MS must be whole milliseconds from 1 to 9999999, got ${JSON.stringify(timeoutText)}`,
+    );
+  }
   const outbox = env.KEYGATE_OUTBOX_DIR;
   const restApiId = env.KEYGATE_REST_API_ID;
   return {
@@ -46,6 +59,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     defaultKeyLimit: limit,
     tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,
+    dynamodbTimeoutMs: timeoutText === undefined ? undefined : Number(timeoutText),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
   };
 }

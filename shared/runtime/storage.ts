@@ -22,8 +22,12 @@ export function runtimeConfig(): RuntimeConfig {
 
 /** The process's DynamoDB document client (tests attach middleware to it to count calls). */
 export function dynamoDocumentClient() {
-  const { region, dynamodbEndpoint } = runtimeConfig();
-  documentClient ??= createDocumentClient({ region, endpoint: dynamodbEndpoint });
+  const { region, dynamodbEndpoint, dynamodbTimeoutMs: ms } = runtimeConfig();
+  documentClient ??= createDocumentClient({
+    region,
+    endpoint: dynamodbEndpoint,
+    timeouts: ms === undefined ? undefined : { connectionTimeoutMs: ms, requestTimeoutMs: ms },
+  });
   return documentClient;
 }
 

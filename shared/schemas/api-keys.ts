@@ -1,5 +1,11 @@
 import * as z from 'zod';
 import { MAX_ALLOWED_IPS } from '../domain/ip-allowlist.js';
+import {
+  CONTROL_CHARACTERS,
+  INVISIBLE_CHARACTERS,
+  INVISIBLE_MESSAGE,
+  withoutSpacing,
+} from './text.js';
 
 /**
  * Request and response schemas of the API-keys contract. The same schemas validate requests,
@@ -17,9 +23,6 @@ export const PUT_NAME_MESSAGE = "expected JSON request body with 'name' property
 /** Any prefix: a key of another deployment is key material too. */
 const KEY_SHAPED = /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/;
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
 const keyName = (missingMessage: string) =>
   z
     .string({
@@ -29,9 +32,10 @@ const keyName = (missingMessage: string) =>
     .min(1, 'name must not be empty')
     .max(NAME_MAX_LENGTH, `name must be at most ${NAME_MAX_LENGTH} characters`)
     .refine((v) => !CONTROL_CHARACTERS.test(v), 'name must not contain control characters')
+    .refine((v) => !INVISIBLE_CHARACTERS.test(v), INVISIBLE_MESSAGE('name'))
     // A key pasted as a name would be stored, listed and audited: key material outside the
-    // create response.
-    .refine((v) => !KEY_SHAPED.test(v), 'name must not contain an API key')
+    // create response. Spaces or invisible characters inside it do not make it less of a key.
+    .refine((v) => !KEY_SHAPED.test(withoutSpacing(v)), 'name must not contain an API key')
     .meta({ description: 'The name of the API key; it need not be unique.' });
 
 const scopeList = (missingMessage: string) =>
@@ -199,6 +203,15 @@ export const RolledApiKey = CreatedApiKey.extend({
 export const RevokeLeakedKeysAnswer = z
   .object({ received: z.number().meta({ description: 'Keys received; never which were valid.' }) })
   .meta({ id: 'RevokeLeakedKeysAnswer' });
+
+export const RevokeByValueAnswer = z
+  .object({
+    received: z.number().meta({ description: 'Keys received.' }),
+    revoked: z.number().meta({
+      description: "Keys of the caller's account that were revoked (or ended a grace period).",
+    }),
+  })
+  .meta({ id: 'RevokeByValueAnswer' });
 
 export const AuditEventView = z
   .object({

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CONTROL_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_MESSAGE } from './text.js';
 
 /**
  * Request and response schemas of the billing profile (`/v3/billing/profile`). The same schemas
@@ -40,9 +41,6 @@ export const CONTACT_MAX_LENGTH: Readonly<Record<ContactField, number>> = {
   phone: 32,
 };
 
-// C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const ZIP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 -]*$/;
 const PHONE_PATTERN = /^\+?[0-9 ().-]*[0-9][0-9 ().-]*$/;
 const COUNTRY_PATTERN = /^[A-Z]{2}$/;
@@ -56,6 +54,7 @@ function contactText(field: ContactField, description: string) {
     .min(1, { error: `${field} must not be empty (send null to clear it)`, abort: true })
     .max(max, `${field} must be at most ${max} characters`)
     .refine((v) => !CONTROL_CHARACTERS.test(v), `${field} must not contain control characters`)
+    .refine((v) => !INVISIBLE_CHARACTERS.test(v), INVISIBLE_MESSAGE(field))
     .meta({ description });
 }
 

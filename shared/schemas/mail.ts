@@ -6,8 +6,9 @@ import { MAIL_MESSAGES, MAX_CATEGORIES, MAX_RECIPIENTS } from '../domain/mail.js
  * (`tsg_mail_v3.json`). This schema checks shapes and types, field by field, with SendGrid's
  * field names (`personalizations.0.to.0.email`) and, where SendGrid documents one, its message.
  * Rules that span fields or need the clock (subject or template, content or template, recipient
- * count, duplicates, address syntax, `send_at` horizon) live in `shared/domain/mail.ts`, so that
- * they are reported together in one 400 as SendGrid does. Unknown fields are dropped.
+ * count, duplicates, address syntax, `send_at` horizon, substitution limits) live in
+ * `shared/domain/mail.ts`, so that they are reported together in one 400 as SendGrid does.
+ * Unknown fields are dropped.
  */
 
 const BASE64 = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
@@ -77,7 +78,10 @@ export const Personalization = z
         .min(1, { error: MAIL_MESSAGES.subject })
         .optional(),
       headers: stringMap('headers').optional(),
-      substitutions: stringMap('substitutions').optional(),
+      substitutions: stringMap('substitutions').optional().meta({
+        description:
+          'Tags replaced in the subject and content, in one pass (replaced text is not scanned again; where keys overlap, the longest wins). No empty key; keys and values together at most 10,000 bytes of UTF-8.',
+      }),
       dynamic_template_data: z
         .record(z.string(), z.unknown(), { error: 'dynamic_template_data must be an object' })
         .refine((data) => !nestedDeeperThan(data, MAX_TEMPLATE_DATA_DEPTH), {

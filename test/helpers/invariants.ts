@@ -17,15 +17,15 @@ export async function accountState(accountId: string): Promise<AccountState> {
   const account = await repo.getAccount(accountId);
   const keys = (await repo.listKeys(accountId)).sort((a, b) => a.keyId.localeCompare(b.keyId));
   const events: AuditEvent[] = [];
-  let cursor: string | undefined;
+  let after: string | undefined;
   do {
     const page = await repo.listEvents(accountId, {
       limit: 1000,
-      ...(cursor ? { cursor } : {}),
+      ...(after ? { after } : {}),
     });
     events.push(...page.events);
-    cursor = page.nextCursor;
-  } while (cursor);
+    after = page.next;
+  } while (after);
   events.sort((a, b) => a.eventId.localeCompare(b.eventId));
   return { account, keys, events };
 }

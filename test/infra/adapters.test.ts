@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryFile, esbuildOptions } from '../../infra/constructs/bundling.js';
 import { ROUTE_PERMISSIONS } from '../../infra/constructs/permissions.js';
+import { CURSOR_KEY_PK } from '../../shared/adapters/dynamodb/keys-repository.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
 import type { AdapterProvider } from '../../shared/runtime/deps.js';
@@ -48,6 +49,62 @@ describe('adapters per function', () => {
 
       expect(uses.includes(AUTHORIZER_CACHE_FLUSH)).toBe(kinds.includes('flushAuthorizerCache'));
       expect(uses.includes(MAILER)).toBe(kinds.includes('sendEmail'));
+    },
+  );
+
+  it.each(ROUTE_LIST.map((route) => [route.id] as const))(
+    '%s may reach the cursor key item (the one the DynamoDB repository uses) only if it lists events',
+    (id) => {
+      const restricted = ROUTE_PERMISSIONS[id].filter(
+        (p) => p.kind === 'table' && p.leadingKeys?.includes(CURSOR_KEY_PK),
+      );
+
+      // listAuditEvents is the only caller of `cursorKey`: a GetItem of that item, and a
+      // conditional PutItem on the deployment's first use (test/integration/audit-cursor.test.ts).
+      expect(restricted).toEqual(
+        id === 'listApiKeyEvents'
+          ? [
+              {
+                kind: 'table',
+                table: 'accounts',
+                actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+                leadingKeys: [CURSOR_KEY_PK],
+              },
+            ]
+          : [],
+      );
+    },
+  );
+
+  it.each(ROUTE_LIST.map((route) => [route.id] as const))(
+    '%s may count refused attempts (and reach only those counters) exactly when it can refuse an escalation without a wider UpdateItem on accounts',
+    (id) => {
+      const permissions = ROUTE_PERMISSIONS[id];
+      const counters = permissions.filter(
+        (p) => p.kind === 'table' && p.leadingKeys?.some((k) => k.startsWith('refusals#')),
+      );
+      const wider = permissions.some(
+        (p) =>
+          p.kind === 'table' &&
+          p.table === 'accounts' &&
+          p.leadingKeys === undefined &&
+          p.actions.includes('dynamodb:UpdateItem'),
+      );
+      // The routes whose domain operation records refusals (`refused` in shared/domain/api-keys.ts).
+      const refuses = ['renameApiKey', 'replaceApiKey', 'rollApiKey'].includes(id);
+
+      expect(counters).toEqual(
+        refuses && !wider
+          ? [
+              {
+                kind: 'table',
+                table: 'accounts',
+                actions: ['dynamodb:UpdateItem'],
+                leadingKeys: ['refusals#*'],
+              },
+            ]
+          : [],
+      );
     },
   );
 

@@ -5,8 +5,9 @@ import { Keygate } from '../../infra/constructs/keygate.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import {
   GATEWAY_RESPONSES,
+  type GatewayResponseSpec,
   type GatewayResponseType,
-  gatewayResponseBody,
+  gatewayResponseTemplate,
   IDENTITY_SOURCES,
 } from '../../shared/gateway.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
@@ -109,7 +110,7 @@ describe('the REST API', () => {
     expect(resourcesOf(template, 'AWS::ApiGateway::Model')).toEqual({});
   });
 
-  it('runs one REQUEST authorizer with the shared identity sources and a 300 s cache', () => {
+  it('runs one REQUEST authorizer with the shared identity sources (the route among them) and a 300 s cache', () => {
     const authorizers = Object.values(resourcesOf(template, 'AWS::ApiGateway::Authorizer'));
 
     expect(authorizers).toHaveLength(1);
@@ -137,11 +138,13 @@ describe('gateway responses', () => {
     '%s answers its status in SendGrid envelope, with its headers',
     (type) => {
       const response = responses.find((r) => r.Properties.ResponseType === type);
-      const spec: { status: number; headers?: Record<string, string> } = GATEWAY_RESPONSES[type];
+      const spec: GatewayResponseSpec = GATEWAY_RESPONSES[type];
 
-      expect(response?.Properties.StatusCode).toBe(String(spec.status));
+      expect(response?.Properties.StatusCode).toBe(
+        spec.status === undefined ? undefined : String(spec.status),
+      );
       expect(response?.Properties.ResponseTemplates).toEqual({
-        'application/json': gatewayResponseBody(type),
+        'application/json': gatewayResponseTemplate(type),
       });
       expect(response?.Properties.ResponseParameters).toEqual(
         spec.headers
@@ -155,6 +158,26 @@ describe('gateway responses', () => {
       );
     },
   );
+
+  it("keeps API Gateway's own status on the defaults (a status there would override 415, 429, 504…)", () => {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      const response = responses.find((r) => r.Properties.ResponseType === type);
+      expect(response?.Properties.StatusCode).toBeUndefined();
+      expect(JSON.stringify(response?.Properties.ResponseTemplates)).toContain(
+        '$context.error.messageString',
+      );
+    }
+  });
+
+  it('answers a throwing authorizer (a storage outage) with 503 and Retry-After, as a failed one', () => {
+    for (const type of ['AUTHORIZER_CONFIGURATION_ERROR', 'AUTHORIZER_FAILURE']) {
+      const response = responses.find((r) => r.Properties.ResponseType === type);
+      expect(response?.Properties.StatusCode).toBe('503');
+      expect(response?.Properties.ResponseParameters).toEqual({
+        'gatewayresponse.header.retry-after': "'1'",
+      });
+    }
+  });
 
   it('answers unknown routes with 404, not API Gateway\'s 403 "Missing Authentication Token"', () => {
     const notFound = responses.find(
@@ -213,6 +236,11 @@ describe('the stage', () => {
       expect(value).toMatch(/^\$context\.[A-Za-z.]+$/);
       expect(value.toLowerCase()).not.toMatch(/header|authorization|userAgent|apikey|body|input/i);
     }
+  });
+
+  it('logs the route template, never the request path (a key sent in a path would be kept)', () => {
+    expect(Object.values(fields)).not.toContain('$context.path');
+    expect(Object.values(fields)).toContain('$context.resourcePath');
   });
 
   it('sends access logs to a log group with retention, and execution logs to a managed one', () => {

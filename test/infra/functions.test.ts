@@ -32,6 +32,17 @@ const AUDIT = `\${${idOf(stack, stack.tables.auditTable)}.Arn}`;
 const API = `\${${idOf(stack, stack.keygate.api)}}`;
 const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
 
+/** A statement's condition, as {@link grantsOf} renders it after the action and resource. */
+const when = (condition: Record<string, unknown>) => `when ${canonical(condition)}`;
+/** Only the accounts table's item holding the deployment's audit-cursor key. */
+const CURSOR_KEY_ITEM_ONLY = when({
+  'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['deployment#cursor-key'] },
+});
+/** Only the accounts table's counters of refused attempts (`refusals#<key>#<hour>`). */
+const REFUSAL_COUNTERS_ONLY = when({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['refusals#*'] },
+});
+
 /**
  * What each function may do beyond writing its own log group, as `action resource` pairs,
  * written out by hand from the repository code (shared/adapters/dynamodb/keys-repository.ts):
@@ -50,17 +61,20 @@ const EXPECTED: Record<RouteId, string[]> = {
   // listKeys: Query on the byAccount index
   listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`],
   getApiKey: [`dynamodb:GetItem ${KEYS}`],
-  // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes
+  // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes; a
+  // refused attempt: TransactWrite [Update its refusals counter, Put event]
   renameApiKey: [
     `dynamodb:GetItem ${KEYS}`,
     `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
   ],
-  // getAccount (expiry) + getKey + updateKey + flush when access changes
+  // getAccount (expiry) + getKey + updateKey + flush when access changes; refusals counted
   replaceApiKey: [
     `dynamodb:GetItem ${KEYS}`,
     `dynamodb:UpdateItem ${KEYS}`,
     `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
@@ -72,12 +86,31 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
-  // listEvents: Query on the audit table, or on its byTarget index
-  listApiKeyEvents: [`dynamodb:Query ${AUDIT}`, `dynamodb:Query ${AUDIT}/index/byTarget`],
-  // getKey + updateKey + flush
+  // listEvents: Query on the audit table, or on its byTarget index; cursorKey: GetItem of the
+  // cursor key's item, and a conditional PutItem of it on the deployment's first use, never of
+  // any other item of the accounts table
+  listApiKeyEvents: [
+    `dynamodb:Query ${AUDIT}`,
+    `dynamodb:Query ${AUDIT}/index/byTarget`,
+    `dynamodb:GetItem ${ACCOUNTS} ${CURSOR_KEY_ITEM_ONLY}`,
+    `dynamodb:PutItem ${ACCOUNTS} ${CURSOR_KEY_ITEM_ONLY}`,
+  ],
+  // getKey + updateKey + flush; refusals counted
   rollApiKey: [
     `dynamodb:GetItem ${KEYS}`,
     `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
+    `dynamodb:PutItem ${AUDIT}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  // getKey (the ID is in the value) + deleteKey (TransactWrite [Delete key, Update account
+  // counter, Put event]) / updateKey (grace periods) + flush; refusals counted on the accounts
+  // table with the same UpdateItem
+  revokeApiKeysByValue: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:DeleteItem ${KEYS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
@@ -117,12 +150,24 @@ function functionResource(s: Stack, t: Template, fn: NodejsFunction): CfnResourc
   return resourceOf(t, idOf(s, fn));
 }
 
-/** The role's statements as sorted `action resource` pairs (checks their shape on the way). */
+/** JSON with every object's keys sorted, so equal conditions render equally. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /**
- * A role's grants as `action resource` pairs. Conditions are refused unless `allowConditions`
- * (the authorizer's last-use write, whose condition the authorizer test checks itself).
+ * A role's grants as sorted `action resource` pairs, each followed by its statement's condition
+ * (`when {…}`) if it has one, so a condition is part of what must match (checks the statements'
+ * shape on the way).
  */
-function grantsOf(role: CfnResource, { allowConditions = false } = {}): string[] {
+function grantsOf(role: CfnResource): string[] {
   expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   const policies = role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[];
   expect(policies).toHaveLength(1);
@@ -130,11 +175,14 @@ function grantsOf(role: CfnResource, { allowConditions = false } = {}): string[]
   for (const statement of policies[0]?.PolicyDocument.Statement ?? []) {
     expect(statement.Effect).toBe('Allow');
     expect(statement.NotAction ?? statement.NotResource).toBeUndefined();
-    if (!allowConditions) expect(statement.Condition).toBeUndefined();
+    const condition =
+      statement.Condition === undefined
+        ? ''
+        : ` ${when(statement.Condition as Record<string, unknown>)}`;
     const actions = [statement.Action].flat();
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
     for (const action of actions) {
-      for (const resource of resources) pairs.push(`${action} ${render(resource)}`);
+      for (const resource of resources) pairs.push(`${action} ${render(resource)}${condition}`);
     }
   }
   return pairs.sort();
@@ -254,11 +302,16 @@ describe('least privilege', () => {
     const fn = stack.keygate.authorizerFunction;
     const role = roleOf(template, functionResource(stack, template, fn));
 
-    expect(grantsOf(role, { allowConditions: true })).toEqual(
+    expect(grantsOf(role)).toEqual(
       [
         ...ownLogs(stack, template, fn),
         `dynamodb:GetItem ${KEYS}`,
-        `dynamodb:UpdateItem ${KEYS}`,
+        `dynamodb:UpdateItem ${KEYS} ${when({
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': ['keyId', 'lastUsedAt', 'lastUsedIp'],
+          },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+        })}`,
       ].sort(),
     );
     const statements = (
@@ -274,7 +327,7 @@ describe('least privilege', () => {
   it('never grants a wildcard action or a wildcard resource', () => {
     for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
       if (role.Properties.Policies === undefined) continue;
-      for (const grant of grantsOf(role, { allowConditions: true })) {
+      for (const grant of grantsOf(role)) {
         const [action = '', resource = ''] = grant.split(' ');
         expect(action).not.toContain('*');
         expect(resource.replace(/\$\{[^}]+\}/g, '')).not.toContain('*');
@@ -294,6 +347,7 @@ describe('least privilege', () => {
     expect(flushers.sort()).toEqual([
       'deleteApiKey',
       'replaceApiKey',
+      'revokeApiKeysByValue',
       'revokeLeakedApiKeys',
       'rollApiKey',
     ]);
@@ -311,6 +365,7 @@ describe('least privilege', () => {
       const flushes = [
         'deleteApiKey',
         'replaceApiKey',
+        'revokeApiKeysByValue',
         'revokeLeakedApiKeys',
         'rollApiKey',
       ].includes(route.id);
@@ -353,10 +408,7 @@ describe('least privilege', () => {
     const others = Object.values(resourcesOf(mailTemplate, 'AWS::IAM::Role')).filter(
       (role) => role !== roleOf(mailTemplate, resource) && role.Properties.Policies !== undefined,
     );
-    for (const role of others)
-      expect(grantsOf(role, { allowConditions: true }).some((g) => g.startsWith('ses:'))).toBe(
-        false,
-      );
+    for (const role of others) expect(grantsOf(role).some((g) => g.startsWith('ses:'))).toBe(false);
   });
 
   it('lets API Gateway invoke each function only from its own method (or as the authorizer)', () => {

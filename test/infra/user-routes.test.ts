@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Keygate } from '../../infra/constructs/keygate.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { policyAllows } from '../../local/emulator.js';
-import { policyFor } from '../../shared/domain/policy.js';
+import { findRoute, policyFor } from '../../shared/domain/policy.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { EXTRA_ROUTES_ENV, parseExtraRoutes } from '../../shared/runtime/extra-routes.js';
 import { methodsOf, newApp, referencedId, resourceOf, resourcesOf } from './support.js';
@@ -38,7 +38,11 @@ stack.keygate.addRoute({
   handler: downstream(stack, 'Invoices'),
 });
 const template = Template.fromStack(stack);
-const authorizerId = Object.keys(resourcesOf(template, 'AWS::ApiGateway::Authorizer'))[0];
+const authorizers = resourcesOf(template, 'AWS::ApiGateway::Authorizer');
+const authorizerIdWithTtl = (ttl: number) =>
+  Object.entries(authorizers).find(
+    ([, a]) => a.Properties.AuthorizerResultTtlInSeconds === ttl,
+  )?.[0];
 const authorizerEnv = (
   resourceOf(
     template,
@@ -61,11 +65,23 @@ describe('a route added with addRoute', () => {
     );
   });
 
-  it('gets the REQUEST authorizer like every built-in route, and invokes its handler', () => {
+  it('gets the REQUEST authorizer function with its cache off (Keygate cannot wrap the handler), and invokes its handler', () => {
     const method = methodsOf(template).find((m) => m.path === '/v3/reports/{report_id}');
+    const builtIn = methodsOf(template).find((m) => m.path === '/v3/scopes');
+    const uncached = Object.entries(authorizers).find(
+      ([id]) => id === referencedId(method?.properties.AuthorizerId),
+    )?.[1];
 
     expect(method?.properties.AuthorizationType).toBe('CUSTOM');
-    expect(referencedId(method?.properties.AuthorizerId)).toBe(authorizerId);
+    // Every request is verified, so an expired, revoked or retired secret never rides a
+    // cached allow for the TTL; the built-in routes keep the cached authorizer.
+    expect(uncached?.Properties).toMatchObject({
+      Type: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+      AuthorizerUri: authorizers[authorizerIdWithTtl(300) ?? '']?.Properties.AuthorizerUri,
+    });
+    expect(referencedId(builtIn?.properties.AuthorizerId)).toBe(authorizerIdWithTtl(300));
+    expect(Object.keys(authorizers)).toHaveLength(2);
     expect(method?.properties.RequestParameters).toEqual({
       'method.request.path.report_id': true,
     });
@@ -91,11 +107,14 @@ describe('a route added with addRoute', () => {
     ]);
     const all = [...ROUTE_LIST, ...routes];
     const report = `${STAGE}/GET/v3/reports/qfTQ6KG0QBiwWdJ0-pCLCA`;
-    expect(policyAllows(policyFor(STAGE, 'general', ['stats.read'], all), report)).toBe(true);
-    expect(policyAllows(policyFor(STAGE, 'general', ['mail.send'], all), report)).toBe(false);
+    const reportRoute = findRoute(all, 'GET', '/v3/reports/{report_id}');
+    const invoices = findRoute(all, 'POST', '/v3/billing/invoices');
+    const general = (scopes: string[]) => ({ type: 'general' as const, scopes });
+    expect(policyAllows(policyFor(STAGE, general(['stats.read']), reportRoute), report)).toBe(true);
+    expect(policyAllows(policyFor(STAGE, general(['mail.send']), reportRoute), report)).toBe(false);
     expect(
       policyAllows(
-        policyFor(STAGE, 'billing', ['billing.read'], all),
+        policyFor(STAGE, { type: 'billing', scopes: ['billing.read'] }, invoices),
         `${STAGE}/POST/v3/billing/invoices`,
       ),
     ).toBe(true);

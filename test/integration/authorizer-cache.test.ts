@@ -18,20 +18,25 @@ async function createKey(owner: string, scopes: string[]) {
 }
 
 describe('authorizer cache (TTL 300 s)', () => {
-  it('serves repeated requests from one cached result, for every route the key may call', async () => {
+  it('serves repeated requests to a route from one cached result per key and route', async () => {
     // Arrange
     const { ownerKey } = await newAccount();
     const key = await createKey(ownerKey, ['api_keys.read']);
+    const other = await createKey(ownerKey, ['api_keys.read']);
     const before = { ...emulator.stats };
 
     // Act
     const list = await call('GET', '/v3/api_keys', { key: key.api_key });
+    const listAgain = await call('GET', '/v3/api_keys', { key: key.api_key });
     const get = await call('GET', `/v3/api_keys/${key.api_key_id}`, { key: key.api_key });
+    const getOther = await call('GET', `/v3/api_keys/${other.api_key_id}`, { key: key.api_key });
     const del = await call('DELETE', `/v3/api_keys/${key.api_key_id}`, { key: key.api_key });
 
-    // Assert
-    expect([list.status, get.status, del.status]).toEqual([200, 200, 403]);
-    expect(emulator.stats.authorizerInvocations - before.authorizerInvocations).toBe(1);
+    // Assert: three routes, three authorizer calls; a second path of one route is a hit
+    expect([list, listAgain, get, getOther, del].map((r) => r.status)).toEqual([
+      200, 200, 200, 200, 403,
+    ]);
+    expect(emulator.stats.authorizerInvocations - before.authorizerInvocations).toBe(3);
     expect(emulator.stats.cacheHits - before.cacheHits).toBe(2);
   });
 

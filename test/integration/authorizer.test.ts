@@ -7,13 +7,16 @@ import { invoke, newAccount } from '../helpers/harness.js';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/scopes';
 
-function event(authorization: string | undefined): APIGatewayRequestAuthorizerEvent {
+function event(
+  authorization: string | undefined,
+  route: { method: string; resource: string } = { method: 'GET', resource: '/v3/scopes' },
+): APIGatewayRequestAuthorizerEvent {
   return {
     type: 'REQUEST',
     methodArn: METHOD_ARN,
-    resource: '/v3/scopes',
+    resource: route.resource,
     path: '/v3/scopes',
-    httpMethod: 'GET',
+    httpMethod: route.method,
     headers: authorization === undefined ? {} : { authorization },
     multiValueHeaders: {},
     pathParameters: null,
@@ -56,7 +59,8 @@ describe('authorizer', () => {
       {
         Action: 'execute-api:Invoke',
         Effect: 'Allow',
-        Resource: ['arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*'],
+        // The requested route only: the gateway caches the result per route.
+        Resource: [METHOD_ARN],
       },
     ]);
     expect(result.context).toEqual({
@@ -65,7 +69,25 @@ describe('authorizer', () => {
       type: 'owner',
       scopes: ALL_SCOPES.join(' '),
       expiresAt: '',
+      secret: 'current',
+      allowedIps: '',
     });
+  });
+
+  it('denies a method its route list does not know, even to the owner key (fail closed)', async () => {
+    const { ownerKey } = await newAccount();
+
+    const result = await handler(
+      event(`Bearer ${ownerKey}`, { method: 'GET', resource: '/v3/unknown/{id}' }),
+    );
+
+    expect(result.policyDocument.Statement).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Deny',
+        Resource: ['arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*'],
+      },
+    ]);
   });
 
   it.each([

@@ -3,6 +3,11 @@ import { defaultDeps } from '../../shared/runtime/deps.js';
 import { invoke, newAccount } from '../helpers/harness.js';
 import { expectConsistentAccount } from '../helpers/invariants.js';
 
+// This file tests races, not latency: one process plays 150 Lambdas against DynamoDB Local, so
+// calls queue for the client's sockets and the JVM, far beyond the deployed per-call timeouts
+// (a Lambda container serves one request at a time). Set before the client is first built.
+process.env.KEYGATE_DYNAMODB_TIMEOUT_MS = '120000';
+
 describe('concurrent writes', () => {
   it('150 concurrent creates against a limit of 100 leave exactly 100 keys and an exact counter', async () => {
     // Arrange

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
-import { loadRouteHandler } from '../../local/emulator.js';
+import { type EmulatorRoute, loadRouteHandler } from '../../local/emulator.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
-import { ROUTE_LIST, type RouteDefinition, type RouteId } from '../../shared/routes.js';
+import { ROUTE_LIST, ROUTES, type RouteDefinition, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import {
@@ -46,7 +46,7 @@ function expectUnavailable(res: CallResult) {
 }
 
 /** The handlers the gateway ran, in order (a request refused by the gateway runs none). */
-const invoked: RouteId[] = [];
+const invoked: EmulatorRoute['id'][] = [];
 let clockOffset = 0;
 let gateway: Gateway;
 
@@ -146,6 +146,11 @@ const FIXTURES: Record<RouteId, Fixture> = {
     success: 200,
     storage: 'transaction',
   },
+  revokeApiKeysByValue: {
+    request: (_a, t) => ({ path: '/v3/api_keys/revoke', body: { keys: [t.api_key] } }),
+    success: 200,
+    storage: 'transaction',
+  },
   revokeLeakedApiKeys: {
     request: (_a, t) => ({ path: '/v3/api_keys/revoke-leaked', body: { keys: [t.api_key] } }),
     success: 202,
@@ -213,6 +218,24 @@ function send(route: RouteDefinition, request: { path: string; body?: unknown },
     ...(route.access.kind === 'key' ? { key } : {}),
     body: request.body,
   });
+}
+
+/**
+ * Caches the key's allow for the route (the gateway caches per key, address and route) with a
+ * request its handler answers before any storage: a read as is, a body of the wrong media type
+ * (415), or, for a route without a body, a key ID that cannot exist (404 without a read).
+ */
+async function cacheAllow(route: RouteDefinition, request: { path: string }, key: string) {
+  const res =
+    route.method === 'GET'
+      ? await call(route.method, request.path, { key })
+      : route.method === 'DELETE'
+        ? await call(route.method, route.path.replace(/\{[^}]+\}/g, 'no-such-key'), { key })
+        : await call(route.method, request.path, {
+            key,
+            headers: { 'Content-Type': 'text/plain' },
+          });
+  expect([200, 404, 415], `${route.method} ${route.path}`).toContain(res.status);
 }
 
 describe("the SDK's own retries", () => {
@@ -296,7 +319,7 @@ describe("every route of the table, with the caller's allow cached", () => {
       const account = await newAccount();
       const target = await createKey(account.ownerKey);
       const request = fixture.request(account, target);
-      expect((await call('GET', '/v3/scopes', { key: account.ownerKey })).status).toBe(200);
+      if (route.access.kind === 'key') await cacheAllow(route, request, account.ownerKey);
       const before = await expectConsistentAccount(account.accountId);
       const authorizerCalls = gateway.emulator.stats.authorizerInvocations;
       invoked.length = 0;
@@ -479,7 +502,11 @@ describe('write transactions', () => {
     const target = await createKey(account.ownerKey, ['mail.send']);
     expect((await call('GET', '/v3/scopes', { key: admin.api_key })).status).toBe(200);
     const before = await expectConsistentAccount(account.accountId);
-    const fault = injectFault({ commands: ['PutItemCommand'], error: () => internalServerError() });
+    // The refusal is recorded with its bounded counter, in one transaction.
+    const fault = injectFault({
+      commands: ['TransactWriteItemsCommand'],
+      error: () => internalServerError(),
+    });
 
     // Act
     const res = await call('PUT', `/v3/api_keys/${target.api_key_id}`, {
@@ -496,7 +523,7 @@ describe('write transactions', () => {
     // Assert: the refusal could not be recorded, so the request is not answered as done either
     // way; once storage is back it is refused and recorded.
     expectUnavailable(res);
-    expect(fault.failed).toEqual(['PutItemCommand']);
+    expect(fault.failed).toEqual(['TransactWriteItemsCommand']);
     expect(after).toEqual(before);
     expect(retried.status).toBe(403);
     const { events } = await expectConsistentAccount(account.accountId);
@@ -551,6 +578,8 @@ describe('the authorizer under storage faults', () => {
     // Arrange
     const { ownerKey } = await newAccount();
     expect((await call('GET', '/v3/scopes', { key: ownerKey })).status).toBe(200);
+    await cacheAllow(ROUTES.sendMail, { path: '/v3/mail/send' }, ownerKey);
+    await cacheAllow(ROUTES.listApiKeys, { path: '/v3/api_keys' }, ownerKey);
     const stats = { ...gateway.emulator.stats };
     const fault = injectFault({ error: () => networkError() });
 

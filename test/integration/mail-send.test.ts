@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { MAIL_MESSAGES } from '../../shared/domain/mail.js';
 import type { OutgoingMail } from '../../shared/domain/ports.js';
+import { createGateway } from '../helpers/gateway.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
 /** SendGrid's documented minimal request ("Testing an API key"). */
@@ -59,6 +60,7 @@ describe('POST /v3/mail/send', () => {
         messageId,
         payload: MINIMAL,
         acceptedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        rendered: [{ subject: MINIMAL.subject, content: MINIMAL.content }],
       },
     ]);
     const files = readdirSync(outboxDir()).filter((f) => f.endsWith(`-${messageId}.json`));
@@ -347,7 +349,54 @@ describe('OutboxMailer', () => {
     const listed = await outbox.list();
 
     // Assert
-    expect(listed).toEqual([earlier, later]);
+    const rendered = [{ subject: MINIMAL.subject, content: MINIMAL.content }];
+    expect(listed).toEqual([
+      { ...earlier, rendered },
+      { ...later, rendered },
+    ]);
+  });
+
+  it('stores the rendered subject and content of each personalization beside the payload', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(tmpdir(), 'keygate-outbox-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const outbox = new OutboxMailer(dir);
+    const payload = {
+      ...MINIMAL,
+      subject: 'Hi -name-',
+      content: [
+        { type: 'text/plain', value: '-name-, -ab' },
+        { type: 'text/html', value: '<p>-name-</p>' },
+      ],
+      personalizations: [
+        { to: recipients(1), substitutions: { '-name-': '-a', '-a': 'A', '-ab': 'AB' } },
+        { to: recipients(1, 'other.example.com'), subject: 'Just -name-' },
+      ],
+    };
+
+    // Act
+    await outbox.send({ ...mail('DDDDDDDDDDDDDDDDDDDDDD', '2026-03-01T12:00:00.000Z'), payload });
+
+    // Assert
+    const [name] = readdirSync(dir);
+    const stored = JSON.parse(readFileSync(join(dir, name ?? ''), 'utf8')) as unknown;
+    expect(stored).toEqual({
+      accountId: 'acct',
+      keyId: 'key',
+      messageId: 'DDDDDDDDDDDDDDDDDDDDDD',
+      payload,
+      acceptedAt: '2026-03-01T12:00:00.000Z',
+      rendered: [
+        {
+          subject: 'Hi -a',
+          content: [
+            { type: 'text/plain', value: '-a, AB' },
+            { type: 'text/html', value: '<p>-a</p>' },
+          ],
+        },
+        { subject: 'Just -name-', content: payload.content },
+      ],
+    });
   });
 
   it('lists nothing for a directory that does not exist yet', async () => {
@@ -361,5 +410,120 @@ describe('OutboxMailer', () => {
 
     // Assert
     expect(listed).toEqual([]);
+  });
+});
+
+describe('POST /v3/mail/send substitutions, through the gateway', () => {
+  const { call } = createGateway();
+
+  const send = (key: string, body: unknown) => call('POST', '/v3/mail/send', { key, body });
+  const errors = (body: unknown) => (body as { errors: unknown[] }).errors;
+
+  it('refuses an empty key (2 KB that used to render as 400 KB) with 400, writing nothing', async () => {
+    // Arrange
+    const { owner, ownerKey } = await newAccount();
+    const body = {
+      ...MINIMAL,
+      personalizations: [{ to: recipients(1), substitutions: { '': 'x'.repeat(2000) } }],
+    };
+    expect(JSON.stringify(body).length).toBeLessThan(2300);
+
+    // Act
+    const res = await send(ownerKey, body);
+
+    // Assert
+    expect(res.status).toBe(400);
+    expect(errors(res.body)).toEqual([
+      { field: 'personalizations.0.substitutions', message: MAIL_MESSAGES.substitutionKey },
+    ]);
+    expect(await outboxOf(owner.accountId)).toEqual([]);
+  });
+
+  it('renders chained substitutions in one pass, and the outbox holds the rendered text', async () => {
+    // Arrange
+    const { owner, ownerKey } = await newAccount();
+    const body = {
+      ...MINIMAL,
+      subject: 'Hi -a-',
+      content: [
+        { type: 'text/plain', value: '-a- then -b-' },
+        { type: 'text/html', value: '<p>-ab-</p>' },
+      ],
+      personalizations: [
+        {
+          to: recipients(1),
+          substitutions: { '-a-': '-b-', '-b-': '-a-', '-ab-': '-a-' },
+        },
+        { to: recipients(1, 'other.example.com'), subject: 'For -b-' },
+      ],
+    };
+
+    // Act
+    const res = await send(ownerKey, body);
+
+    // Assert
+    expect(res.status).toBe(202);
+    const outbox = await outboxOf(owner.accountId);
+    expect(outbox).toEqual([
+      expect.objectContaining({
+        messageId: res.headers['x-message-id'],
+        payload: body,
+        rendered: [
+          {
+            subject: 'Hi -b-',
+            content: [
+              { type: 'text/plain', value: '-b- then -a-' },
+              { type: 'text/html', value: '<p>-a-</p>' },
+            ],
+          },
+          { subject: 'For -b-', content: body.content },
+        ],
+      }),
+    ]);
+  });
+
+  it('accepts 10,000 bytes of substitutions in a personalization and refuses 10,001 with 400', async () => {
+    // Arrange: 'é' is 2 bytes of UTF-8
+    const { owner, ownerKey } = await newAccount();
+    const withSubstitutions = (value: string) => ({
+      ...MINIMAL,
+      personalizations: [
+        { to: recipients(1) },
+        { to: recipients(1, 'other.example.com'), substitutions: { '-n-': value } },
+      ],
+    });
+
+    // Act
+    const accepted = await send(ownerKey, withSubstitutions(`${'é'.repeat(4998)}x`));
+    const refused = await send(ownerKey, withSubstitutions(`${'é'.repeat(4998)}xx`));
+
+    // Assert
+    expect(accepted.status).toBe(202);
+    expect(refused.status).toBe(400);
+    expect(errors(refused.body)).toEqual([
+      { field: 'personalizations.1.substitutions', message: MAIL_MESSAGES.substitutionsSize },
+    ]);
+    const outbox = await outboxOf(owner.accountId);
+    expect(outbox.map((m) => m.messageId)).toEqual([accepted.headers['x-message-id']]);
+  });
+
+  it('refuses substitutions that would render beyond the cap with 400, writing nothing', async () => {
+    // Arrange: 5,000 one-byte keys in the content, each worth 9,999 bytes: 50 MB rendered
+    const { owner, ownerKey } = await newAccount();
+    const body = {
+      ...MINIMAL,
+      content: [{ type: 'text/plain', value: '-'.repeat(5000) }],
+      personalizations: [{ to: recipients(1), substitutions: { '-': 'x'.repeat(9999) } }],
+    };
+
+    // Act
+    const res = await send(ownerKey, body);
+
+    // Assert
+    expect(res.status).toBe(400);
+    expect(errors(res.body)).toEqual([
+      { field: 'personalizations', message: MAIL_MESSAGES.renderedSize },
+    ]);
+    expect(await outboxOf(owner.accountId)).toEqual([]);
   });
 });

@@ -1,10 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiGatewayEmulator, type EmulatorRequest } from '../../local/emulator.js';
+import {
+  ApiGatewayEmulator,
+  type EmulatorRequest,
+  type EmulatorResponse,
+} from '../../local/emulator.js';
 import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authorizer-cache.js';
 import { generateApiKey, keyDetectionPattern } from '../../shared/domain/key-format.js';
-import type { RouteId } from '../../shared/routes.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import { newAccount } from '../helpers/harness.js';
 import { accountItems } from '../helpers/table-items.js';
@@ -70,7 +73,7 @@ function keyShapedIn(text: string): string[] {
 
 interface Exchange {
   label: string;
-  routeId: RouteId | undefined;
+  routeId: EmulatorResponse['routeId'];
   status: number;
   /** The response as a client sees it: headers and body. */
   text: string;

@@ -97,6 +97,13 @@ const FIXTURES: Record<RouteId, Fixture> = {
     }),
     success: 200,
   },
+  revokeApiKeysByValue: {
+    request: async (a, scopes) => ({
+      path: '/v3/api_keys/revoke',
+      body: { keys: [(await createKey(a.ownerKey, [...scopes], 'leaked')).api_key] },
+    }),
+    success: 200,
+  },
   revokeLeakedApiKeys: {
     request: async () => ({ path: '/v3/api_keys/revoke-leaked', body: { keys: ['SG.not-a-key'] } }),
     success: 202,
@@ -257,6 +264,38 @@ describe.each(keyed)('%s', (_name, route, access) => {
 
     expect(res.status).toBe(fixture.success);
   });
+
+  if (access.managesKeys) {
+    it('answers 403 to a secret in its roll grace period: a retiring secret manages no key', async () => {
+      // Arrange: the owner rolls a key that holds the route's scopes; its old secret still works
+      const key = await createKey(account.ownerKey, exactScopes(access), 'rolled');
+      const rolled = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, {
+        key: account.ownerKey,
+        body: { grace_seconds: 86_400 },
+      });
+      expect(rolled.status).toBe(200);
+      expect((await call('GET', '/v3/scopes', { key: key.api_key })).status).toBe(200);
+
+      // Act
+      const res = await send(route, await request(account), { key: key.api_key });
+
+      // Assert
+      expect(res.status).toBe(403);
+    });
+  } else {
+    it('serves a secret in its roll grace period (reading and using the API)', async () => {
+      const key = await createKey(account.ownerKey, exactScopes(access), 'rolled');
+      const rolled = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, {
+        key: account.ownerKey,
+        body: { grace_seconds: 86_400 },
+      });
+      expect(rolled.status).toBe(200);
+
+      const res = await send(route, await request(account), { key: key.api_key });
+
+      expect(res.status).toBe(fixture.success);
+    });
+  }
 });
 
 describe.each(publicRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))(

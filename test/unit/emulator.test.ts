@@ -1,7 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorOptions } from '../../local/emulator.js';
-import type { RouteId } from '../../shared/routes.js';
 
 /**
  * The emulator's gateway behaviour with stand-in Lambdas (no storage, no network): what it sends
@@ -63,7 +62,8 @@ describe('ApiGatewayEmulator', () => {
     const auth = seen.authorizer[0];
     expect(auth).toMatchObject({
       type: 'REQUEST',
-      methodArn: 'arn:aws:execute-api:local:000000000000:keygate/local/GET/v3/api_keys/abc%20def',
+      // Decoded once, as API Gateway routes it (and as the policy is checked).
+      methodArn: 'arn:aws:execute-api:local:000000000000:keygate/local/GET/v3/api_keys/abc def',
       resource: '/v3/api_keys/{api_key_id}',
       httpMethod: 'GET',
       pathParameters: { api_key_id: 'abc def' },
@@ -103,7 +103,6 @@ describe('ApiGatewayEmulator', () => {
 
     // Act
     await gateway.handle({ method: 'GET', path: '/v3/scopes', headers: withKey });
-    await gateway.handle({ method: 'GET', path: '/v3/api_keys', headers: withKey });
     now += 9_999;
     await gateway.handle({ method: 'GET', path: '/v3/scopes', headers: withKey });
     const beforeExpiry = seen.authorizer.length;
@@ -117,6 +116,44 @@ describe('ApiGatewayEmulator', () => {
     expect(beforeExpiry).toBe(1);
     expect(afterExpiry).toBe(2);
     expect(seen.authorizer).toHaveLength(3);
+  });
+
+  it('caches per route: one key on another route, or another method, is another identity', async () => {
+    const { gateway, seen } = emulator({ cacheTtlSeconds: 300 });
+
+    await gateway.handle({ method: 'GET', path: '/v3/api_keys/a', headers: withKey });
+    await gateway.handle({ method: 'GET', path: '/v3/api_keys/b', headers: withKey });
+    await gateway.handle({ method: 'DELETE', path: '/v3/api_keys/a', headers: withKey });
+    await gateway.handle({ method: 'GET', path: '/v3/api_keys/events', headers: withKey });
+
+    // Two paths of one route share a result; the other method and the literal route do not.
+    expect(seen.authorizer.map((e) => `${e.httpMethod} ${e.resource}`)).toEqual([
+      'GET /v3/api_keys/{api_key_id}',
+      'DELETE /v3/api_keys/{api_key_id}',
+      'GET /v3/api_keys/events',
+    ]);
+  });
+
+  it('never caches for a route whose method uses the authorizer with caching off', async () => {
+    const { gateway, seen } = emulator({
+      cacheTtlSeconds: 300,
+      routes: [
+        {
+          id: 'GET /v1/reports',
+          method: 'GET',
+          path: '/v1/reports',
+          handler: 'reports',
+          summary: 'added',
+          access: { kind: 'key', scopes: [], keyTypes: ['general'] },
+          uncachedAuthorizer: true,
+        },
+      ],
+    });
+
+    await gateway.handle({ method: 'GET', path: '/v1/reports', headers: withKey });
+    await gateway.handle({ method: 'GET', path: '/v1/reports', headers: withKey });
+
+    expect(seen.authorizer).toHaveLength(2);
   });
 
   it('calls the authorizer every time with caching off, even without the header', async () => {
@@ -150,7 +187,7 @@ describe('ApiGatewayEmulator', () => {
     [
       'the authorizer returns no policy',
       { authorizer: async () => ({ principalId: 'x' }) as never },
-      500,
+      503,
     ],
     [
       'the policy does not allow the method',
@@ -249,6 +286,102 @@ describe('ApiGatewayEmulator', () => {
 
     expect(res.status).toBe(200);
     expect(seen.authorizer).toHaveLength(0);
-    expect(res.routeId satisfies RouteId | undefined).toBe('getHealth');
+    expect(res.routeId).toBe('getHealth');
+  });
+
+  it('answers a thrown authorizer as API Gateway does: a configuration error, 503 + Retry-After', async () => {
+    const { gateway } = emulator({
+      authorizer: async () => {
+        throw new Error('DynamoDB down');
+      },
+    });
+
+    const res = await gateway.handle({ method: 'GET', path: '/v3/scopes', headers: withKey });
+
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+  });
+
+  it("keeps API Gateway's own status and message for a failed integration (the default 5XX)", async () => {
+    const { gateway } = emulator({
+      loadHandler: async () => async () => {
+        throw new Error('boom');
+      },
+    });
+
+    const res = await gateway.handle({ method: 'GET', path: '/v3/scopes', headers: withKey });
+
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body)).toEqual({
+      errors: [{ field: null, message: 'Internal server error' }],
+    });
+  });
+
+  it.each([
+    ['a trailing slash', '/v3/scopes/', 'GET /v3/scopes'],
+    ['an encoded letter', '/v3/api_keys/%65vents', 'GET /v3/api_keys/events'],
+    ['an encoded literal route', '/v3/%73copes', 'GET /v3/scopes'],
+  ])(
+    'routes %s as API Gateway does, and checks the policy on that same path',
+    async (_case, path, route) => {
+      const { gateway, seen } = emulator();
+
+      const res = await gateway.handle({ method: 'GET', path, headers: withKey });
+
+      expect(res.status).toBe(200);
+      expect(`${seen.authorizer[0]?.httpMethod} ${seen.authorizer[0]?.resource}`).toBe(route);
+      expect(seen.authorizer[0]?.methodArn.endsWith(route.split(' ')[1] ?? '')).toBe(true);
+    },
+  );
+
+  it('splits an encoded slash in a path parameter, as API Gateway decodes before routing', async () => {
+    const { gateway } = emulator();
+
+    const res = await gateway.handle({
+      method: 'GET',
+      path: '/v3/api_keys/a%2Fb',
+      headers: withKey,
+    });
+
+    expect(res.status).toBe(404);
+  });
+
+  it.each(['get', 'Get', 'delete'])(
+    'treats the method %s as no method of any route (methods are case-sensitive)',
+    async (method) => {
+      const { gateway, seen } = emulator();
+
+      const res = await gateway.handle({ method, path: '/v3/scopes', headers: withKey });
+
+      expect(res.status).toBe(404);
+      expect(JSON.parse(res.body).errors[0].message).toBe('not found');
+      expect(seen.authorizer).toHaveLength(0);
+    },
+  );
+
+  it('limits each source address on a route with a per-source limit, not the others', async () => {
+    // Arrange
+    let now = 0;
+    const { gateway } = emulator({ now: () => now });
+    const report = (sourceIp: string) =>
+      gateway.handle({
+        method: 'POST',
+        path: '/v3/api_keys/revoke-leaked',
+        body: '{"keys":["x"]}',
+        sourceIp,
+      });
+
+    // Act: one address uses up its 10 a minute
+    const flood: number[] = [];
+    for (let i = 0; i < 12; i++) flood.push((await report('198.51.100.1')).status);
+    const other = await report('198.51.100.2');
+    now += 60_001;
+    const later = await report('198.51.100.1');
+
+    // Assert
+    expect(flood.slice(0, 10).every((s) => s === 200)).toBe(true);
+    expect(flood.slice(10)).toEqual([429, 429]);
+    expect(other.status).toBe(200);
+    expect(later.status).toBe(200);
   });
 });

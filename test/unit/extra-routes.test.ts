@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyAllows } from '../../local/emulator.js';
-import { policyFor } from '../../shared/domain/policy.js';
+import { findRoute, policyFor } from '../../shared/domain/policy.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import {
@@ -61,37 +61,46 @@ describe('parseExtraRoutes', () => {
 describe('policies with extra routes', () => {
   const routes = [...ROUTE_LIST, ...parseExtraRoutes(serializeExtraRoutes([REPORTS]))];
   const reportArn = `${STAGE}/GET/v3/reports/${ID}`;
+  const reports = findRoute(routes, 'GET', REPORTS.path);
+  const general = (scopes: string[]) => ({ type: 'general' as const, scopes });
+
+  it('find the extra route by method and resource path', () => {
+    expect(reports?.path).toBe(REPORTS.path);
+    expect(findRoute(ROUTE_LIST, 'GET', REPORTS.path)).toBeUndefined();
+  });
 
   it('allow an extra route to a key holding its scope and type', () => {
-    const policy = policyFor(STAGE, 'general', ['stats.read'], routes);
-
-    expect(policyAllows(policy, reportArn)).toBe(true);
-    expect(policyAllows(policy, `${STAGE}/GET/v3/scopes`)).toBe(true);
-    expect(policyAllows(policy, `${STAGE}/POST/v3/api_keys`)).toBe(false);
+    expect(policyAllows(policyFor(STAGE, general(['stats.read']), reports), reportArn)).toBe(true);
   });
 
   it('deny it to a key without the scope, or of a type the route does not admit', () => {
-    expect(policyAllows(policyFor(STAGE, 'general', ['mail.send'], routes), reportArn)).toBe(false);
-    expect(policyAllows(policyFor(STAGE, 'billing', ['stats.read'], routes), reportArn)).toBe(
-      false,
+    expect(policyAllows(policyFor(STAGE, general(['mail.send']), reports), reportArn)).toBe(false);
+    expect(
+      policyAllows(
+        policyFor(STAGE, { type: 'billing', scopes: ['stats.read'] }, reports),
+        reportArn,
+      ),
+    ).toBe(false);
+  });
+
+  it('allow it to the owner key, also with a secret in its grace period (ordinary use)', () => {
+    const owner = { type: 'owner' as const, scopes: [...ALL_SCOPES] };
+    expect(policyAllows(policyFor(STAGE, owner, reports), reportArn)).toBe(true);
+    // An added route is ordinary use: a secret in its grace period may call it.
+    expect(
+      policyAllows(policyFor(STAGE, { ...owner, secret: 'previous' }, reports), reportArn),
+    ).toBe(true);
+  });
+
+  it('are memoised per route, and never mixed up with a route of the same path elsewhere', () => {
+    const withExtra = policyFor(STAGE, general(['stats.read']), reports);
+    const otherList = parseExtraRoutes(
+      serializeExtraRoutes([{ ...REPORTS, scopes: ['stats.global.read'] }]),
     );
-  });
+    const other = policyFor(STAGE, general(['stats.read']), otherList[0]);
 
-  it('still give the owner key one stage-wide statement, which covers the extra route', () => {
-    const policy = policyFor(STAGE, 'owner', [...ALL_SCOPES], routes);
-
-    expect(policy.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${STAGE}/*`] },
-    ]);
-  });
-
-  it('are memoised per route list, and never mixed up with the route table alone', () => {
-    const withExtra = policyFor(STAGE, 'general', ['stats.read'], routes);
-    const tableOnly = policyFor(STAGE, 'general', ['stats.read']);
-
-    expect(policyFor(STAGE, 'general', ['stats.read'], routes)).toBe(withExtra);
-    expect(tableOnly).not.toBe(withExtra);
-    expect(policyAllows(tableOnly, reportArn)).toBe(false);
+    expect(policyFor(STAGE, general(['stats.read']), reports)).toBe(withExtra);
+    expect(policyAllows(other, reportArn)).toBe(false);
   });
 });
 

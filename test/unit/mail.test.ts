@@ -1,5 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { formatAddress, SesMailer } from '../../shared/adapters/ses/mailer.js';
@@ -13,6 +14,16 @@ import {
   sendMail,
 } from '../../shared/domain/mail.js';
 import type { Deps, Mailer, OutgoingMail } from '../../shared/domain/ports.js';
+import {
+  MAX_RENDERED_BYTES,
+  MAX_SUBSTITUTIONS_BYTES,
+  renderedBytes,
+  renderMessage,
+  substitute,
+  substitutionsBytes,
+  substitutionsProblems,
+  utf8Length,
+} from '../../shared/domain/substitutions.js';
 import { openApiDocument } from '../../shared/openapi.js';
 import { type MailPayload, SendMailBody } from '../../shared/schemas/mail.js';
 import { failure, unwrap } from './support.js';
@@ -632,6 +643,27 @@ describe('SesMailer', () => {
     ]);
   });
 
+  it('sends the one-pass rendering of the substitutions', async () => {
+    // Arrange
+    const mailer = new SesMailer({ identity: 'example.com', client: new SESv2Client({}) });
+    const mail = outgoing({
+      ...MINIMAL,
+      subject: '-a- -b-',
+      content: [{ type: 'text/plain', value: '-ab -a-' }],
+      personalizations: [
+        { to: recipients(1), substitutions: { '-a-': '-b-', '-b-': '-a-', '-ab': 'AB' } },
+      ],
+    });
+
+    // Act
+    await mailer.send(mail);
+
+    // Assert
+    const simple = ses.commandCalls(SendEmailCommand)[0]?.args[0].input.Content?.Simple;
+    expect(simple?.Subject?.Data).toBe('-b- -a-');
+    expect(simple?.Body?.Text?.Data).toBe('AB -b-');
+  });
+
   it('uses reply_to_list and omits empty cc, bcc and attachments', async () => {
     // Arrange
     const mailer = new SesMailer({ identity: undefined, client: new SESv2Client({}) });
@@ -772,5 +804,249 @@ describe('SesMailer', () => {
     expect(first).toBeInstanceOf(ServiceUnavailableError);
     expect((first as ServiceUnavailableError).status).toBe(503);
     expect(second).toBe(rejected);
+  });
+
+  it('turns a hung SES (the request timeout of its client) into a retryable 503', async () => {
+    // Arrange: what @smithy/node-http-handler throws when `requestTimeout` passes
+    const timedOut = Object.assign(new Error('a request has exceeded the configured timeout'), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+    });
+    const mailer = new SesMailer({ identity: undefined, client: new SESv2Client({}) });
+    ses.on(SendEmailCommand).rejectsOnce(timedOut);
+
+    // Act
+    const error = await mailer.send(outgoing(MINIMAL)).catch((e: unknown) => e);
+
+    // Assert
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe('substitutions', () => {
+  /** An independent reference: one `u`-flag alternation of the escaped keys, longest first. */
+  function reference(text: string, map: Record<string, string>): string {
+    const keys = Object.keys(map).sort((a, b) => b.length - a.length);
+    if (keys.length === 0) return text;
+    const escaped = keys.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    return text.replace(new RegExp(escaped.join('|'), 'gu'), (key) => map[key] ?? key);
+  }
+
+  it.each([
+    ['keys that swap', { '-a-': '-b-', '-b-': '-a-' }, '-a- and -b-', '-b- and -a-'],
+    ['a chain', { '-a-': '-b-', '-b-': '-c-', '-c-': 'end' }, '-a-', '-b-'],
+    ['a value holding keys', { '-a-': '[-a-]', '[': '(' }, '[ -a- -a-', '( [-a-] [-a-]'],
+    [
+      'a value that completes a key with the text after it',
+      { '-a': '-', '-b-': 'X' },
+      '-ab-',
+      '-b-',
+    ],
+  ])('makes one pass and never rescans replaced text: %s', (_case, map, text, expected) => {
+    // Act
+    const rendered = substitute(text, map);
+
+    // Assert
+    expect(rendered).toBe(expected);
+  });
+
+  it('takes the longest key where keys overlap, whatever their order', () => {
+    // Act
+    const shorterFirst = substitute('-ab -a -abc', { '-a': 'short', '-ab': 'long' });
+    const longerFirst = substitute('-ab -a -abc', { '-ab': 'long', '-a': 'short' });
+
+    // Assert
+    expect(shorterFirst).toBe('long short longc');
+    expect(longerFirst).toBe('long short longc');
+  });
+
+  it('takes the leftmost match first, then goes on after it', () => {
+    // Act
+    const rendered = substitute('abcd', { bcd: 'X', ab: 'Y', cd: 'Z' });
+
+    // Assert
+    expect(rendered).toBe('YZ');
+  });
+
+  it('never matches half of a surrogate pair', () => {
+    // Arrange: the emoji is the pair \ud83d\ude00
+    const map = { '\ud83d': 'high', '\ude00': 'low', '-': 'dash' };
+
+    // Act
+    const rendered = substitute('😀-\ud83d!', map);
+
+    // Assert
+    expect(rendered).toBe('😀dashhigh!');
+  });
+
+  it('agrees with a one-pass, longest-first regular expression on any text and keys', () => {
+    // Arrange: a small alphabet, so that keys overlap, repeat and split pairs often
+    const unit = fc.constantFrom('a', 'b', '-', 'é', '😀', '\ud83d', '\ude00');
+    const key = fc.string({ unit, minLength: 1, maxLength: 4 });
+    const map = fc.dictionary(key, fc.string({ unit, maxLength: 4 }), { maxKeys: 6 });
+
+    // Act / Assert
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 40 }), map, (text, substitutions) => {
+        expect(substitute(text, substitutions)).toBe(reference(text, substitutions));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses an empty key', () => {
+    // Act
+    const problems = substitutionsProblems({ '': 'x', '-name-': 'Alex' });
+
+    // Assert
+    expect(problems).toEqual(['empty_key']);
+    expect(() => substitute('text', { '': 'x' })).toThrow(/empty/);
+  });
+
+  it('accepts exactly 10,000 bytes of keys and values, and refuses 10,001', () => {
+    // Arrange
+    const exactly = { '-a-': 'x'.repeat(5000), '-b-': 'y'.repeat(MAX_SUBSTITUTIONS_BYTES - 5006) };
+    const over = { ...exactly, '-': '' };
+
+    // Act / Assert
+    expect(MAX_SUBSTITUTIONS_BYTES).toBe(10_000);
+    expect(substitutionsBytes(exactly)).toBe(10_000);
+    expect(substitutionsProblems(exactly)).toEqual([]);
+    expect(substitutionsBytes(over)).toBe(10_001);
+    expect(substitutionsProblems(over)).toEqual(['too_large']);
+  });
+
+  it('counts bytes of UTF-8, not characters', () => {
+    // Arrange: é is 2 bytes, 😀 is 4 (two UTF-16 code units)
+    const fits = { '-n-': 'é'.repeat(4996), '😀': 'x' };
+    const over = { '-n-': 'é'.repeat(4996), '😀': 'xx' };
+
+    // Act / Assert
+    expect(substitutionsBytes(fits)).toBe(10_000);
+    expect(substitutionsProblems(fits)).toEqual([]);
+    expect(substitutionsBytes(over)).toBe(10_001);
+    expect(substitutionsProblems(over)).toEqual(['too_large']);
+    const unit = fc.constantFrom('a', '\u07ff', '\u0800', '€', '😀', '\ud83d', '\ude00');
+    fc.assert(
+      fc.property(fc.string({ unit }), (text) => {
+        expect(utf8Length(text)).toBe(Buffer.byteLength(text, 'utf8'));
+      }),
+    );
+  });
+
+  it("renders a personalization's subject and every content block", () => {
+    // Arrange
+    const payload = parse({
+      ...MINIMAL,
+      subject: 'Hello -name-',
+      content: [
+        { type: 'text/plain', value: 'Hi -name-' },
+        { type: 'text/html', value: '<p>Hi -name-</p>' },
+      ],
+      personalizations: [
+        { to: recipients(1), substitutions: { '-name-': 'Alex', Alex: 'Bob' } },
+        { to: recipients(1), subject: 'Only -name-' },
+      ],
+    });
+
+    // Act
+    const rendered = payload.personalizations.map((p) => renderMessage(payload, p));
+
+    // Assert
+    expect(rendered).toEqual([
+      {
+        subject: 'Hello Alex',
+        content: [
+          { type: 'text/plain', value: 'Hi Alex' },
+          { type: 'text/html', value: '<p>Hi Alex</p>' },
+        ],
+      },
+      {
+        subject: 'Only -name-',
+        content: [
+          { type: 'text/plain', value: 'Hi -name-' },
+          { type: 'text/html', value: '<p>Hi -name-</p>' },
+        ],
+      },
+    ]);
+  });
+
+  it('measures the rendered message exactly, in bytes of UTF-8, without rendering it', () => {
+    // Arrange
+    const payload = parse({
+      ...MINIMAL,
+      subject: 'Grüße -n-',
+      content: [
+        { type: 'text/plain', value: '-n- 😀 -n-' },
+        { type: 'text/html', value: '<b>-n-</b>' },
+      ],
+      personalizations: [
+        { to: recipients(1), substitutions: { '-n-': 'Zoë' } },
+        { to: recipients(1) },
+      ],
+    });
+    const exact = payload.personalizations
+      .map((p) => renderMessage(payload, p))
+      .flatMap((r) => [r.subject ?? '', ...r.content.map((c) => c.value)])
+      .reduce((n, text) => n + Buffer.byteLength(text, 'utf8'), 0);
+
+    // Act
+    const measured = renderedBytes(payload, MAX_RENDERED_BYTES);
+
+    // Assert
+    expect(measured).toBe(exact);
+  });
+
+  it('finds a rendering beyond the cap without producing it', () => {
+    // Arrange: a 1-byte key with the largest value over 1 MB of text: 10 GB, more than a string
+    // can hold, so measuring must not build it
+    const payload = parse({
+      ...MINIMAL,
+      content: [{ type: 'text/plain', value: 'a'.repeat(1_000_000) }],
+      personalizations: [{ to: recipients(1), substitutions: { a: 'x'.repeat(9999) } }],
+    });
+
+    // Act
+    const measured = renderedBytes(payload, MAX_RENDERED_BYTES);
+
+    // Assert
+    expect(measured).toBeGreaterThan(MAX_RENDERED_BYTES);
+  });
+
+  it.each([
+    [
+      'an empty key',
+      [{ to: recipients(1) }, { to: recipients(1, 'b.example.com'), substitutions: { '': 'x' } }],
+      'personalizations.1.substitutions',
+      MAIL_MESSAGES.substitutionKey,
+    ],
+    [
+      'substitutions over 10,000 bytes',
+      [{ to: recipients(1), substitutions: { '-a-': 'x'.repeat(9998) } }],
+      'personalizations.0.substitutions',
+      MAIL_MESSAGES.substitutionsSize,
+    ],
+    [
+      'a rendering beyond the cap',
+      [{ to: recipients(1), substitutions: { '-': 'x'.repeat(9999) } }],
+      'personalizations',
+      MAIL_MESSAGES.renderedSize,
+    ],
+  ])('refuses %s with 400 and sends nothing', async (_case, personalizations, field, message) => {
+    // Arrange
+    const mailer = new FakeMailer();
+    const payload = parse({
+      ...MINIMAL,
+      personalizations,
+      content: [{ type: 'text/plain', value: '-'.repeat(5000) }],
+    });
+
+    // Act
+    const error = failure(await sendMail(makeDeps(mailer), caller, payload));
+
+    // Assert
+    expect(error.status).toBe(400);
+    expect(error.errors).toEqual([{ field, message }]);
+    expect(mailer.sent).toEqual([]);
   });
 });

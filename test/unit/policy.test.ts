@@ -1,36 +1,42 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { policyAllows } from '../../local/emulator.js';
-import { keyMayCall, policyFor } from '../../shared/domain/policy.js';
-import { ALL_SCOPES, isBillingScope, type KeyType } from '../../shared/domain/scopes.js';
+import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
+import { bootstrapAccount } from '../../shared/domain/accounts.js';
+import { authorize } from '../../shared/domain/authorize.js';
+import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
+import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
+import type { KeyRecord } from '../../shared/domain/ports.js';
+import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
 import { arnMatches, routeArn } from '../../shared/gateway.js';
-import { ROUTE_LIST } from '../../shared/routes.js';
+import { type HttpMethod, ROUTE_LIST, ROUTES } from '../../shared/routes.js';
+import { makeDeps, testEvent, unwrap } from './support.js';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
-const REQUIRED = [
-  ...new Set(ROUTE_LIST.flatMap((r) => (r.access.kind === 'key' ? r.access.scopes : []))),
-];
+const keyTypes: KeyType[] = ['owner', 'general', 'billing'];
 
 /** A concrete request ARN for a route, with path parameters filled in. */
 function requestArn(method: string, path: string, value = 'qfTQ6KG0QBiwWdJ0-pCLCA') {
   return `${STAGE}/${method}${path.replace(/\{[^}]+\}/g, value)}`;
 }
 
-const keyTypes: KeyType[] = ['owner', 'general', 'billing'];
-
-describe('policyFor', () => {
-  it('allows exactly the routes the key may call, evaluated with IAM wildcards, for any scopes', () => {
+describe('policyFor (one route per cached result)', () => {
+  it('allows exactly the route asked for when the key may call it, for any scopes', () => {
+    const required = [
+      ...new Set(ROUTE_LIST.flatMap((r) => (r.access.kind === 'key' ? r.access.scopes : []))),
+    ];
     fc.assert(
       fc.property(
         fc.constantFrom(...keyTypes),
-        fc.subarray([...REQUIRED, 'alerts.read', 'billing.read']),
-        (type, scopes) => {
-          const policy = policyFor(STAGE, type, scopes);
+        fc.subarray([...required, 'alerts.read', 'billing.read']),
+        fc.constantFrom('current' as const, 'previous' as const),
+        (type, scopes, secret) => {
           const held = new Set(scopes);
           for (const route of ROUTE_LIST.filter((r) => r.access.kind === 'key')) {
+            const policy = policyFor(STAGE, { type, scopes, secret }, route);
             const allowed = policyAllows(policy, requestArn(route.method, route.path));
-            expect(allowed, `${type} ${scopes.join(' ')} ${route.method} ${route.path}`).toBe(
-              keyMayCall(route, type, held),
+            expect(allowed, `${type} ${secret} ${scopes.join(' ')} ${route.id}`).toBe(
+              keyMayCall(route, type, held, secret),
             );
           }
         },
@@ -38,63 +44,231 @@ describe('policyFor', () => {
     );
   });
 
-  it('never lets a wildcard reach a route of another method or a deeper path it does not own', () => {
-    const policy = policyFor(STAGE, 'general', ['api_keys.read']);
+  it('refuses a retiring secret every route that manages keys, and nothing else', () => {
+    const owner = { type: 'owner' as const, scopes: [...ALL_SCOPES] };
+    for (const route of ROUTE_LIST.filter((r) => r.access.kind === 'key')) {
+      const manages = route.access.kind === 'key' && route.access.managesKeys === true;
+      const previous = policyFor(STAGE, { ...owner, secret: 'previous' }, route);
+      const current = policyFor(STAGE, { ...owner, secret: 'current' }, route);
 
-    expect(policyAllows(policy, requestArn('GET', '/v3/api_keys/{id}'))).toBe(true);
-    expect(policyAllows(policy, requestArn('DELETE', '/v3/api_keys/{id}'))).toBe(false);
-    expect(policyAllows(policy, requestArn('POST', '/v3/api_keys'))).toBe(false);
-    expect(policyAllows(policy, `${STAGE.replace('/prod', '/other')}/GET/v3/api_keys`)).toBe(false);
+      expect(policyAllows(previous, requestArn(route.method, route.path)), route.id).toBe(!manages);
+      expect(policyAllows(current, requestArn(route.method, route.path)), route.id).toBe(true);
+    }
+    expect(
+      ['createApiKey', 'renameApiKey', 'replaceApiKey', 'rollApiKey', 'deleteApiKey'].every(
+        (id) => {
+          const route = ROUTE_LIST.find((r) => r.id === id);
+          return route?.access.kind === 'key' && route.access.managesKeys === true;
+        },
+      ),
+    ).toBe(true);
   });
 
-  it('gives the owner key one stage-wide statement, well under the authorizer result limit', () => {
-    const policy = policyFor(STAGE, 'owner', [...ALL_SCOPES]);
+  it('denies everything for a route it does not know (fail closed)', () => {
+    const policy = policyFor(STAGE, { type: 'owner', scopes: [...ALL_SCOPES] }, undefined);
+
+    expect(policy.Statement).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${STAGE}/*`] },
+    ]);
+  });
+
+  it("keeps the owner key's whole authorizer result well under API Gateway's 8 KB", () => {
+    const policy = policyFor(STAGE, { type: 'owner', scopes: [...ALL_SCOPES] }, ROUTES.sendMail);
+    const widestIpv6 = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128';
     const result = JSON.stringify({
       principalId: 'qfTQ6KG0QBiwWdJ0-pCLCA',
       policyDocument: policy,
       context: {
         accountId: 'x'.repeat(22),
         keyId: 'x'.repeat(22),
-        type: 'owner',
-        scopes: ALL_SCOPES.join(' '),
+        type: 'general',
+        // The largest context a general key can have: every non-billing scope, 50 IPv6 blocks.
+        scopes: ALL_SCOPES.filter((s) => !s.startsWith('billing')).join(' '),
+        expiresAt: new Date().toISOString(),
+        secret: 'previous',
+        allowedIps: Array(50).fill(widestIpv6).join(' '),
       },
     });
 
-    expect(policy.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${STAGE}/*`] },
-    ]);
-    expect(Buffer.byteLength(JSON.stringify(policy))).toBeLessThan(200);
     expect(Buffer.byteLength(result)).toBeLessThan(8 * 1024);
   });
 
-  it('lists routes for a Full Access general key and never the billing routes', () => {
-    const policy = policyFor(
-      STAGE,
-      'general',
-      ALL_SCOPES.filter((s) => !isBillingScope(s)),
-    );
-
-    const resources = policy.Statement[0]?.Resource ?? [];
-    expect(resources.some((r) => r.includes('/billing/'))).toBe(false);
-    expect(resources).toContain(`${STAGE}/POST/v3/mail/send`);
-  });
-
-  it('denies everything explicitly for a key that may call no route', () => {
-    const policy = policyFor(STAGE, 'billing', ['alerts.read']);
-
-    for (const route of ROUTE_LIST.filter(
-      (r) => r.access.kind === 'key' && !r.access.keyTypes.includes('billing'),
-    )) {
-      expect(policyAllows(policy, requestArn(route.method, route.path))).toBe(false);
-    }
-  });
-
-  it('returns the same object for the same stage, type and scopes (memoised)', () => {
-    expect(policyFor(STAGE, 'general', ['mail.send'])).toBe(
-      policyFor(STAGE, 'general', ['mail.send']),
-    );
+  it('returns the same object for the same stage, key and route (memoised)', () => {
+    const key = { type: 'general' as const, scopes: ['mail.send'] };
+    expect(policyFor(STAGE, key, ROUTES.sendMail)).toBe(policyFor(STAGE, key, ROUTES.sendMail));
   });
 });
+
+/**
+ * The property the per-route cache key buys: for ANY route table a deployment can have (nested
+ * parameters, literals beside parameters, shared prefixes, routes nested under a `{param}`), a key
+ * reaches a route exactly when it holds every scope the route needs and is of an allowed type,
+ * checked through the emulator, which routes as API Gateway does, caches authorizer results by
+ * the identity sources, and evaluates the policies with IAM's wildcards (`*` across `/`).
+ */
+describe('exact access for generated route tables', () => {
+  const SCOPES = ['s1', 's2', 's3'];
+  const LITERALS = ['a', 'b', 'events', 'usage'];
+  // Values of path parameters include the literals, so a request can match a literal route and
+  // a parameter route at once (API Gateway picks the literal).
+  const VALUES = ['a', 'b', 'events', 'usage', 'x1'];
+
+  const segment = (depth: number) =>
+    fc.oneof(fc.constantFrom(...LITERALS), fc.constant(`{p${depth}}`));
+  const pathArb = fc
+    .integer({ min: 1, max: 4 })
+    .chain((n) =>
+      fc
+        .tuple(...Array.from({ length: n }, (_, i) => segment(i)))
+        .map((parts) => `/${parts.join('/')}`),
+    );
+  const routeArb = fc.record({
+    method: fc.constantFrom<HttpMethod>('GET', 'POST'),
+    path: pathArb,
+    scopes: fc.subarray(SCOPES),
+    keyTypes: fc.subarray(keyTypes, { minLength: 1 }),
+    managesKeys: fc.boolean(),
+  });
+  const tableArb = fc
+    .uniqueArray(routeArb, {
+      minLength: 1,
+      maxLength: 8,
+      selector: (r) => `${r.method} ${r.path}`,
+    })
+    .map((routes) =>
+      routes.map(
+        (r, i): EmulatorRoute => ({
+          id: `r${i}`,
+          method: r.method,
+          path: r.path,
+          handler: 'test',
+          summary: 'generated',
+          access: {
+            kind: 'key',
+            scopes: r.scopes,
+            keyTypes: r.keyTypes,
+            managesKeys: r.managesKeys,
+          },
+        }),
+      ),
+    );
+  const keyArb = fc.record({
+    type: fc.constantFrom(...keyTypes),
+    scopes: fc.subarray(SCOPES),
+    secret: fc.constantFrom('current' as const, 'previous' as const),
+  });
+  const concrete = (path: string, pick: number[]) =>
+    path.replace(/\{[^}]+\}/g, () => VALUES[(pick.shift() ?? 0) % VALUES.length] ?? 'x1');
+
+  it('allows a request exactly when the key may call the route API Gateway routes it to', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        tableArb,
+        keyArb,
+        fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { maxLength: 4 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        async (routes, key, requests) => {
+          const { authorization, deps } = await keyOf(key);
+          const gateway = new ApiGatewayEmulator({
+            routes,
+            cacheTtlSeconds: 300,
+            authorizer: (event) => runAuthorizer(deps, routes, event),
+            loadHandler: async () => async () => ({ statusCode: 200, body: '{}' }),
+          });
+          try {
+            for (const [which, pick] of requests) {
+              const route = routes[which % routes.length] as EmulatorRoute;
+              const path = concrete(route.path, [...pick]);
+              const response = await gateway.handle({
+                method: route.method,
+                path,
+                headers: { Authorization: authorization },
+              });
+              // The route API Gateway serves this path with: the most specific resource (literal
+              // segments win), then the method on it; none (404) when that resource lacks it.
+              const served = routes.find((r) => r.id === response.routeId);
+              if (!served) {
+                expect(response.status, `${route.method} ${path}`).toBe(404);
+                continue;
+              }
+              const expected = keyMayCall(
+                served as EmulatorRoute,
+                key.type,
+                new Set(key.scopes),
+                key.secret,
+              );
+              expect(response.status, `${route.method} ${path} → ${served?.path}`).toBe(
+                expected ? 200 : 403,
+              );
+            }
+          } finally {
+            gateway.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('would not hold with one policy listing every allowed route (why the cache is per route)', () => {
+    // `/a/{p1}` allowed, `/a/{p1}/usage` not: IAM's `*` lets the first's ARN match the second.
+    const allowed = routeArn(STAGE, 'GET', '/a/{p1}');
+    expect(arnMatches(allowed, `${STAGE}/GET/a/x1/usage`)).toBe(true);
+  });
+});
+
+/** A key of the given type, scopes and secret in an in-memory account. */
+async function keyOf(key: { type: KeyType; scopes: string[]; secret: 'current' | 'previous' }) {
+  const { deps, repo } = makeDeps();
+  const account = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
+  const current = generateApiKey('SG');
+  const previous = generateApiKey('SG', current.keyId);
+  const record: KeyRecord = {
+    keyId: current.keyId,
+    accountId: account.accountId,
+    name: 'generated',
+    scopes: key.scopes,
+    type: key.type,
+    keyHash: hashApiKey(current.apiKey),
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    version: 1,
+    previousKeyHash: hashApiKey(previous.apiKey),
+    previousValidUntil: new Date(Date.now() + 86_400_000).toISOString(),
+  };
+  await repo.insertKey(record, testEvent(account.accountId, record.keyId));
+  const presented = key.secret === 'current' ? current.apiKey : previous.apiKey;
+  return {
+    authorization: `Bearer ${presented}`,
+    deps: { ...deps, now: () => new Date() },
+  };
+}
+
+/** The Lambda authorizer's mapping (functions/authorizer/handler.ts) over `authorize`. */
+async function runAuthorizer(
+  deps: Parameters<typeof authorize>[0],
+  routes: readonly PolicyRoute[],
+  event: APIGatewayRequestAuthorizerEvent,
+): Promise<APIGatewayAuthorizerResult> {
+  const outcome = await authorize(
+    { ...deps, routes },
+    {
+      authorization: event.headers?.Authorization,
+      methodArn: event.methodArn,
+      httpMethod: event.httpMethod,
+      resourcePath: event.requestContext.resourcePath,
+    },
+  );
+  if (outcome.effect === 'unauthorized') throw new Error('Unauthorized');
+  expect(findRoute(routes, event.httpMethod, event.requestContext.resourcePath)).toBeDefined();
+  return {
+    principalId: outcome.principalId,
+    policyDocument: outcome.policy,
+    context: { ...outcome.context },
+  };
+}
 
 describe('gateway ARN helpers', () => {
   it('turns path parameters into wildcards', () => {
@@ -107,6 +281,9 @@ describe('gateway ARN helpers', () => {
     expect(arnMatches('a/?', 'a/bc')).toBe(false);
     expect(arnMatches('a.b', 'axb')).toBe(false);
     expect(arnMatches('GET/v3/(x)', 'GET/v3/(x)')).toBe(true);
+    // Line terminators too: a decoded path may hold U+2028 (IAM's * is any character).
+    expect(arnMatches('a/*', 'a/\u2028\u2029\n')).toBe(true);
+    expect(arnMatches('a/?', 'a/\u2028')).toBe(true);
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -8,6 +9,7 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import { ServiceUnavailableError } from '../../domain/errors.js';
 import type {
   AccountRecord,
@@ -24,13 +26,35 @@ import type {
 } from '../../domain/ports.js';
 import { applyChanges, OPTIONAL_KEY_FIELDS } from '../../domain/records.js';
 import { decodeScopes, encodeScopes, internScopes } from '../../domain/scope-codes.js';
-import type { TableNames } from '../../tables.js';
+import { type TableNames, TTL_ATTRIBUTE } from '../../tables.js';
 
 const accountPk = (accountId: string) => `account#${accountId}`;
 const namePk = (name: string) => `name#${name}`;
 
+/**
+ * The accounts table's item holding the deployment's audit-cursor key (`cursorKey`: 32 random
+ * bytes, base64url). Every other item's key starts with its own kind (`account#`, `name#`, …),
+ * and the events function's role may read and create this one item only
+ * (`infra/constructs/permissions.ts`).
+ */
+export const CURSOR_KEY_PK = 'deployment#cursor-key';
+/** A key's refused attempts in one window (see `recordRefusal`). */
+export const refusalsPk = (keyId: string, window: string) => `refusals#${keyId}#${window}`;
+
+/** Counters of refused attempts outlive their window by a day, then DynamoDB's TTL removes them. */
+const REFUSAL_COUNTER_TTL_SECONDS = 2 * 24 * 3600;
+
 /** Transactions that lose a race on the account's counter are retried this many times. */
 const TRANSACTION_ATTEMPTS = 12;
+
+/**
+ * Conflict retries also stop once this long has passed since the first attempt (the backoffs of
+ * {@link TRANSACTION_ATTEMPTS} attempts alone can add up to 6 s). The attempt then in flight is
+ * bounded by the client's timeouts to about 4 s (`DYNAMODB_TIMEOUTS`, `client.ts`), so a
+ * transaction ends within about 7 s even if DynamoDB stops answering after a run of conflicts:
+ * before the functions' 10 s timeout, whose expiry the client would see as a 500, not a 503.
+ */
+const TRANSACTION_RETRY_BUDGET_MS = 3_000;
 
 /** An in-place update and a whole-map write alternate at most this many times. */
 const BILLING_UPDATE_ATTEMPTS = 4;
@@ -53,6 +77,9 @@ const BILLING_PROJECTION = {
  * every single-key read is strongly consistent; listing is one query on `byAccount`.
  */
 export class DynamoKeyRepository implements KeyRepository {
+  /** The cursor key's read, shared by every caller once started (see {@link cursorKey}). */
+  private cursorKeyRead: Promise<Uint8Array> | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
@@ -307,48 +334,168 @@ export class DynamoKeyRepository implements KeyRepository {
     }
   }
 
-  async recordEvent(event: AuditEvent): Promise<void> {
-    await this.run(() => this.client.send(new PutCommand(this.auditPut(event).Put)));
+  /**
+   * One transaction: count the refusal on the actor's `refusals#<key ID>#<window>` item of the
+   * accounts table (under `count < limit`; the item expires through the table's TTL attribute a
+   * day after its window) and append the event. Over the limit the transaction is cancelled and
+   * nothing is written.
+   */
+  async recordRefusal(event: AuditEvent, bound: { window: string; limit: number }) {
+    const expires = Math.floor(Date.parse(event.time) / 1000) + REFUSAL_COUNTER_TTL_SECONDS;
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: refusalsPk(event.actorKeyId ?? '-', bound.window) },
+            UpdateExpression: 'SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+            ExpressionAttributeNames: { '#count': 'refusals', '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ':zero': 0,
+              ':one': 1,
+              ':limit': bound.limit,
+              ':ttl': expires,
+            },
+          },
+        },
+        this.auditPut(event),
+      ],
+    });
+    if (reasons === undefined) return true;
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+    throw new ServiceUnavailableError();
   }
 
+  /**
+   * One query on the audit table, or on `byTarget` for one key's history, without a filter. A
+   * key ID's partition of `byTarget` holds only that key's account's events (every writer records
+   * an event under its key's account), so a page holding any other account's event, or ending
+   * on one, is about another account's key: it answers exactly as an unknown key (no event, no
+   * position). The first page of a key's history starts with a one-event query, which settles
+   * that before more is read: an unknown key and another account's key then cost the same one
+   * query, of at most one item, however many events that key has.
+   */
   async listEvents(
     accountId: string,
-    options: { limit: number; cursor?: string; targetKeyId?: string },
+    options: { limit: number; after?: string; targetKeyId?: string },
   ): Promise<EventPage> {
-    const byTarget = options.targetKeyId !== undefined;
-    const start =
-      options.cursor === undefined
-        ? undefined
-        : decodeCursor(
-            options.cursor,
-            byTarget ? { accountId, targetKeyId: options.targetKeyId as string } : { accountId },
-          );
-    const { Items, LastEvaluatedKey } = await this.run(() =>
+    const { limit, after, targetKeyId } = options;
+    const probing = targetKeyId !== undefined && after === undefined && limit > 1;
+    const first = await this.queryEvents(accountId, targetKeyId, after, probing ? 1 : limit);
+    if (first === undefined) return { events: [] };
+    if (!probing || first.next === undefined) return first;
+    const rest = await this.queryEvents(accountId, targetKeyId, first.next, limit - 1);
+    if (rest === undefined) return { events: [] };
+    return { events: [...first.events, ...rest.events], ...(rest.next ? { next: rest.next } : {}) };
+  }
+
+  /** One page of {@link listEvents}; `undefined` when it shows another account's event. */
+  private async queryEvents(
+    accountId: string,
+    targetKeyId: string | undefined,
+    after: string | undefined,
+    limit: number,
+  ): Promise<EventPage | undefined> {
+    const { Items = [], LastEvaluatedKey } = await this.run(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.tables.audit,
-          ...(byTarget
+          ...(targetKeyId === undefined
             ? {
-                IndexName: 'byTarget',
-                KeyConditionExpression: 'targetKeyId = :t',
-                // A key ID is unique across accounts, but never trust that with another's data.
-                FilterExpression: 'accountId = :a',
-                ExpressionAttributeValues: { ':t': options.targetKeyId, ':a': accountId },
-              }
-            : {
                 KeyConditionExpression: 'accountId = :a',
                 ExpressionAttributeValues: { ':a': accountId },
+              }
+            : {
+                IndexName: 'byTarget',
+                KeyConditionExpression: 'targetKeyId = :t',
+                ExpressionAttributeValues: { ':t': targetKeyId },
               }),
           ScanIndexForward: false,
-          Limit: options.limit,
-          ExclusiveStartKey: start,
+          Limit: limit,
+          // A position is an event ID of this account's query (the domain only opens cursors it
+          // sealed for it), so the start key is rebuilt from it: the table's key, and the index's.
+          ...(after === undefined
+            ? {}
+            : {
+                ExclusiveStartKey: {
+                  accountId,
+                  eventId: after,
+                  ...(targetKeyId === undefined ? {} : { targetKeyId }),
+                },
+              }),
         }),
       ),
     );
+    const foreign =
+      Items.some((item) => item.accountId !== accountId) ||
+      (LastEvaluatedKey !== undefined && LastEvaluatedKey.accountId !== accountId);
+    if (foreign) return undefined;
     return {
-      events: (Items ?? []).map(toEvent),
-      ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+      events: Items.map(toEvent),
+      ...(LastEvaluatedKey ? { next: String(LastEvaluatedKey.eventId) } : {}),
     };
+  }
+
+  /**
+   * The deployment's cursor key, read once per process (concurrent first calls share the read; a
+   * failed read is retried by the next call). See {@link CURSOR_KEY_PK}.
+   */
+  async cursorKey(): Promise<Uint8Array> {
+    this.cursorKeyRead ??= this.loadCursorKey().catch((error: unknown) => {
+      this.cursorKeyRead = undefined;
+      throw error;
+    });
+    return this.cursorKeyRead;
+  }
+
+  /**
+   * Reads the cursor key, creating it on the deployment's first use: a put conditional on the
+   * item's absence, so of two racing first uses one writes and the other reads the winner's.
+   */
+  private async loadCursorKey(): Promise<Uint8Array> {
+    const stored = await this.readCursorKey();
+    if (stored) return stored;
+    const created = randomBytes(CURSOR_KEY_BYTES);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tables.accounts,
+          Item: {
+            pk: CURSOR_KEY_PK,
+            cursorKey: created.toString('base64url'),
+            createdAt: new Date().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return new Uint8Array(created);
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw toStorageError(error);
+    }
+    const winner = await this.readCursorKey();
+    if (!winner) throw new ServiceUnavailableError();
+    return winner;
+  }
+
+  private async readCursorKey(): Promise<Uint8Array | undefined> {
+    const { Item } = await this.run(() =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: CURSOR_KEY_PK },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (!Item) return undefined;
+    const text = Item.cursorKey;
+    const key = typeof text === 'string' ? Buffer.from(text, 'base64url') : Buffer.alloc(0);
+    // A damaged key is an operator's problem: fail closed (503), never replace it silently.
+    if (key.length !== CURSOR_KEY_BYTES || key.toString('base64url') !== text) {
+      throw new ServiceUnavailableError();
+    }
+    return new Uint8Array(key);
   }
 
   /** The audit Put of a transaction: append-only, never overwriting an event. */
@@ -427,11 +574,14 @@ export class DynamoKeyRepository implements KeyRepository {
   /**
    * Runs a transaction. Returns `undefined` when it committed, or the cancellation reasons
    * when a condition failed. Conflicts with concurrent transactions (the account counter is a
-   * hot item) are retried with jittered backoff.
+   * hot item) are retried with jittered backoff, within {@link TRANSACTION_RETRY_BUDGET_MS}.
+   * Any other failure, a timeout included, ends it at once: a DynamoDB that does not answer is
+   * not waited for again.
    */
   private async transact(
     input: TransactWriteCommandInput,
   ): Promise<(TransactionCanceledException['CancellationReasons'] & {}) | undefined> {
+    const giveUpAt = Date.now() + TRANSACTION_RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(new TransactWriteCommand(input));
@@ -443,10 +593,11 @@ export class DynamoKeyRepository implements KeyRepository {
         const retryable = reasons.some(
           (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
         );
-        if (!retryable || attempt >= TRANSACTION_ATTEMPTS) {
+        const delay = backoffDelay(attempt);
+        if (!retryable || attempt >= TRANSACTION_ATTEMPTS || Date.now() + delay >= giveUpAt) {
           throw new ServiceUnavailableError({ cause: error });
         }
-        await backoff(attempt);
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }
@@ -486,38 +637,6 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 }
 
-/** Cursors are the last evaluated key, opaque to clients (base64url JSON of strings only). */
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/**
- * A client's cursor, checked to continue the same query of the same account: a tampered cursor
- * is refused (400), never read as another account's position.
- */
-function decodeCursor(cursor: string, expected: Record<string, string>): Record<string, string> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new Error('bad cursor');
-  }
-  const fields =
-    value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-  const wanted = [...Object.keys(expected), 'eventId'].sort();
-  // An event ID the table could hold: DynamoDB refuses a starting key whose sort key is empty or
-  // over 1024 bytes, and that refusal would surface as a storage outage (503), not a bad cursor.
-  const eventId = fields.eventId;
-  const valid =
-    JSON.stringify(Object.keys(fields).sort()) === JSON.stringify(wanted) &&
-    typeof eventId === 'string' &&
-    eventId !== '' &&
-    Buffer.byteLength(eventId) <= 1024 &&
-    Object.entries(expected).every(([k, v]) => fields[k] === v);
-  if (!valid) throw new Error('bad cursor');
-  return fields as Record<string, string>;
-}
-
 function toEvent(item: Record<string, unknown>): AuditEvent {
   return {
     accountId: String(item.accountId),
@@ -536,9 +655,9 @@ function toEvent(item: Record<string, unknown>): AuditEvent {
   };
 }
 
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(1000, 10 * 2 ** attempt);
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+/** Jittered exponential backoff before a transaction's next attempt, in milliseconds. */
+function backoffDelay(attempt: number): number {
+  return Math.random() * Math.min(1000, 10 * 2 ** attempt);
 }
 
 function isConditionalCheckFailure(

@@ -2,6 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mailer, OutgoingMail } from '../../domain/ports.js';
+import { type RenderedMessage, renderMessage } from '../../domain/substitutions.js';
+
+/**
+ * A message as the outbox stores it: the {@link OutgoingMail} unchanged, plus what each
+ * personalization's message says once its substitutions are applied (`rendered[i]` for
+ * `payload.personalizations[i]`), rendered exactly as the SES adapter renders it.
+ */
+export interface StoredMail extends OutgoingMail {
+  /** Absent from messages stored before the outbox rendered them. */
+  rendered?: RenderedMessage[];
+}
 
 /**
  * The local runtime's and the tests' {@link Mailer}: each accepted message becomes one JSON file
@@ -10,7 +21,8 @@ import type { Mailer, OutgoingMail } from '../../domain/ports.js';
  * renamed, so a reader never sees a partial message. It accepts every sender and template (there
  * is nothing to verify against locally) and never delivers anything.
  *
- * It stores the {@link OutgoingMail} as is: the sending key's ID, never the key.
+ * It stores the {@link OutgoingMail} as is (the sending key's ID, never the key), with each
+ * personalization's rendered subject and content beside it ({@link StoredMail}).
  */
 export class OutboxMailer implements Mailer {
   constructor(readonly dir: string) {}
@@ -20,7 +32,11 @@ export class OutboxMailer implements Mailer {
     await mkdir(this.dir, { recursive: true });
     const name = `${mail.acceptedAt.replaceAll(':', '-')}-${mail.messageId}.json`;
     const temp = join(this.dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temp, `${JSON.stringify(mail, null, 2)}\n`, { flag: 'wx' });
+    const stored: StoredMail = {
+      ...mail,
+      rendered: mail.payload.personalizations.map((p) => renderMessage(mail.payload, p)),
+    };
+    await writeFile(temp, `${JSON.stringify(stored, null, 2)}\n`, { flag: 'wx' });
     await rename(temp, join(this.dir, name));
   }
 
@@ -33,7 +49,7 @@ export class OutboxMailer implements Mailer {
   }
 
   /** The messages in the outbox, oldest first (empty when the directory does not exist). */
-  async list(): Promise<OutgoingMail[]> {
+  async list(): Promise<StoredMail[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -43,7 +59,7 @@ export class OutboxMailer implements Mailer {
     }
     const files = names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).sort();
     return Promise.all(
-      files.map(async (n) => JSON.parse(await readFile(join(this.dir, n), 'utf8')) as OutgoingMail),
+      files.map(async (n) => JSON.parse(await readFile(join(this.dir, n), 'utf8')) as StoredMail),
     );
   }
 }

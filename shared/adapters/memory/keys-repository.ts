@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import type {
   AccountRecord,
   AuditEvent,
@@ -24,6 +26,7 @@ export class MemoryKeyRepository implements KeyRepository {
   private readonly names = new Map<string, string>();
   private readonly keys = new Map<string, KeyRecord>();
   private readonly events: AuditEvent[] = [];
+  private readonly cursorSecret = new Uint8Array(randomBytes(CURSOR_KEY_BYTES));
   private readonly billing = new Map<
     string,
     { contact: Record<string, string>; updatedAt: string | undefined }
@@ -103,29 +106,39 @@ export class MemoryKeyRepository implements KeyRepository {
     else delete stored.lastUsedIp;
   }
 
-  async recordEvent(event: AuditEvent): Promise<void> {
+  private readonly refusals = new Map<string, number>();
+
+  async recordRefusal(event: AuditEvent, bound: { window: string; limit: number }) {
+    const counter = `${event.actorKeyId}#${bound.window}`;
+    const count = this.refusals.get(counter) ?? 0;
+    if (count >= bound.limit) return false;
+    this.refusals.set(counter, count + 1);
     this.events.push(structuredClone(event));
+    return true;
   }
 
   async listEvents(
     accountId: string,
-    options: { limit: number; cursor?: string; targetKeyId?: string },
+    options: { limit: number; after?: string; targetKeyId?: string },
   ): Promise<EventPage> {
+    const { after } = options;
     const matching = this.events
       .filter((e) => e.accountId === accountId)
       .filter((e) => options.targetKeyId === undefined || e.targetKeyId === options.targetKeyId)
-      .sort((a, b) => b.eventId.localeCompare(a.eventId));
-    const start =
-      options.cursor === undefined
-        ? 0
-        : matching.findIndex((e) => e.eventId < (options.cursor as string));
-    const from = start < 0 ? matching.length : start;
-    const page = matching.slice(from, from + options.limit);
+      .filter((e) => after === undefined || e.eventId < after)
+      // By code unit, as DynamoDB orders the sort key and as `after` compares, not by locale.
+      .sort((a, b) => (a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0));
+    const page = matching.slice(0, options.limit);
     const last = page.at(-1);
     return {
       events: page.map((e) => structuredClone(e)),
-      ...(last && from + options.limit < matching.length ? { nextCursor: last.eventId } : {}),
+      ...(last && options.limit < matching.length ? { next: last.eventId } : {}),
     };
+  }
+
+  /** Random per instance: cursors of one repository open only on it, as per deployment. */
+  async cursorKey(): Promise<Uint8Array> {
+    return this.cursorSecret;
   }
 
   async findKeyIdByHash(keyHash: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { ServiceUnavailableError } from '../../domain/errors.js';
 import type { Mailer, OutgoingMail } from '../../domain/ports.js';
+import { renderMessage } from '../../domain/substitutions.js';
 import type { MailAddress, MailPayload, MailPersonalization } from '../../schemas/mail.js';
 
 export interface SesMailerOptions {
@@ -19,6 +20,21 @@ export interface SesMailerOptions {
   client?: SESv2Client | (() => SESv2Client);
 }
 
+/**
+ * Without timeouts the SDK waits for ever on a hung SES. Each `SendEmail` gives up within about
+ * 10 s (2 attempts of at most 5 s) as a retryable 503 (`retryable` counts the handler's
+ * `TimeoutError`), inside the mail function's 28 s and API Gateway's 29 s.
+ */
+const SES_CLIENT = {
+  maxAttempts: 2,
+  requestHandler: {
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    throwOnRequestTimeout: true,
+    socketTimeout: 5_000,
+  },
+} as const;
+
 /** SendEmail calls in flight at once for one request (one per personalization). */
 const CONCURRENT_SENDS = 10;
 
@@ -26,7 +42,8 @@ const CONCURRENT_SENDS = 10;
  * Delivers mail with Amazon SES (API v2): one `SendEmail` per personalization, as a Simple
  * message (subject, text and HTML parts, attachments), from the personalization's `from` or the
  * message's, with its own to/cc/bcc and the message's reply-to. SendGrid substitutions are
- * applied to subject and content.
+ * applied to subject and content by `renderMessage` (`shared/domain/substitutions.ts`), the
+ * rendering the local outbox stores too.
  *
  * What SES cannot do is explicit rather than silently approximated:
  * - `template_id`: SendGrid templates live at SendGrid; {@link canUseTemplate} is false, so the
@@ -89,7 +106,7 @@ export class SesMailer implements Mailer {
       const option = this.clientOption;
       this.client =
         option === undefined
-          ? new SESv2Client({})
+          ? new SESv2Client(SES_CLIENT)
           : typeof option === 'function'
             ? option()
             : option;
@@ -105,9 +122,9 @@ export function sendEmailInput(
 ): SendEmailCommandInput {
   const from = personalization.from ?? payload.from;
   if (from === undefined) throw new Error('a mail payload without a from address');
-  const substitute = substitutions(personalization.substitutions);
-  const text = payload.content?.find((c) => c.type.toLowerCase() === 'text/plain');
-  const html = payload.content?.find((c) => c.type.toLowerCase() === 'text/html');
+  const rendered = renderMessage(payload, personalization);
+  const text = rendered.content.find((c) => c.type.toLowerCase() === 'text/plain');
+  const html = rendered.content.find((c) => c.type.toLowerCase() === 'text/html');
   if (text === undefined && html === undefined) {
     throw new Error('SES needs a text/plain or text/html content block');
   }
@@ -133,10 +150,10 @@ export function sendEmailInput(
     ...(replyTo.length > 0 ? { ReplyToAddresses: replyTo.map(formatAddress) } : {}),
     Content: {
       Simple: {
-        Subject: utf8(substitute(personalization.subject ?? payload.subject ?? '')),
+        Subject: utf8(rendered.subject ?? ''),
         Body: {
-          ...(text ? { Text: utf8(substitute(text.value)) } : {}),
-          ...(html ? { Html: utf8(substitute(html.value)) } : {}),
+          ...(text ? { Text: utf8(text.value) } : {}),
+          ...(html ? { Html: utf8(html.value) } : {}),
         },
         ...(attachments?.length ? { Attachments: attachments } : {}),
       },
@@ -145,12 +162,6 @@ export function sendEmailInput(
 }
 
 const utf8 = (data: string) => ({ Data: data, Charset: 'UTF-8' });
-
-/** SendGrid substitutions: each key (delimiters included, e.g. `-name-`) replaced by its value. */
-function substitutions(map: Record<string, string> | undefined): (s: string) => string {
-  const entries = Object.entries(map ?? {});
-  return (s) => entries.reduce((acc, [key, value]) => acc.replaceAll(key, value), s);
-}
 
 /**
  * An RFC 5322 mailbox: `"Name" <email>` for printable ASCII names (quoted, `\` and `"`
@@ -180,5 +191,10 @@ function encodedWords(text: string): string {
 
 function retryable(error: unknown): boolean {
   const e = error as { name?: string; $fault?: string; $retryable?: unknown };
-  return e.name === 'TooManyRequestsException' || e.$fault === 'server' || Boolean(e.$retryable);
+  return (
+    e.name === 'TooManyRequestsException' ||
+    e.name === 'TimeoutError' ||
+    e.$fault === 'server' ||
+    Boolean(e.$retryable)
+  );
 }
