@@ -1,20 +1,35 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { redact } from '../shared/observability/logger.js';
 import { ROUTE_LIST } from '../shared/routes.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
 import { tableNames } from '../shared/tables.js';
 import { consoleFile } from './console-files.js';
-import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from './dynamodb-local.js';
+import {
+  type DynamoDbLocal,
+  ensureTables,
+  startDynamoDbLocal,
+  stopStaleDynamoDbLocal,
+} from './dynamodb-local.js';
 import { ApiGatewayEmulator, type EmulatorResponse } from './emulator.js';
 import {
+  type DataDirLock,
+  DataDirLockedError,
   FLUSH_CONTROL_PATH,
   LOCAL_TABLE_PREFIX,
+  lockDataDir,
   removeRuntimeInfo,
   writeRuntimeInfo,
 } from './runtime-file.js';
@@ -57,7 +72,8 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /**
  * Runs all of Keygate on this machine: DynamoDB Local persisting under `dataDir`, the tables from
  * the shared definitions, and the API Gateway emulator (the real authorizer and handlers) over
- * HTTP. The port is taken first, so a port in use fails in milliseconds, before Java starts.
+ * HTTP. The data directory's lock and the port are taken first, so a second server on the same
+ * directory or a port in use fails in milliseconds, before Java starts.
  */
 export async function startKeygate(options: StartOptions): Promise<RunningKeygate> {
   const log = options.log ?? (() => {});
@@ -67,20 +83,51 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
   checkJava();
   const dynamoDir = join(options.dataDir, 'dynamodb');
   const outboxDir = join(options.dataDir, 'outbox');
+  const pidFile = join(options.dataDir, 'dynamodb-local.pid');
   prepareDataDir(options.dataDir, [dynamoDir, outboxDir]);
+  const lock = lockOrRefuse(options.dataDir);
 
   let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) =>
     sendJson(res, 503, { errors: [{ field: null, message: 'Keygate is starting' }] });
-  const server = createServer((req, res) => handle(req, res));
-  const port = await listen(server, options.port, host);
+  // The response in flight on each connection: a client error must not corrupt one half sent.
+  const inFlight = new WeakMap<Duplex, ServerResponse>();
+  const server = createServer((req, res) => {
+    inFlight.set(req.socket, res);
+    res.once('close', () => {
+      if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
+    });
+    handle(req, res);
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, inFlight.get(socket), log);
+  });
+  let port: number;
+  try {
+    port = await listen(server, options.port, host);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const url = `http://${host}:${port}`;
 
   let dynamodb: DynamoDbLocal | undefined;
   try {
     try {
-      dynamodb = await startDynamoDbLocal({ dataDir: dynamoDir });
+      const stale = await stopStaleDynamoDbLocal(pidFile, dynamoDir);
+      if (stale !== undefined)
+        log(`Stopped DynamoDB Local (pid ${stale}) left by an earlier start.`);
+    } catch (error) {
+      throw new StartupError(`${firstLine(error)}: stop it, then run npm start again.`);
+    }
+    try {
+      dynamodb = await startDynamoDbLocal({ dataDir: dynamoDir, pidFile });
       await ensureTables(dynamodb.endpoint, LOCAL_TABLE_PREFIX);
     } catch (error) {
+      if (/jdk\.compiler/.test(String(error))) {
+        throw new StartupError(
+          'The Java found lacks the jdk.compiler module, which Keygate needs to run DynamoDB Local on the loopback interface only: install a full Java 17 or newer (e.g. `apt-get install openjdk-17-jdk-headless`) and run npm start again.',
+        );
+      }
       throw new StartupError(
         `DynamoDB Local could not open the data directory ${options.dataDir} (${firstLine(error)}); it may be corrupt: move it aside or delete it to start fresh.`,
       );
@@ -134,12 +181,29 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await running.stop();
+        lock.release();
       },
     };
   } catch (error) {
     server.close();
     await dynamodb?.stop();
+    lock.release();
     throw error;
+  }
+}
+
+function lockOrRefuse(dataDir: string): DataDirLock {
+  try {
+    return lockDataDir(dataDir);
+  } catch (error) {
+    if (error instanceof DataDirLockedError) {
+      throw new StartupError(
+        `Keygate is already running on ${dataDir} (pid ${error.pid}): stop it first or set KEYGATE_DATA_DIR to another directory.`,
+      );
+    }
+    throw new StartupError(
+      `The data directory ${dataDir} cannot be locked (${firstLine(error)}): fix it, or set KEYGATE_DATA_DIR to another directory.`,
+    );
   }
 }
 
@@ -158,17 +222,39 @@ function checkJava(): void {
   }
 }
 
+/**
+ * Creates the data directory, or makes an existing one private again: it holds every key's
+ * record (whoever can write the database can plant a key) and runtime.json's control token.
+ * Directories 0700, files 0600 (earlier versions left them 0755 and 0644); only what Keygate puts
+ * there is touched: never a symbolic link, nor anything else in a directory KEYGATE_DATA_DIR
+ * names.
+ */
 function prepareDataDir(dataDir: string, subdirs: string[]): void {
   try {
-    for (const dir of [dataDir, ...subdirs]) mkdirSync(dir, { recursive: true });
+    for (const dir of [dataDir, ...subdirs]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     for (const dir of subdirs) {
       if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+    }
+    chmodSync(dataDir, 0o700);
+    for (const name of readdirSync(dataDir)) {
+      if (OWN_FILES.test(name)) restrict(join(dataDir, name), 0o600);
+    }
+    for (const dir of subdirs) {
+      chmodSync(dir, 0o700);
+      for (const name of readdirSync(dir)) restrict(join(dir, name), 0o600);
     }
   } catch (error) {
     throw new StartupError(
       `The data directory ${dataDir} cannot be used (${firstLine(error)}): fix it, or set KEYGATE_DATA_DIR to another directory.`,
     );
   }
+}
+
+/** Keygate's own files at the top of the data directory. */
+const OWN_FILES = /^(runtime\.json|dynamodb-local\.pid|keygate\.\d+\.lock|\.keygate-lock-.*)$/;
+
+function restrict(path: string, mode: number): void {
+  if (lstatSync(path).isFile()) chmodSync(path, mode);
 }
 
 async function listen(server: Server, port: number, host: string): Promise<number> {
@@ -240,7 +326,92 @@ async function serve(
   res.writeHead(response.status, response.headers);
   res.end(response.body);
   const ms = (performance.now() - started).toFixed(1);
-  log(redact(`${method} ${url.pathname} ${response.status} ${ms}ms key=${response.keyId ?? '-'}`));
+  log(
+    redact(
+      `${method} ${loggablePath(url.pathname)} ${response.status} ${ms}ms key=${response.keyId ?? '-'}`,
+    ),
+  );
+}
+
+/**
+ * The path as received, except that a segment hiding key material behind percent-encoding
+ * (`SG%2E…`, `SG%252E…` from a client that encodes twice) is logged decoded with the key masked:
+ * the redactor only recognises a key in plain text, and a key must never reach a log in any form.
+ */
+export function loggablePath(pathname: string): string {
+  return pathname
+    .split('/')
+    .map((segment) => {
+      // Re-encoded where needed, so a decoded newline or space cannot forge or split a log line
+      // (a key has none of these characters, so masking still finds it).
+      const decoded = percentDecodeFully(segment).replace(
+        /[^\x21-\x7e]|%/g,
+        (char) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+      );
+      const masked = redact(decoded);
+      return masked === decoded ? segment : masked;
+    })
+    .join('/');
+}
+
+/**
+ * Decodes `%XX` escapes until none is left, including those decoding reveals (`%2541` → `%41` →
+ * `A`), in one pass (a path cannot make it loop); never throws, unlike decodeURIComponent.
+ */
+function percentDecodeFully(text: string): string {
+  const out: string[] = [];
+  for (const char of text) {
+    out.push(char);
+    for (;;) {
+      const n = out.length;
+      const hex = `${out[n - 2] ?? ''}${out[n - 1] ?? ''}`;
+      if (n < 3 || out[n - 3] !== '%' || !/^[0-9A-Fa-f]{2}$/.test(hex)) break;
+      out.length = n - 3;
+      out.push(String.fromCharCode(Number.parseInt(hex, 16)));
+    }
+  }
+  return out.join('');
+}
+
+/** Node's own answers to requests it cannot parse, as it would choose them (`socketOnError`). */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, message: 'request header fields too large' },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { status: 413, message: 'content too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'request timeout' },
+};
+const BAD_REQUEST = { status: 400, message: 'bad request' };
+
+/**
+ * A request Node's parser refused (a lowercase method, headers over its limit, …): Node would
+ * answer a bare 400 or 431 without a body; this answers with the same status in SendGrid's
+ * envelope, as every other error, then closes the connection (its framing is lost).
+ */
+function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+  inFlight: ServerResponse | undefined,
+  log: (line: string) => void,
+): void {
+  // As Node: nothing to answer on a connection that is gone, and nothing may be written into a
+  // response already under way.
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const { status, message } = CLIENT_ERRORS[error.code ?? ''] ?? BAD_REQUEST;
+  const body = JSON.stringify({ errors: [{ field: null, message }] });
+  socket.end(
+    [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+      'content-type: application/json',
+      `content-length: ${Buffer.byteLength(body)}`,
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n'),
+    () => socket.destroy(),
+  );
+  log(`- - ${status} unparsable request (${error.code ?? 'unknown'})`);
 }
 
 function control(

@@ -3,9 +3,17 @@ import { dataDirFromEnv } from './runtime-file.js';
 
 /**
  * `npm start`: all of Keygate on this machine. Prints one `Keygate listening on …` line when
- * ready, one line per request, and stops everything (DynamoDB Local's JVM included) on Ctrl-C or
- * SIGTERM. Start-up problems print one line saying what to do and exit 1.
+ * ready, one line per request, and stops everything (DynamoDB Local's JVM included) on Ctrl-C,
+ * SIGTERM or SIGHUP, or when the process that started it goes away. Start-up problems print one
+ * line saying what to do and exit 1.
  */
+
+// Everything this server writes (the data directory, DynamoDB Local's files, the outbox,
+// runtime.json with its control token) is for this user only.
+process.umask(0o077);
+// Taken before start-up, so a parent that dies while we start is noticed too.
+const parent = process.ppid;
+
 const port = Number(process.env.PORT ?? 3000);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a TCP port number, got ${JSON.stringify(process.env.PORT)}`);
@@ -27,6 +35,7 @@ if (
   process.exit(1);
 }
 const dataDir = dataDirFromEnv();
+const PARENT_CHECK_MS = 500;
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 let running: RunningKeygate;
@@ -52,17 +61,28 @@ if (running.newOwnerKey) {
 log(`Keygate listening on ${running.url}`);
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log('Stopping Keygate…');
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`Keygate did not stop cleanly: ${String(error)}`);
-        process.exit(1);
-      },
-    );
-  });
+function stop(reason: string): void {
+  if (stopping) return;
+  stopping = true;
+  log(`Stopping Keygate (${reason})…`);
+  running.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`Keygate did not stop cleanly: ${String(error)}`);
+      process.exit(1);
+    },
+  );
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => stop(signal));
+}
+
+// `npm start` runs this in place of its shell (`exec` in the script), so npm's forwarded SIGTERM
+// reaches us. If npm itself dies without forwarding anything (SIGKILL), we are re-parented:
+// stop then too, rather than keep the port and the data directory. (A parent that is init
+// itself, pid 1 or 0 in a container, never goes away: nothing to watch.)
+if (parent > 1) {
+  setInterval(() => {
+    if (process.ppid !== parent) stop('its parent process exited');
+  }, PARENT_CHECK_MS).unref();
 }

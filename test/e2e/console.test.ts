@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
@@ -10,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PICKER_CATEGORIES, scopesFor } from '../../console/src/permissions.js';
 import { freePort } from '../../local/dynamodb-local.js';
 import { type LocalInstance, REPO, startInstance } from '../helpers/local-instance.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The console in Debian's Chromium, driven by playwright-core, against `npm start`'s server (its
@@ -32,9 +34,7 @@ const CHROMIUM_ARGS = [
  * working tree clean.
  */
 const SCREENSHOTS =
-  process.env.KEYGATE_SCREENSHOTS === 'docs'
-    ? join(REPO, 'docs')
-    : mkdtempSync(join(tmpdir(), 'keygate-shots-'));
+  process.env.KEYGATE_SCREENSHOTS === 'docs' ? join(REPO, 'docs') : tempDir('keygate-shots-');
 
 let instance: LocalInstance;
 let ownerKey: string;
@@ -42,7 +42,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   await build({ configFile: join(REPO, 'console/vite.config.ts'), logLevel: 'warn' });
-  instance = await startInstance(mkdtempSync(join(tmpdir(), 'keygate-e2e-')), await freePort());
+  instance = await startInstance(tempDir('keygate-e2e-'), await freePort());
   ownerKey = /^\s+(SG\.\S+)$/m.exec(instance.output())?.[1] ?? '';
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -14,7 +13,10 @@ import {
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { CONSOLE_CSP, CONSOLE_SECURITY_HEADERS } from '../../shared/console-headers.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import { type CfnResource, newApp, referencedId, render, resourcesOf } from './support.js';
+
+const tempDir = tempDirs();
 
 /** CloudFront's managed policies, by the IDs AWS documents (using-managed-*-policies.html). */
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -490,7 +492,7 @@ describe('the deployment', () => {
           apiPaths: ['/health'],
           removalPolicy: RemovalPolicy.RETAIN,
           logRetention: 30,
-          distDirectory: mkdtempSync(join(tmpdir(), 'keygate-no-console-')),
+          distDirectory: tempDir('keygate-no-console-'),
         }),
     ).toThrow(/npm run build:console/);
   });

@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../local/cli.js';
 import { tableNames } from '../../shared/tables.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * The CLI in-process. `--stack` reads table names from CloudFormation, which cannot run here, so
@@ -50,7 +50,7 @@ describe('keygate CLI', () => {
       AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-cli-')),
+      KEYGATE_DATA_DIR: tempDir('kg-cli-'),
     });
   });
 

@@ -1,6 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sendgridClient from '@sendgrid/client';
 import sendgridMail from '@sendgrid/mail';
@@ -13,6 +12,9 @@ import {
   runStart,
   startInstance,
 } from '../helpers/local-instance.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /**
  * `npm start` as a user runs it: its own process, a fresh data directory, SendGrid's own Node
@@ -33,7 +35,7 @@ function sendgrid(url: string, apiKey: string): Client {
 }
 
 describe('npm start', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'keygate-start-'));
+  const dataDir = tempDir('keygate-start-');
   let port: number;
   let instance: LocalInstance;
   let ownerKey: string;
@@ -220,7 +222,7 @@ describe('npm start refuses clearly', () => {
     // Act
     const result = runStart({
       PORT: String(port),
-      KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-')),
+      KEYGATE_DATA_DIR: tempDir('kg-'),
     });
     blocker.close();
 
@@ -236,7 +238,7 @@ describe('npm start refuses clearly', () => {
     async (ttl) => {
       const result = runStart({
         PORT: '0',
-        KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-')),
+        KEYGATE_DATA_DIR: tempDir('kg-'),
         KEYGATE_AUTHORIZER_CACHE_TTL: ttl,
       });
 
@@ -249,7 +251,7 @@ describe('npm start refuses clearly', () => {
 
   it('when Java is missing', async () => {
     const result = runStart(
-      { PORT: '0', KEYGATE_DATA_DIR: mkdtempSync(join(tmpdir(), 'kg-')) },
+      { PORT: '0', KEYGATE_DATA_DIR: tempDir('kg-') },
       { path: '/nonexistent' },
     );
 
@@ -260,7 +262,7 @@ describe('npm start refuses clearly', () => {
 
   it('when the data directory is corrupt, leaving no Java behind', async () => {
     // Arrange
-    const dataDir = mkdtempSync(join(tmpdir(), 'kg-'));
+    const dataDir = tempDir('kg-');
     mkdirSync(join(dataDir, 'dynamodb'));
     writeFileSync(
       join(dataDir, 'dynamodb', 'shared-local-instance.db'),

@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.js';
@@ -8,6 +7,9 @@ import { MAIL_MESSAGES } from '../../shared/domain/mail.js';
 import type { OutgoingMail } from '../../shared/domain/ports.js';
 import { createGateway } from '../helpers/gateway.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const tempDir = tempDirs();
 
 /** SendGrid's documented minimal request ("Testing an API key"). */
 const MINIMAL = {
@@ -327,7 +329,7 @@ describe('OutboxMailer', () => {
 
   it('creates its directory and writes one file per message, named by time and ID', async () => {
     // Arrange
-    const dir = join(mkdtempSync(join(tmpdir(), 'keygate-outbox-test-')), 'nested', 'outbox');
+    const dir = join(tempDir('keygate-outbox-test-'), 'nested', 'outbox');
     const outbox = new OutboxMailer(dir);
 
     // Act
@@ -339,7 +341,7 @@ describe('OutboxMailer', () => {
 
   it('lists messages oldest first, whatever the order they were written in', async () => {
     // Arrange
-    const outbox = new OutboxMailer(mkdtempSync(join(tmpdir(), 'keygate-outbox-test-')));
+    const outbox = new OutboxMailer(tempDir('keygate-outbox-test-'));
     const later = mail('BBBBBBBBBBBBBBBBBBBBBB', '2026-03-01T12:00:01.000Z');
     const earlier = mail('CCCCCCCCCCCCCCCCCCCCCC', '2026-03-01T12:00:00.500Z');
     await outbox.send(later);
@@ -358,7 +360,7 @@ describe('OutboxMailer', () => {
 
   it('stores the rendered subject and content of each personalization beside the payload', async () => {
     // Arrange
-    const dir = mkdtempSync(join(tmpdir(), 'keygate-outbox-test-'));
+    const dir = tempDir('keygate-outbox-test-');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const outbox = new OutboxMailer(dir);
     const payload = {
@@ -401,9 +403,7 @@ describe('OutboxMailer', () => {
 
   it('lists nothing for a directory that does not exist yet', async () => {
     // Arrange
-    const outbox = new OutboxMailer(
-      join(mkdtempSync(join(tmpdir(), 'keygate-outbox-test-')), 'missing'),
-    );
+    const outbox = new OutboxMailer(join(tempDir('keygate-outbox-test-'), 'missing'));
 
     // Act
     const listed = await outbox.list();

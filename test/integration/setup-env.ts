@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
 import { provideAdapters } from '../../shared/runtime/deps.js';
 import { MAILER } from '../../shared/runtime/mailer.js';
@@ -16,7 +16,10 @@ process.env.KEYGATE_AUDIT_TABLE = tables.audit;
 process.env.KEYGATE_KEY_PREFIX = 'SG';
 process.env.AWS_REGION = 'local';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.KEYGATE_OUTBOX_DIR = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));
+const outbox = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));
+process.env.KEYGATE_OUTBOX_DIR = outbox;
+// Each test file gets its own outbox; it leaves nothing behind.
+afterAll(() => rmSync(outbox, { recursive: true, force: true }));
 
 // Tests call domain operations with defaultDeps() directly, outside any one handler: they get
 // every adapter (each handler's own list is checked against its IAM permissions elsewhere).
