@@ -66,24 +66,32 @@ export async function startInstance(
     url: `http://127.0.0.1:${port}`,
     process: child,
     output: () => output,
-    waitForOutput: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!pattern.test(output)) return false;
-          child.stdout?.off('data', check);
-          resolve();
-          return true;
-        };
-        if (check()) return;
-        child.stdout?.on('data', check);
-        exited.then(() => reject(new Error(`exited before printing ${pattern}: ${output}`)));
-      }),
+    waitForOutput: outputWaiter(child, exited, () => output),
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const [code] = await exited;
       return code as number | null;
     },
   };
+}
+
+/**
+ * Resolves when the child's output matches (it reaches us asynchronously, through a pipe);
+ * rejects if the child exits first.
+ */
+function outputWaiter(child: ChildProcess, exited: Promise<unknown>, output: () => string) {
+  return (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(output())) return false;
+        child.stdout?.off('data', check);
+        resolve();
+        return true;
+      };
+      if (check()) return;
+      child.stdout?.on('data', check);
+      exited.then(() => reject(new Error(`exited before printing ${pattern}: ${output()}`)));
+    });
 }
 
 /** Runs `npm start`'s entry point to completion (start-up failures). */
@@ -141,18 +149,7 @@ export async function startNpmStart(dataDir: string, port: number): Promise<Loca
   });
   let output = '';
   const exited = once(child, 'exit');
-  const waitForOutput = (pattern: RegExp) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!pattern.test(output)) return false;
-        child.stdout?.off('data', check);
-        resolve();
-        return true;
-      };
-      if (check()) return;
-      child.stdout?.on('data', check);
-      exited.then(() => reject(new Error(`exited before printing ${pattern}: ${output}`)));
-    });
+  const waitForOutput = outputWaiter(child, exited, () => output);
   const append = (d: Buffer) => {
     output += d.toString();
   };
