@@ -35,6 +35,7 @@ export default defineConfig({
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
           globalSetup: ['test/infra/global-setup.ts'],
+          setupFiles: ['test/infra/setup.ts'],
           testTimeout: 60_000,
         },
       },

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../cdk.json' with { type: 'json' };
@@ -12,12 +15,26 @@ import type { KeygateStack } from '../../infra/keygate-stack.js';
 export function newApp(options: { bundle?: boolean; outdir?: string } = {}): App {
   return new App({
     builtinCloudFormationValidation: false,
-    ...(options.outdir ? { outdir: options.outdir } : {}),
+    // An App without one makes a `cdk.out…` directory in the system's temp dir and leaves it.
+    outdir: options.outdir ?? appOutdir(),
     context: {
       ...cdkJson.context,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
+}
+
+const appOutdirs: string[] = [];
+
+function appOutdir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'keygate-cdk-'));
+  appOutdirs.push(dir);
+  return dir;
+}
+
+/** Removes the output directories of the apps this test file made (`test/infra/setup.ts`). */
+export function removeAppOutdirs(): void {
+  for (const dir of appOutdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A CloudFormation resource of a synthesized template. */
