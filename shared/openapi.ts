@@ -17,6 +17,7 @@ import {
   RevokeLeakedKeysBody,
   RollApiKeyBody,
   RolledApiKey,
+  ScopeAreaList,
   ScopeList,
 } from './schemas/api-keys.js';
 import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
@@ -70,6 +71,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
     response: RevokeLeakedKeysAnswer,
   },
   listScopes: { status: 200, response: ScopeList },
+  listScopeAreas: { status: 200, response: ScopeAreaList },
   sendMail: { request: SendMailBody, status: 202 },
   getBillingProfile: { status: 200, response: BillingProfile },
   updateBillingProfile: {

@@ -109,6 +109,7 @@ const FIXTURES: Record<RouteId, Fixture> = {
     success: 202,
   },
   listScopes: { request: async () => ({ path: '/v3/scopes' }), success: 200 },
+  listScopeAreas: { request: async () => ({ path: '/v3/scopes/areas' }), success: 200 },
   sendMail: { request: async () => ({ path: '/v3/mail/send', body: MINIMAL_MAIL }), success: 202 },
   getBillingProfile: { request: async () => ({ path: '/v3/billing/profile' }), success: 200 },
   updateBillingProfile: {

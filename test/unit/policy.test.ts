@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { authorize } from '../../shared/domain/authorize.js';
+import { catalogueOf, type ScopeCatalogue } from '../../shared/domain/catalogue.js';
 import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
 import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
 import type { KeyRecord } from '../../shared/domain/ports.js';
@@ -108,6 +109,8 @@ describe('policyFor (one route per cached result)', () => {
  */
 describe('exact access for generated route tables', () => {
   const SCOPES = ['s1', 's2', 's3'];
+  // The owner key holds every scope of the deployment's catalogue.
+  const GENERATED = catalogueOf([{ id: 'generated', label: 'Generated', scopes: SCOPES }]);
   const LITERALS = ['a', 'b', 'events', 'usage'];
   // Values of path parameters include the literals, so a request can match a literal route and
   // a parameter route at once (API Gateway picks the literal).
@@ -170,7 +173,7 @@ describe('exact access for generated route tables', () => {
           maxLength: 12,
         }),
         async (routes, key, requests) => {
-          const { authorization, deps } = await keyOf(key);
+          const { authorization, deps } = await keyOf(key, GENERATED);
           const gateway = new ApiGatewayEmulator({
             routes,
             cacheTtlSeconds: 300,
@@ -196,7 +199,7 @@ describe('exact access for generated route tables', () => {
               const expected = keyMayCall(
                 served as EmulatorRoute,
                 key.type,
-                new Set(key.scopes),
+                new Set(key.type === 'owner' ? GENERATED.all : key.scopes),
                 key.secret,
               );
               expect(response.status, `${route.method} ${path} → ${served?.path}`).toBe(
@@ -220,8 +223,13 @@ describe('exact access for generated route tables', () => {
 });
 
 /** A key of the given type, scopes and secret in an in-memory account. */
-async function keyOf(key: { type: KeyType; scopes: string[]; secret: 'current' | 'previous' }) {
-  const { deps, repo } = makeDeps();
+async function keyOf(
+  key: { type: KeyType; scopes: string[]; secret: 'current' | 'previous' },
+  catalogue: ScopeCatalogue,
+) {
+  const made = makeDeps();
+  const repo = made.repo;
+  const deps = { ...made.deps, config: { ...made.deps.config, catalogue } };
   const account = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
   const current = generateApiKey('SG');
   const previous = generateApiKey('SG', current.keyId);

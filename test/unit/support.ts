@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
+import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import type { KeygateError, Result } from '../../shared/domain/errors.js';
 import type { AuditEvent, Deps } from '../../shared/domain/ports.js';
 
@@ -47,7 +48,7 @@ export function makeDeps<R extends MemoryKeyRepository = MemoryKeyRepository>(
   let tick = 0;
   const deps: Deps = {
     repo,
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
+    config: { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE },
     now: () => new Date(START + 1000 * tick++),
     authorizerCache: { flush: async () => {} },
     mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
