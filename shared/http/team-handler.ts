@@ -1,9 +1,10 @@
-import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { InternalError } from '../domain/errors.js';
 import type { KeyType } from '../domain/scopes.js';
-import { logger } from '../observability/logger.js';
+import { redactingReplacer } from '../observability/redact.js';
 import type { RouteDefinition } from '../routes.js';
-import { callerContext, errorEnvelope, type RequestContext } from './middlewares.js';
+import { readCaller } from './caller.js';
+import { errorResponse } from './responses.js';
 
 /** A team's handler: a plain API Gateway (REST, Lambda proxy) handler. */
 export type TeamHandler = (
@@ -22,10 +23,11 @@ export interface KeygateCaller {
 
 /**
  * Wraps a team's handler as Keygate wraps its own: before it runs, the caller is read from the
- * authorizer's context and checked again, so an expired key, a roll's ended grace period, a
- * missing scope or a wrong key type is refused even when API Gateway answers from a cached allow
- * (SendGrid's envelope, as every Keygate error). Anything the handler throws becomes a 500 in the
- * envelope, logged without the request.
+ * authorizer's context and checked again (`readCaller`), so an expired key, a roll's ended grace
+ * period, a missing scope or a wrong key type is refused even when API Gateway answers from a
+ * cached allow (SendGrid's envelope, as every Keygate error). Anything the handler throws becomes
+ * a 500 in the envelope, logged (redacted) without the request. Light on purpose: no schema
+ * library and no logger framework, since it is in every team function's cold start.
  *
  * @example
  * // What Keygate's bundle for a team route exports:
@@ -38,12 +40,27 @@ export function wrapTeamHandler(
   if (typeof inner !== 'function') {
     throw new Error('a team route module must export `handler`, an API Gateway proxy handler');
   }
-  const checked = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
-    .use(errorEnvelope({ logger }))
-    .use(callerContext(route as RouteDefinition))
-    .handler((event, context) => inner(event, context));
-  // middy adds the caller to the context it is given; the team's handler sees a plain Context.
-  return (event, context) => checked(event, context as RequestContext);
+  return async (event, context) => {
+    const read = readCaller(event, route);
+    if (!read.ok) return errorResponse(read.error);
+    try {
+      return await inner(event, context);
+    } catch (error) {
+      const failure = error instanceof Error ? { name: error.name, message: error.message } : {};
+      console.error(
+        JSON.stringify(
+          {
+            level: 'ERROR',
+            message: 'team handler failed',
+            requestId: event.requestContext?.requestId,
+            error: failure,
+          },
+          redactingReplacer,
+        ),
+      );
+      return errorResponse(new InternalError());
+    }
+  };
 }
 
 /**
