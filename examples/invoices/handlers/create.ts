@@ -27,6 +27,10 @@ export const handler: TeamHandler = async (event) => {
   if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) {
     return error(400, 'currency must be an ISO 4217 code such as USD', 'currency');
   }
-  const invoice = addInvoice(accountId, { customer: customer.trim(), amount_cents: amount, currency });
+  const invoice = addInvoice(accountId, {
+    customer: customer.trim(),
+    amount_cents: amount,
+    currency,
+  });
   return json(201, invoice);
 };
