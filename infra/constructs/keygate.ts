@@ -12,6 +12,7 @@ import {
 import {
   AccessLogFormat,
   AuthorizationType,
+  type CfnStage,
   EndpointType,
   type IResource,
   LambdaIntegration,
@@ -46,7 +47,7 @@ import {
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway.js';
-import { type HttpMethod, ROUTE_LIST, type RouteId } from '../../shared/routes.js';
+import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import {
   EXTRA_ROUTE_PATH,
@@ -328,8 +329,13 @@ export class Keygate extends Construct {
         "deployment.configDir is required: the team routes' handlers are relative to it",
       );
     }
-    this.stageName = props.restApi?.deploymentStage.stageName ?? props.stageName ?? 'prod';
-    if (!/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
+    // An attached API's stage name as its team wrote it: `deploymentStage.stageName` is the
+    // Stage's Ref, and the flush permission and environment would then depend on the stage, which
+    // depends on the deployment, which depends on the methods of those functions (a cycle).
+    this.stageName = props.restApi
+      ? ((props.restApi.deploymentStage.node.defaultChild as CfnStage | undefined)?.stageName ?? '')
+      : (props.stageName ?? 'prod');
+    if (Token.isUnresolved(this.stageName) || !/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
       throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
     }
     this.sesIdentity = checkSesIdentity(props.sesIdentity);
