@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { DeployedRoute } from '../../shared/deployment/deployment.js';
 import { REPO_ROOT } from './bundling.js';
@@ -39,6 +39,12 @@ export function teamWrapperEntry(
   );
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
+    // The route's earlier wrappers (its handler or access changed since): not left to pile up.
+    for (const name of readdirSync(dirname(file))) {
+      if (name.startsWith(`${slug}-`) && /^[0-9a-f]{16}\.ts$/.test(name.slice(slug.length + 1))) {
+        rmSync(join(dirname(file), name), { force: true });
+      }
+    }
     writeFileSync(file, source);
   }
   return file;

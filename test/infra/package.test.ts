@@ -412,5 +412,9 @@ describe('a CDK app that installed the package', () => {
     expect(stdout).toContain('keygate bootstrap --account NAME');
   });
 
-  it.todo('runs `npx keygate` from the package (bin/keygate.js loads dist/ when local/ is absent)');
+  it('runs `keygate` from the package (bin/keygate.js, on dist/)', async () => {
+    const bin = join(app, 'node_modules', PACKAGE.name, PACKAGE.bin.keygate as string);
+    const { stdout } = await run(process.execPath, [bin, '--help'], { cwd: app, env: childEnv() });
+    expect(stdout).toContain('keygate bootstrap --account NAME');
+  });
 });
