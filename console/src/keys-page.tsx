@@ -54,6 +54,18 @@ function Expires({ keyInfo, now }: { keyInfo: KeySummary; now: number }) {
  * SendGrid's "API Keys" settings page: the list (with last use and expiry), and Create / Edit /
  * Roll / History / Delete dialogs.
  */
+/** A failed load, said where it happened, with the way to try again. */
+function RetryAlert({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <p class="error" role="alert">
+      {message}{' '}
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    </p>
+  );
+}
+
 export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () => void }) {
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -160,22 +172,8 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
         <p class="sr-only" role="status" aria-live="polite">
           {notice}
         </p>
-        {loadError && (
-          <p class="error" role="alert">
-            {loadError}{' '}
-            <button type="button" onClick={load}>
-              Retry
-            </button>
-          </p>
-        )}
-        {areasError && (
-          <p class="error" role="alert">
-            {areasError}{' '}
-            <button type="button" onClick={loadAreas}>
-              Retry
-            </button>
-          </p>
-        )}
+        {loadError && <RetryAlert message={loadError} onRetry={load} />}
+        {areasError && <RetryAlert message={areasError} onRetry={loadAreas} />}
         {(keys === null || !areasAnswered) && !loadError && <p role="status">Loading keys…</p>}
         {shown !== null && shown.length === 0 && <p>No API keys yet. Create one to get started.</p>}
         {shown !== null && shown.length > 0 && (

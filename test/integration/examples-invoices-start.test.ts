@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
 import { INVOICES_CONFIG } from '../helpers/examples.js';
-import { killEverythingOf, type LocalInstance, startInstance } from '../helpers/local-instance.js';
+import {
+  killEverythingOf,
+  type LocalInstance,
+  runCliProcess,
+  startInstance,
+} from '../helpers/local-instance.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = tempDirs();
@@ -66,5 +71,40 @@ describe(`KEYGATE_CONFIG=${INVOICES_CONFIG} npm start`, () => {
     expect(invoice.status).toBe(201);
     expect(read).toMatchObject({ status: 200, body: { id, customer: 'Acme', currency: 'USD' } });
     expect([pdf.status, deleted.status]).toEqual([403, 403]);
+  });
+
+  it("lets the CLI grant the running instance's scopes, without being told its config", async () => {
+    // Act: KEYGATE_CONFIG is not set for the CLI; it reads the deployment the instance wrote down
+    const created = runCliProcess(
+      [
+        'keys',
+        'create',
+        '--account',
+        'local',
+        '--name',
+        'reader',
+        '--scopes',
+        'invoices.read',
+        '--json',
+      ],
+      { KEYGATE_DATA_DIR: dataDir },
+    );
+    const unknown = runCliProcess(
+      ['keys', 'create', '--account', 'local', '--name', 'x', '--scopes', 'invoices.fly', '--json'],
+      { KEYGATE_DATA_DIR: dataDir },
+    );
+
+    // Assert
+    expect(created.status).toBe(0);
+    const key = JSON.parse(created.stdout) as { api_key: string; scopes: string[] };
+    expect(key.scopes).toEqual(['invoices.read']);
+    const list = await request('GET', '/v1/invoices', key.api_key);
+    const create = await request('POST', '/v1/invoices', key.api_key, {
+      customer: 'Acme',
+      amount_cents: 1,
+    });
+    expect([list.status, create.status]).toEqual([200, 403]);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/invoices\.fly/);
   });
 });

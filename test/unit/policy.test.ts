@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
-import { authorize } from '../../shared/domain/authorize.js';
+import type { authorize } from '../../shared/domain/authorize.js';
 import { catalogueOf, type ScopeCatalogue } from '../../shared/domain/catalogue.js';
 import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
 import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
@@ -11,7 +11,7 @@ import type { KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
 import { arnMatches, routeArn } from '../../shared/gateway.js';
 import { type HttpMethod, ROUTE_LIST, ROUTES } from '../../shared/routes.js';
-import { makeDeps, testEvent, unwrap } from './support.js';
+import { authorizerOver, makeDeps, testEvent, unwrap } from './support.js';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 const keyTypes: KeyType[] = ['owner', 'general', 'billing'];
@@ -254,28 +254,15 @@ async function keyOf(
   };
 }
 
-/** The Lambda authorizer's mapping (functions/authorizer/handler.ts) over `authorize`. */
+/** The Lambda authorizer's mapping over `authorize`, for requests the route table knows. */
 async function runAuthorizer(
   deps: Parameters<typeof authorize>[0],
   routes: readonly PolicyRoute[],
   event: APIGatewayRequestAuthorizerEvent,
 ): Promise<APIGatewayAuthorizerResult> {
-  const outcome = await authorize(
-    { ...deps, routes },
-    {
-      authorization: event.headers?.Authorization,
-      methodArn: event.methodArn,
-      httpMethod: event.httpMethod,
-      resourcePath: event.requestContext.resourcePath,
-    },
-  );
-  if (outcome.effect === 'unauthorized') throw new Error('Unauthorized');
+  const result = await authorizerOver(deps, routes)(event);
   expect(findRoute(routes, event.httpMethod, event.requestContext.resourcePath)).toBeDefined();
-  return {
-    principalId: outcome.principalId,
-    policyDocument: outcome.policy,
-    context: { ...outcome.context },
-  };
+  return result;
 }
 
 describe('gateway ARN helpers', () => {
