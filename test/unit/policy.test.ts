@@ -2,16 +2,13 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
-import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import type { authorize } from '../../shared/domain/authorize.js';
-import { catalogueOf, type ScopeCatalogue } from '../../shared/domain/catalogue.js';
-import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
+import { catalogueOf } from '../../shared/domain/catalogue.js';
 import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
-import type { KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
 import { arnMatches, routeArn } from '../../shared/gateway.js';
 import { type HttpMethod, ROUTE_LIST, ROUTES } from '../../shared/routes.js';
-import { authorizerOver, makeDeps, testEvent, unwrap } from './support.js';
+import { authorizerOver, keyInMemory } from './support.js';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 const keyTypes: KeyType[] = ['owner', 'general', 'billing'];
@@ -173,7 +170,7 @@ describe('exact access for generated route tables', () => {
           maxLength: 12,
         }),
         async (routes, key, requests) => {
-          const { authorization, deps } = await keyOf(key, GENERATED);
+          const { authorization, deps } = await keyInMemory(key, GENERATED);
           const gateway = new ApiGatewayEmulator({
             routes,
             cacheTtlSeconds: 300,
@@ -221,38 +218,6 @@ describe('exact access for generated route tables', () => {
     expect(arnMatches(allowed, `${STAGE}/GET/a/x1/usage`)).toBe(true);
   });
 });
-
-/** A key of the given type, scopes and secret in an in-memory account. */
-async function keyOf(
-  key: { type: KeyType; scopes: string[]; secret: 'current' | 'previous' },
-  catalogue: ScopeCatalogue,
-) {
-  const made = makeDeps();
-  const repo = made.repo;
-  const deps = { ...made.deps, config: { ...made.deps.config, catalogue } };
-  const account = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
-  const current = generateApiKey('SG');
-  const previous = generateApiKey('SG', current.keyId);
-  const record: KeyRecord = {
-    keyId: current.keyId,
-    accountId: account.accountId,
-    name: 'generated',
-    scopes: key.scopes,
-    type: key.type,
-    keyHash: hashApiKey(current.apiKey),
-    createdAt: new Date(0).toISOString(),
-    updatedAt: new Date(0).toISOString(),
-    version: 1,
-    previousKeyHash: hashApiKey(previous.apiKey),
-    previousValidUntil: new Date(Date.now() + 86_400_000).toISOString(),
-  };
-  await repo.insertKey(record, testEvent(account.accountId, record.keyId));
-  const presented = key.secret === 'current' ? current.apiKey : previous.apiKey;
-  return {
-    authorization: `Bearer ${presented}`,
-    deps: { ...deps, now: () => new Date() },
-  };
-}
 
 /** The Lambda authorizer's mapping over `authorize`, for requests the route table knows. */
 async function runAuthorizer(
