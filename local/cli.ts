@@ -5,14 +5,15 @@ import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
 import { DynamoKeyRepository } from '../shared/adapters/dynamodb/keys-repository.js';
 import { OutboxMailer } from '../shared/adapters/local/outbox-mailer.js';
 import { resilientAuthorizerCache } from '../shared/adapters/resilient-authorizer-cache.js';
+import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/domain/api-keys.js';
 import { KeygateError } from '../shared/domain/errors.js';
 import type { AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
-import { ALL_SCOPES } from '../shared/domain/scopes.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
+import { useDeployment } from '../shared/runtime/deployment.js';
 import { tableNames } from '../shared/tables.js';
 import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-file.js';
 
@@ -137,6 +138,19 @@ interface Target {
 }
 
 async function target(values: Options): Promise<Target> {
+  // The scopes keys may hold: the running instance's (it wrote its deployment down), else the
+  // team's config here (the one that was deployed), else SendGrid's.
+  const local = values.stack ? undefined : readRuntimeInfo(dataDirFromEnv());
+  if (local?.deployment) useDeployment(local.deployment);
+  else {
+    try {
+      const loaded = await loadDeploymentSpec();
+      useDeployment(loaded.spec, loaded.configDir);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new Error(error.message);
+      throw error;
+    }
+  }
   const config = configFromEnv({
     ...process.env,
     KEYGATE_KEYS_TABLE: 'x',
@@ -237,7 +251,7 @@ async function ownerOf(deps: Deps, accountName: string): Promise<Caller> {
     accountId: account.accountId,
     keyId: account.ownerKeyId,
     type: 'owner',
-    scopes: ALL_SCOPES,
+    scopes: deps.config.catalogue.all,
   };
 }
 

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
@@ -17,7 +19,9 @@ import {
   gatewayResponseBody,
   IDENTITY_SOURCES,
 } from '../shared/gateway.js';
-import { ROUTE_LIST, type RouteDefinition, type RouteId } from '../shared/routes.js';
+import { wrapTeamHandler } from '../shared/http/team-handler.js';
+import type { RouteDefinition, RouteId } from '../shared/routes.js';
+import { activeDeployment, teamHandlersDir } from '../shared/runtime/deployment.js';
 
 /**
  * An in-process API Gateway REST API, built on the route table. It does what the real gateway
@@ -36,6 +40,8 @@ import { ROUTE_LIST, type RouteDefinition, type RouteId } from '../shared/routes
 export type EmulatorRoute = RouteDefinition & {
   id: RouteId | (string & {});
   uncachedAuthorizer?: boolean;
+  /** A team's route (its handler is relative to the config's directory). */
+  team?: true;
 };
 type Route = EmulatorRoute;
 type ProxyHandler = (
@@ -91,8 +97,21 @@ const REGION = 'local';
 const ACCOUNT = '000000000000';
 const API_ID = 'keygate';
 
-/** Loads `functions/<handler>.ts` (tsx and vitest load TypeScript directly). */
-export async function loadRouteHandler(route: RouteDefinition): Promise<ProxyHandler> {
+/**
+ * Loads a route's handler (tsx and vitest load TypeScript directly): Keygate's own from
+ * `functions/<handler>.ts`; a team's from its module, relative to the config's directory,
+ * wrapped as its Lambda bundle wraps it (`wrapTeamHandler`).
+ */
+export async function loadRouteHandler(
+  route: RouteDefinition & { team?: true },
+): Promise<ProxyHandler> {
+  if (route.team) {
+    const dir = teamHandlersDir();
+    if (dir === undefined) throw new Error(`no config directory for ${route.method} ${route.path}`);
+    const url = pathToFileURL(resolve(dir, route.handler)).href;
+    const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };
+    return wrapTeamHandler(module.handler, route);
+  }
   const url = new URL(`../functions/${route.handler}.ts`, import.meta.url).href;
   const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };
   return module.handler;
@@ -115,7 +134,7 @@ export class ApiGatewayEmulator {
   readonly stats = { authorizerInvocations: 0, cacheHits: 0, cacheFlushes: 0 };
 
   constructor(private readonly options: EmulatorOptions = {}) {
-    this.routes = options.routes ?? ROUTE_LIST;
+    this.routes = options.routes ?? activeDeployment().routes;
     this.unregister = onLocalAuthorizerCacheFlush(() => this.flushAuthorizerCache());
     this.stageBucket = options.throttle
       ? new TokenBucket(options.throttle.rateLimit, options.throttle.burstLimit, this.now())

@@ -9,6 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { DeploymentSpec } from '../shared/deployment/deployment.js';
 
 /**
  * `<data dir>/runtime.json`: how other local processes (the CLI, tests) reach a running
@@ -22,6 +23,8 @@ export interface RuntimeInfo {
   tablePrefix: string;
   outboxDir: string;
   controlToken: string;
+  /** What it serves (the team's config, or SendGrid's service), so the CLI grants the same. */
+  deployment?: DeploymentSpec;
 }
 
 export const DEFAULT_DATA_DIR = '.keygate';

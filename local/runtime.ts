@@ -11,9 +11,10 @@ import {
 } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { redact } from '../shared/observability/logger.js';
-import { ROUTE_LIST } from '../shared/routes.js';
+import { useDeployment } from '../shared/runtime/deployment.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
 import { tableNames } from '../shared/tables.js';
 import { consoleFile } from './console-files.js';
@@ -60,7 +61,9 @@ export interface StartOptions {
  * which routes these prefixes to the API and everything else to the console's bucket, a request
  * under them never looks for a console file (nor costs a file-system check).
  */
-const API_FIRST_SEGMENTS = new Set(ROUTE_LIST.map((route) => firstSegment(route.path)));
+function apiFirstSegments(routes: readonly { path: string }[]): ReadonlySet<string> {
+  return new Set(routes.map((route) => firstSegment(route.path)));
+}
 
 function firstSegment(path: string): string {
   return path.split('/', 2)[1] ?? '';
@@ -80,6 +83,8 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
   // Node 20 is supported here until the SDK drops it; its per-client warning is noise locally.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const host = options.host ?? '127.0.0.1';
+  // The team's config first: a mistake in it is one line, before anything starts.
+  const deployment = await loadTeamDeployment(log);
   checkJava();
   const dynamoDir = join(options.dataDir, 'dynamodb');
   const outboxDir = join(options.dataDir, 'outbox');
@@ -150,8 +155,9 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
         : { cacheTtlSeconds: options.authorizerCacheTtlSeconds },
     );
     const controlToken = randomBytes(24).toString('base64url');
+    const apiSegments = apiFirstSegments(deployment.routes);
     handle = (req, res) => {
-      serve(req, res, emulator, controlToken, log).catch((error: unknown) => {
+      serve(req, res, emulator, apiSegments, controlToken, log).catch((error: unknown) => {
         log(`request failed: ${redact(firstLine(error))}`);
         if (!res.headersSent) {
           sendJson(res, 502, { errors: [{ field: null, message: 'internal server error' }] });
@@ -165,6 +171,7 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
       tablePrefix: LOCAL_TABLE_PREFIX,
       outboxDir,
       controlToken,
+      deployment: deployment.spec,
     });
 
     const running = dynamodb;
@@ -205,6 +212,27 @@ function lockOrRefuse(dataDir: string): DataDirLock {
       `The data directory ${dataDir} cannot be locked (${firstLine(error)}): fix it, or set KEYGATE_DATA_DIR to another directory.`,
     );
   }
+}
+
+/**
+ * Serves the team's config (`KEYGATE_CONFIG`, or `keygate.config.ts` here), or SendGrid's
+ * service without one; its warnings are printed, its errors stop the start in one line.
+ */
+async function loadTeamDeployment(log: (line: string) => void) {
+  let loaded: Awaited<ReturnType<typeof loadDeploymentSpec>>;
+  try {
+    loaded = await loadDeploymentSpec();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new StartupError(error.message);
+    throw error;
+  }
+  for (const warning of loaded.warnings) log(`warning: ${warning}`);
+  if (loaded.configFile) {
+    log(
+      `Serving ${loaded.spec.routes.length} route(s) and ${loaded.spec.areas.length} area(s) of ${loaded.configFile}${loaded.lockWritten ? ' (keygate.lock.json updated: commit it)' : ''}`,
+    );
+  }
+  return useDeployment(loaded.spec, loaded.configDir);
 }
 
 function checkJava(): void {
@@ -290,6 +318,8 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   emulator: ApiGatewayEmulator,
+  /** First path segments of the API's routes: never looked up as console files. */
+  apiSegments: ReadonlySet<string>,
   controlToken: string,
   log: (line: string) => void,
 ): Promise<void> {
@@ -298,7 +328,7 @@ async function serve(
   const method = req.method ?? 'GET';
   let response: EmulatorResponse;
   const page =
-    (method === 'GET' || method === 'HEAD') && !API_FIRST_SEGMENTS.has(firstSegment(url.pathname))
+    (method === 'GET' || method === 'HEAD') && !apiSegments.has(firstSegment(url.pathname))
       ? consoleFile(url.pathname)
       : undefined;
   if (url.pathname === FLUSH_CONTROL_PATH) {

@@ -6,7 +6,9 @@
  * 2. cold start: each Lambda bundle's size and fresh-process import time, against a bundle of
  *    `@aws-sdk/client-dynamodb` alone ({@link measureColdStart});
  * 3. HTTP through `npm start`'s server with autocannon ({@link measureHttp});
- * 4. DynamoDB cost per API operation from `ReturnConsumedCapacity` ({@link measureOperationCosts}).
+ * 4. DynamoDB cost per API operation from `ReturnConsumedCapacity` ({@link measureOperationCosts});
+ * 5. a team's routes: the deployment spec and the authorizer's answer at 50 routes, and a wrapped
+ *    handler's cold import against the same handler unwrapped ({@link measureTeamRoutes}).
  * Every timing is a median over repeated runs. Prints a table and the targets, writes
  * `bench/results.json` and the chart `docs/bench-http.svg` (5).
  *
@@ -26,6 +28,7 @@ import { httpChartSvg } from './bench/chart.js';
 import { BASELINE, measureColdStart } from './bench/cold-start.js';
 import { measureOperationCosts, type OperationCost } from './bench/dynamodb-cost.js';
 import { measureHttp } from './bench/http.js';
+import { measureTeamRoutes } from './bench/team-routes.js';
 
 function positiveInteger(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
   const { authorizer, costs } = await inProcess();
   const cold = await measureColdStart({ repeats: COLD_REPEATS });
   const http = await measureHttp({ seconds: HTTP_SECONDS, repeats: HTTP_REPEATS });
+  const team = await measureTeamRoutes({ routes: 50, repeats: COLD_REPEATS });
 
   const rows: Row[] = [
     ['1. authorizer, in-process (µs per verification)', ''],
@@ -126,6 +130,18 @@ async function main(): Promise<void> {
     ),
     ['4. DynamoDB cost per operation (ReturnConsumedCapacity)', ''],
     ...Object.entries(costs).map(([label, cost]): Row => [label, describeCost(cost)]),
+    [`5. a team's routes (${team.routes} routes over 10 areas)`, ''],
+    ['deployment spec in every bundle', `${team.specBytes} bytes`],
+    ["one key's policy for one route", `${team.policyBytes} bytes`],
+    ['authorizer result, every team scope', `${team.resultBytes} bytes`],
+    [
+      'trivial handler, unwrapped',
+      `${team.bundleBytes.unwrapped} bytes, ${team.importMs.unwrapped.toFixed(1)} ms`,
+    ],
+    [
+      "the same, in Keygate's wrapper",
+      `${team.bundleBytes.wrapped} bytes, ${team.importMs.wrapped.toFixed(1)} ms, ${times(team.importMs.wrapped / team.importMs.unwrapped)}`,
+    ],
   ];
 
   const coldAuthorizer = cold.rows.find((r) => r.name === 'authorizer/handler');
@@ -228,6 +244,7 @@ async function main(): Promise<void> {
         coldStart: cold,
         http,
         dynamodbCost: costs,
+        teamRoutes: team,
         targets,
         elapsedSeconds: Math.round((Date.now() - started) / 1000),
       },

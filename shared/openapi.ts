@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { ROUTE_LIST, type RouteId } from './routes.js';
+import type { RouteId } from './routes.js';
+import { activeDeployment } from './runtime/deployment.js';
 import {
   ApiKeyList,
   ApiKeyView,
@@ -17,6 +18,7 @@ import {
   RevokeLeakedKeysBody,
   RollApiKeyBody,
   RolledApiKey,
+  ScopeAreaList,
   ScopeList,
 } from './schemas/api-keys.js';
 import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
@@ -70,6 +72,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
     response: RevokeLeakedKeysAnswer,
   },
   listScopes: { status: 200, response: ScopeList },
+  listScopeAreas: { status: 200, response: ScopeAreaList },
   sendMail: { request: SendMailBody, status: 202 },
   getBillingProfile: { status: 200, response: BillingProfile },
   updateBillingProfile: {
@@ -96,14 +99,21 @@ const ERROR_STATUSES: Record<string, string> = {
 let cached: Record<string, unknown> | undefined;
 
 /**
- * The OpenAPI 3.1 document, generated from the route table and the same zod schemas that
- * validate requests, so it cannot describe an API other than the one that runs.
+ * What a team's route documents: its scopes and parameters; its bodies are the team's, so they
+ * are open (any JSON), and its errors are Keygate's (the wrapper's and the gateway's).
+ */
+const TEAM_OPERATION: Operation = { status: 200, response: z.unknown() };
+
+/**
+ * The OpenAPI 3.1 document, generated from the routes the deployment serves (Keygate's, the
+ * preset's, a team's) and the same zod schemas that validate requests, so it cannot describe an
+ * API other than the one that runs.
  */
 export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTE_LIST) {
-    const op = OPERATIONS[route.id];
+  for (const route of activeDeployment().routes) {
+    const op = route.team ? TEAM_OPERATION : OPERATIONS[route.id as RouteId];
     const parameters = [
       ...[...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
         name: m[1],

@@ -44,6 +44,11 @@ export interface RouteDefinition {
    * One caller's flood then cannot starve another caller, as a shared throttle would.
    */
   sourceLimit?: { requests: number; windowSeconds: number };
+  /**
+   * Part of SendGrid's preset (mail, billing): served unless a team's config leaves the preset
+   * out. Keygate's key-management routes are always served.
+   */
+  preset?: 'sendgrid';
 }
 
 /** General routes: the owner key and general keys with the scopes. Billing keys never. */
@@ -152,10 +157,19 @@ export const ROUTES = {
     access: ANY_KEY,
     summary: 'List the scopes of the calling key',
   },
+  listScopeAreas: {
+    method: 'GET',
+    path: '/v3/scopes/areas',
+    handler: 'scopes/areas',
+    access: ANY_KEY,
+    summary:
+      "Keygate: the deployment's areas (the permission picker's rows) and their Read and Full Access scopes",
+  },
   sendMail: {
     method: 'POST',
     path: '/v3/mail/send',
     handler: 'mail/send',
+    preset: 'sendgrid',
     access: general('mail.send'),
     summary: 'Send an email (SendGrid v3 mail payload)',
   },
@@ -163,6 +177,7 @@ export const ROUTES = {
     method: 'GET',
     path: '/v3/billing/profile',
     handler: 'billing/get-profile',
+    preset: 'sendgrid',
     access: billing('billing.read'),
     summary: "The account's plan and billing contact",
   },
@@ -170,6 +185,7 @@ export const ROUTES = {
     method: 'PATCH',
     path: '/v3/billing/profile',
     handler: 'billing/update-profile',
+    preset: 'sendgrid',
     access: billing('billing.update'),
     summary: "Update the account's billing contact",
   },

@@ -4,6 +4,7 @@
  */
 
 import type { KeyEvent, KeyLimitsBody } from './key-settings.js';
+import type { Area } from './permissions.js';
 
 export interface KeySummary {
   api_key_id: string;
@@ -90,6 +91,7 @@ function describeError(status: number, errors: readonly ErrorItem[]): string {
 
 export const api = {
   scopes: (key: string) => call<{ scopes: string[] }>(key, 'GET', '/v3/scopes'),
+  areas: (key: string) => call<{ areas: Area[] }>(key, 'GET', '/v3/scopes/areas'),
   list: (key: string) => call<{ result: KeySummary[] }>(key, 'GET', '/v3/api_keys'),
   get: (key: string, id: string) =>
     call<KeyDetail>(key, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),

@@ -3,11 +3,13 @@ import { FormFooter } from './dialog.js';
 import type { KeyLimitsText, LimitField } from './key-settings.js';
 import {
   type AccessType,
-  BILLING_SCOPES,
+  type Area,
+  billingScopes,
   canGrant,
+  fullAccessScopes,
   type Level,
   type Levels,
-  PICKER_CATEGORIES,
+  restrictedAreas,
   scopesFor,
   scopesForRequest,
 } from './permissions.js';
@@ -66,11 +68,13 @@ const CANNOT = 'you cannot grant more than you have';
 
 /**
  * Name and permissions of a key: the access type, and for Restricted Access one No / Read / Full
- * choice per category of the catalogue. Choices the signed-in key could not grant are disabled,
- * with the reason. Then the optional expiry and IP allowlist; their errors show beside them.
+ * choice per area of the deployment. Choices the signed-in key could not grant are disabled,
+ * with the reason; Billing Access is offered only where the deployment has billing areas. Then
+ * the optional expiry and IP allowlist; their errors show beside them.
  */
 export function KeyForm({
   initial,
+  areas,
   callerScopes,
   submitLabel,
   busy,
@@ -80,6 +84,8 @@ export function KeyForm({
   onCancel,
 }: {
   initial: KeyFormValue;
+  /** The deployment's areas (`GET /v3/scopes/areas`). */
+  areas: readonly Area[];
   callerScopes: readonly string[];
   submitLabel: string;
   busy: boolean;
@@ -97,6 +103,19 @@ export function KeyForm({
   const [allowedIps, setAllowedIps] = useState(initial.allowedIps);
   const [problem, setProblem] = useState<FormError | null>(null);
   const held = useMemo(() => new Set(callerScopes), [callerScopes]);
+  const rows = useMemo(() => restrictedAreas(areas), [areas]);
+  const billing = useMemo(() => billingScopes(areas), [areas]);
+  const full = useMemo(() => fullAccessScopes(areas, callerScopes), [areas, callerScopes]);
+  const types = useMemo(
+    () =>
+      TYPES.filter((t) => t.type !== 'billing' || billing.length > 0).map((t) =>
+        // Without billing areas there is no billing to leave out.
+        t.type === 'full' && billing.length === 0
+          ? { ...t, description: 'Every part of the account your key can reach.' }
+          : t,
+      ),
+    [billing],
+  );
   const zone = useMemo(timeZoneName, []);
 
   // A field the server refused gets the focus, so its message is read out where it belongs.
@@ -105,15 +124,11 @@ export function KeyForm({
   }, [error]);
 
   const typeAllowed = (t: AccessType) =>
-    t === 'billing'
-      ? canGrant(held, BILLING_SCOPES)
-      : t === 'full'
-        ? callerScopes.length > 0
-        : true;
+    t === 'billing' ? canGrant(held, billing) : t === 'full' ? full.length > 0 : true;
 
   function submit(event: Event) {
     event.preventDefault();
-    const scopes = scopesForRequest(type, levels, callerScopes);
+    const scopes = scopesForRequest(areas, type, levels, callerScopes);
     if (!name.trim()) return setProblem({ field: null, message: 'Give the key a name.' });
     if (type === 'restricted' && scopes.length === 0)
       return setProblem({ field: null, message: 'Choose at least one permission.' });
@@ -144,7 +159,7 @@ export function KeyForm({
       />
       <fieldset class="types">
         <legend>API Key Permissions</legend>
-        {TYPES.map((t) => {
+        {types.map((t) => {
           const allowed = typeAllowed(t.type);
           return (
             <label key={t.type} class={allowed ? 'choice' : 'choice disabled'}>
@@ -167,23 +182,23 @@ export function KeyForm({
       {type === 'restricted' && (
         <fieldset class="picker">
           <legend class="sr-only">Access per area</legend>
-          {PICKER_CATEGORIES.map((category) => (
-            <fieldset key={category.name} class="category">
-              <legend>{category.name}</legend>
+          {rows.map((area) => (
+            <fieldset key={area.id} class="category">
+              <legend>{area.label}</legend>
               <div class="levels">
                 {LEVELS.filter(
-                  (l) => l.level === 'none' || scopesFor(category, l.level).length > 0,
+                  (l) => l.level === 'none' || scopesFor(area, l.level).length > 0,
                 ).map((l) => {
-                  const allowed = canGrant(held, scopesFor(category, l.level));
+                  const allowed = canGrant(held, scopesFor(area, l.level));
                   return (
                     <label key={l.level} class={allowed ? 'choice' : 'choice disabled'}>
                       <input
                         type="radio"
-                        name={`level-${category.name}`}
+                        name={`level-${area.id}`}
                         value={l.level}
-                        checked={(levels[category.name] ?? 'none') === l.level}
+                        checked={(levels[area.id] ?? 'none') === l.level}
                         disabled={!allowed}
-                        onChange={() => setLevels({ ...levels, [category.name]: l.level })}
+                        onChange={() => setLevels({ ...levels, [area.id]: l.level })}
                       />
                       {l.label}
                       {!allowed && <span class="reason"> ({CANNOT})</span>}

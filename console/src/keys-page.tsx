@@ -12,7 +12,7 @@ import {
   NO_LIMITS,
   rfc3339ToLocalInput,
 } from './key-settings.js';
-import { accessTypeOf, levelsFromScopes } from './permissions.js';
+import { type Area, accessTypeOf, levelsFromScopes } from './permissions.js';
 
 type Modal =
   | { kind: 'create' }
@@ -22,12 +22,7 @@ type Modal =
   | { kind: 'roll'; key: KeySummary }
   | { kind: 'history'; key: KeySummary };
 
-const EMPTY_FORM: KeyFormValue = {
-  name: '',
-  type: 'restricted',
-  levels: levelsFromScopes([]),
-  ...NO_LIMITS,
-};
+const EMPTY_FORM: KeyFormValue = { name: '', type: 'restricted', levels: {}, ...NO_LIMITS };
 
 function toFormError(e: unknown): FormError {
   if (e instanceof ApiError) return formErrorFrom(e.status, e.errors, e.message);
@@ -59,6 +54,18 @@ function Expires({ keyInfo, now }: { keyInfo: KeySummary; now: number }) {
  * SendGrid's "API Keys" settings page: the list (with last use and expiry), and Create / Edit /
  * Roll / History / Delete dialogs.
  */
+/** A failed load, said where it happened, with the way to try again. */
+function RetryAlert({ message, onRetry }: { message: string; onRetry: () => void }) {
+  return (
+    <p class="error" role="alert">
+      {message}{' '}
+      <button type="button" onClick={onRetry}>
+        Retry
+      </button>
+    </p>
+  );
+}
+
 export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () => void }) {
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -67,6 +74,27 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
   const [formError, setFormError] = useState<FormError | null>(null);
   const [notice, setNotice] = useState('');
   const [loadedAt, setLoadedAt] = useState(() => Date.now());
+  // The deployment's areas, fetched once per sign-in: the picker shows what the deployment
+  // declares. Without them, keys can still be listed, rolled and deleted, not created or edited.
+  const [areas, setAreas] = useState<Area[] | null>(null);
+  const [areasError, setAreasError] = useState<string | null>(null);
+  // The list waits for the first answer, so its action menus do not gain Edit under the cursor.
+  const [areasAnswered, setAreasAnswered] = useState(false);
+
+  async function loadAreas() {
+    setAreasError(null);
+    try {
+      setAreas((await api.areas(user.apiKey)).areas);
+    } catch (e) {
+      setAreasError(
+        `Keys cannot be created or edited: the permissions could not be loaded. ${
+          e instanceof ApiError ? e.message : 'Something went wrong.'
+        }`,
+      );
+    } finally {
+      setAreasAnswered(true);
+    }
+  }
 
   async function load() {
     setLoadError(null);
@@ -81,6 +109,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
 
   useEffect(() => {
     load();
+    loadAreas();
   }, []);
 
   const closeModal = () => {
@@ -100,7 +129,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
     }
   }
 
-  async function openEdit(key: KeySummary) {
+  async function openEdit(key: KeySummary, areas: readonly Area[]) {
     try {
       const detail = await api.get(user.apiKey, key.api_key_id);
       setModal({
@@ -108,8 +137,8 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
         key,
         initial: {
           name: detail.name,
-          type: accessTypeOf(detail.scopes, user.scopes),
-          levels: levelsFromScopes(detail.scopes),
+          type: accessTypeOf(areas, detail.scopes, user.scopes),
+          levels: levelsFromScopes(areas, detail.scopes),
           expires: rfc3339ToLocalInput(detail.expires_at),
           allowedIps: (detail.allowed_ips ?? []).join('\n'),
         },
@@ -119,6 +148,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
     }
   }
 
+  const shown = areasAnswered ? keys : null;
   return (
     <div class="page">
       <header class="top">
@@ -130,24 +160,23 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
       <main>
         <div class="title">
           <h1>API Keys</h1>
-          <button type="button" class="primary" onClick={() => setModal({ kind: 'create' })}>
+          <button
+            type="button"
+            class="primary"
+            disabled={areas === null}
+            onClick={() => setModal({ kind: 'create' })}
+          >
             Create API Key
           </button>
         </div>
         <p class="sr-only" role="status" aria-live="polite">
           {notice}
         </p>
-        {loadError && (
-          <p class="error" role="alert">
-            {loadError}{' '}
-            <button type="button" onClick={load}>
-              Retry
-            </button>
-          </p>
-        )}
-        {keys === null && !loadError && <p role="status">Loading keys…</p>}
-        {keys !== null && keys.length === 0 && <p>No API keys yet. Create one to get started.</p>}
-        {keys !== null && keys.length > 0 && (
+        {loadError && <RetryAlert message={loadError} onRetry={load} />}
+        {areasError && <RetryAlert message={areasError} onRetry={loadAreas} />}
+        {(keys === null || !areasAnswered) && !loadError && <p role="status">Loading keys…</p>}
+        {shown !== null && shown.length === 0 && <p>No API keys yet. Create one to get started.</p>}
+        {shown !== null && shown.length > 0 && (
           <table class="keys">
             <caption class="sr-only">Your API keys</caption>
             <thead>
@@ -163,7 +192,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
               </tr>
             </thead>
             <tbody>
-              {keys.map((key) => (
+              {shown.map((key) => (
                 <tr key={key.api_key_id}>
                   <th scope="row" data-label="Name">
                     {key.name}
@@ -185,7 +214,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
                     <ActionMenu
                       label={`Actions for ${key.name}`}
                       items={[
-                        { label: 'Edit', onSelect: () => openEdit(key) },
+                        ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
                         { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
                         { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
                         { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
@@ -199,10 +228,11 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
         )}
       </main>
 
-      {modal?.kind === 'create' && (
+      {modal?.kind === 'create' && areas && (
         <Dialog title="Create API Key" onClose={closeModal}>
           <KeyForm
             initial={EMPTY_FORM}
+            areas={areas}
             callerScopes={user.scopes}
             submitLabel="Create & View"
             busy={busy}
@@ -253,10 +283,11 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
         />
       )}
 
-      {modal?.kind === 'edit' && (
+      {modal?.kind === 'edit' && areas && (
         <Dialog title={`Edit ${modal.key.name}`} onClose={closeModal}>
           <KeyForm
             initial={modal.initial}
+            areas={areas}
             callerScopes={user.scopes}
             submitLabel="Save"
             busy={busy}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -107,7 +108,11 @@ export function deployedHandlers(): string[] {
   return [AUTHORIZER_HANDLER, ...new Set(ROUTE_LIST.map((route) => route.handler))];
 }
 
-/** The source file of a function entry (`api-keys/create` → `<repo>/functions/api-keys/create.ts`). */
+/**
+ * The source file of a function entry (`api-keys/create` → `<repo>/functions/api-keys/create.ts`;
+ * `.js` in the installed package, where `REPO_ROOT` is its `dist/`).
+ */
 export function entryFile(handler: string): string {
-  return join(REPO_ROOT, 'functions', `${handler}.ts`);
+  const ts = join(REPO_ROOT, 'functions', `${handler}.ts`);
+  return existsSync(ts) ? ts : join(REPO_ROOT, 'functions', `${handler}.js`);
 }

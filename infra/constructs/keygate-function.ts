@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { type Duration, Validations } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -15,8 +15,24 @@ import { entryFile, LAMBDA_BUNDLING, LAMBDA_NODE_OPTIONS, REPO_ROOT } from './bu
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 
 export interface KeygateFunctionProps {
-  /** Entry under `functions/`, without extension (`api-keys/create`). */
+  /**
+   * Entry under `functions/`, without extension (`api-keys/create`), or an absolute file (a
+   * team route's generated wrapper).
+   */
   readonly handler: string;
+  /**
+   * Where esbuild runs and the lock file is (every entry must be below it): the repository, or
+   * the project of a team that installed Keygate as a package.
+   *
+   * @default the repository root
+   */
+  readonly projectRoot?: string;
+  /**
+   * The deployment spec inlined into the bundle (esbuild `define` of `__KEYGATE_DEPLOYMENT__`):
+   * a team's routes and catalogue travel in the code, with no 4 KB environment limit. Unset:
+   * SendGrid's service, and bundles byte-identical to the cold-start bench's.
+   */
+  readonly deploymentJson?: string;
   readonly description: string;
   /** What the function may do beyond writing its own log group. */
   readonly statements: readonly PolicyStatement[];
@@ -46,7 +62,8 @@ export class KeygateFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: KeygateFunctionProps) {
     super(scope, id);
-    this.entry = entryFile(props.handler);
+    this.entry = isAbsolute(props.handler) ? props.handler : entryFile(props.handler);
+    const projectRoot = props.projectRoot ?? REPO_ROOT;
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -68,8 +85,8 @@ export class KeygateFunction extends Construct {
       description: props.description,
       entry: this.entry,
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -81,7 +98,13 @@ export class KeygateFunction extends Construct {
       systemLogLevelV2: SystemLogLevel.WARN,
       environment: { NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...props.environment },
       // The settings the cold-start bench (scripts/bench/cold-start.ts) bundles with too.
-      bundling: { forceDockerBundling: false, ...LAMBDA_BUNDLING },
+      bundling: {
+        forceDockerBundling: false,
+        ...LAMBDA_BUNDLING,
+        ...(props.deploymentJson === undefined
+          ? {}
+          : { define: { __KEYGATE_DEPLOYMENT__: props.deploymentJson } }),
+      },
     });
     Validations.of(this.function).acknowledge(NAG_ACKNOWLEDGEMENTS.lambdaRuntime);
   }

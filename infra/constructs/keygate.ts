@@ -12,6 +12,7 @@ import {
 import {
   AccessLogFormat,
   AuthorizationType,
+  type CfnStage,
   EndpointType,
   type IResource,
   LambdaIntegration,
@@ -29,8 +30,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_SPEC,
+  type Deployment,
+  type DeploymentSpec,
+  deploymentOf,
+} from '../../shared/deployment/deployment.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
-import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
+import type { KeyType } from '../../shared/domain/scopes.js';
 import {
   DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
   GATEWAY_RESPONSES,
@@ -40,7 +47,7 @@ import {
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway.js';
-import { type HttpMethod, ROUTE_LIST, type RouteId } from '../../shared/routes.js';
+import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import {
   EXTRA_ROUTE_PATH,
@@ -62,6 +69,7 @@ import {
   type TableName,
 } from './permissions.js';
 import { KeygateSourceLimits } from './source-limits.js';
+import { projectRootOf, teamWrapperEntry } from './team-routes.js';
 
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
@@ -160,6 +168,30 @@ export interface KeygateProps {
    * @default - the distribution's `*.cloudfront.net` domain
    */
   readonly consoleDomain?: KeygateConsoleDomain;
+  /**
+   * What the API serves: a team's config as `loadDeploymentSpec` (`keygate/deployment`) reads it,
+   * with the directory its handlers are relative to. Its routes get one function each, bundled
+   * with Keygate's wrapper; its catalogue and routes travel inside every bundle.
+   *
+   * @default SendGrid's service, exactly
+   */
+  readonly deployment?: { readonly spec: DeploymentSpec; readonly configDir?: string };
+  /**
+   * A REST API the team already has: Keygate puts its authorizer, its key routes and the team's
+   * routes on it (and its gateway responses, in SendGrid's envelope) instead of creating one.
+   * The stage's settings stay the team's: Keygate's stage throttling, access log format and
+   * per-route throttles are not applied (its per-source WAF limits are).
+   *
+   * @default a new regional REST API
+   */
+  readonly restApi?: RestApi;
+  /**
+   * Where esbuild runs and the lock file is: the repository, or the project of a team that
+   * installed Keygate as a package (every entry, Keygate's included, must be below it).
+   *
+   * @default the directory of the nearest package-lock.json above the working directory
+   */
+  readonly projectRoot?: string;
 }
 
 /** A route of your own behind Keygate's authorizer (see {@link Keygate.addRoute}). */
@@ -167,7 +199,7 @@ export interface KeygateRouteOptions {
   readonly method: HttpMethod;
   /** Resource path, `{param}` for path parameters, e.g. `/v3/reports/{report_id}`. */
   readonly path: string;
-  /** Scopes a key must all hold; from SendGrid's catalogue, at least one. */
+  /** Scopes a key must all hold; from the deployment's catalogue, at least one. */
   readonly scopes: readonly string[];
   /**
    * Key types that may call the route at all.
@@ -251,6 +283,10 @@ export class Keygate extends Construct {
   readonly authorizerFunction: NodejsFunction;
   /** One function per route of the route table. */
   readonly routeFunctions: ReadonlyMap<RouteId, NodejsFunction>;
+  /** One function per route of the team's config, by route ID (`GET /v1/invoices`). */
+  readonly teamFunctions: ReadonlyMap<string, NodejsFunction>;
+  /** What the API serves (SendGrid's service, or a team's config). */
+  readonly deployment: Deployment;
   /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
   readonly methods: ReadonlyMap<string, Method>;
   readonly keyPrefix: string;
@@ -264,6 +300,9 @@ export class Keygate extends Construct {
   private readonly logRetention: RetentionDays;
   private readonly sesIdentity: string | undefined;
   private readonly authorizerCacheTtl: Duration;
+  /** The spec inlined into every bundle; undefined for SendGrid's service (bundles unchanged). */
+  private readonly deploymentJson: string | undefined;
+  private readonly projectRoot: string;
   private uncachedAuthorizerOf: RequestAuthorizer | undefined;
 
   constructor(scope: Construct, id: string, props: KeygateProps = {}) {
@@ -277,8 +316,26 @@ export class Keygate extends Construct {
     const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
     checkInteger('throttling.rateLimit', throttling.rateLimit, 1, 1_000_000);
     checkInteger('throttling.burstLimit', throttling.burstLimit, 1, 1_000_000);
-    this.stageName = props.stageName ?? 'prod';
-    if (!/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
+    const spec = props.deployment?.spec ?? DEFAULT_SPEC;
+    this.deployment = deploymentOf(spec);
+    this.deploymentJson =
+      spec.preset === 'sendgrid' && spec.areas.length === 0 && spec.routes.length === 0
+        ? undefined
+        : JSON.stringify(spec);
+    this.projectRoot = props.projectRoot ?? projectRootOf(process.cwd());
+    const configDir = props.deployment?.configDir;
+    if (this.deployment.teamRoutes.length > 0 && configDir === undefined) {
+      throw new Error(
+        "deployment.configDir is required: the team routes' handlers are relative to it",
+      );
+    }
+    // An attached API's stage name as its team wrote it: `deploymentStage.stageName` is the
+    // Stage's Ref, and the flush permission and environment would then depend on the stage, which
+    // depends on the deployment, which depends on the methods of those functions (a cycle).
+    this.stageName = props.restApi
+      ? ((props.restApi.deploymentStage.node.defaultChild as CfnStage | undefined)?.stageName ?? '')
+      : (props.stageName ?? 'prod');
+    if (Token.isUnresolved(this.stageName) || !/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
       throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
     }
     this.sesIdentity = checkSesIdentity(props.sesIdentity);
@@ -287,43 +344,18 @@ export class Keygate extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = new KeygateTables(this, 'Tables', { removalPolicy });
 
-    this.api = new RestApi(this, 'Api', {
-      restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-      description: 'Keygate: self-hosted, SendGrid-compatible API keys',
-      endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole: props.cloudWatchRole ?? true,
-      deployOptions: {
-        stageName: this.stageName,
-        accessLogDestination: new LogGroupLogDestination(
-          new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
-        ),
-        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-        // Execution logs at ERROR only, never request or response data (it would hold keys).
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        throttlingRateLimit: throttling.rateLimit,
-        throttlingBurstLimit: throttling.burstLimit,
-        // Routes with their own, tighter limits (public routes that do work).
-        methodOptions: Object.fromEntries(
-          ROUTE_LIST.filter((r) => r.throttle).map((r) => [
-            `${r.path}/${r.method}`,
-            {
-              throttlingRateLimit: r.throttle?.rateLimit,
-              throttlingBurstLimit: r.throttle?.burstLimit,
-            },
-          ]),
-        ),
-      },
-    });
-    // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
-    this.api.node.tryRemoveChild('Endpoint');
-    // API Gateway creates the execution log group on first use, without retention; create it
-    // first, with retention, so the stage never writes to an unmanaged group.
-    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
-      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${this.stageName}`,
-      retention: this.logRetention,
-    });
-    this.api.deploymentStage.node.addDependency(executionLogs);
+    this.api = props.restApi ?? this.createApi(throttling, props.cloudWatchRole ?? true);
+    if (!props.restApi) {
+      // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
+      this.api.node.tryRemoveChild('Endpoint');
+      // API Gateway creates the execution log group on first use, without retention; create it
+      // first, with retention, so the stage never writes to an unmanaged group.
+      const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${this.stageName}`,
+        retention: this.logRetention,
+      });
+      this.api.deploymentStage.node.addDependency(executionLogs);
+    }
     this.addGatewayResponses();
     // Body validation has no model to apply: the handlers validate bodies with the zod schemas
     // and answer SendGrid's own messages, which a gateway model would pre-empt with a generic
@@ -333,7 +365,6 @@ export class Keygate extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-
     this.authorizerFunction = this.createFunction({
       id: 'Authorizer',
       handler: AUTHORIZER_HANDLER,
@@ -353,8 +384,23 @@ export class Keygate extends Construct {
     });
 
     const functions = new Map<RouteId, NodejsFunction>();
-    for (const route of ROUTE_LIST) {
-      const permissions = ROUTE_PERMISSIONS[route.id];
+    const teamFunctions = new Map<string, NodejsFunction>();
+    for (const route of this.deployment.routes) {
+      if (route.team) {
+        const fn = this.createFunction({
+          id: `Team${pascalCase(route.id.replace(/[^A-Za-z0-9]+/g, ' '))}`,
+          handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
+          description: `Keygate: your ${route.method} ${route.path}`,
+          permissions: [],
+          memorySize: 512,
+          timeout: Duration.seconds(10),
+        });
+        teamFunctions.set(route.id, fn);
+        this.addMethod(route.method, route.path, fn, true);
+        continue;
+      }
+      const id = route.id as RouteId;
+      const permissions = ROUTE_PERMISSIONS[id];
       const fn = this.createFunction({
         id: pascalCase(route.id),
         handler: route.handler,
@@ -365,7 +411,7 @@ export class Keygate extends Construct {
         // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
         timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
       });
-      functions.set(route.id, fn);
+      functions.set(id, fn);
       const method = this.addMethod(route.method, route.path, fn, route.access.kind === 'key');
       if (route.access.kind === 'public') {
         Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRoute);
@@ -373,10 +419,11 @@ export class Keygate extends Construct {
       }
     }
     this.routeFunctions = functions;
+    this.teamFunctions = teamFunctions;
     this.methods = this.methodMap;
 
     Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
-    const limited = ROUTE_LIST.filter((route) => route.sourceLimit);
+    const limited = this.deployment.routes.filter((route) => route.sourceLimit);
     this.sourceLimits =
       props.sourceLimits === false || limited.length === 0
         ? undefined
@@ -397,11 +444,44 @@ export class Keygate extends Construct {
         ? undefined
         : new KeygateConsole(this, 'Console', {
             api: this.api,
-            apiPaths: ROUTE_LIST.map((route) => route.path),
+            apiPaths: this.deployment.routes.map((route) => route.path),
             removalPolicy,
             logRetention: this.logRetention,
             ...(props.consoleDomain ? { domain: props.consoleDomain } : {}),
           });
+  }
+
+  private createApi(throttling: KeygateThrottling, cloudWatchRole: boolean): RestApi {
+    return new RestApi(this, 'Api', {
+      restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+      description: 'Keygate: self-hosted, SendGrid-compatible API keys',
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
+      cloudWatchRole,
+      deployOptions: {
+        stageName: this.stageName,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
+        ),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // Execution logs at ERROR only, never request or response data (it would hold keys).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        throttlingRateLimit: throttling.rateLimit,
+        throttlingBurstLimit: throttling.burstLimit,
+        // Routes with their own, tighter limits (public routes that do work).
+        methodOptions: Object.fromEntries(
+          this.deployment.routes
+            .filter((r) => r.throttle)
+            .map((r) => [
+              `${r.path}/${r.method}`,
+              {
+                throttlingRateLimit: r.throttle?.rateLimit,
+                throttlingBurstLimit: r.throttle?.burstLimit,
+              },
+            ]),
+        ),
+      },
+    });
   }
 
   /** The stage's base URL (`https://{id}.execute-api.{region}.amazonaws.com/{stage}/`). */
@@ -442,7 +522,7 @@ export class Keygate extends Construct {
       throw new Error(`${where}: path must look like /v3/reports/{report_id}`);
     }
     if (scopes.length === 0) throw new Error(`${where}: at least one scope is required`);
-    const unknown = scopes.filter((s) => !ALL_SCOPES.includes(s));
+    const unknown = scopes.filter((s) => !this.deployment.catalogue.isKnown(s));
     if (unknown.length > 0) {
       throw new Error(
         `${where}: ${unknown.join(', ')} not in the scope catalogue; no key could hold it`,
@@ -601,6 +681,8 @@ export class Keygate extends Construct {
       memorySize: spec.memorySize,
       timeout: spec.timeout,
       logRetention: this.logRetention,
+      projectRoot: this.projectRoot,
+      ...(this.deploymentJson === undefined ? {} : { deploymentJson: this.deploymentJson }),
     }).function;
   }
 

@@ -97,6 +97,7 @@ const REFUSALS: Permission = {
  * - revokeLeakedApiKeys: `Query` on `byHash`, `getKey`, then `deleteKey` or `updateKey` (owner
  *   keys, grace periods), then a flush.
  * - listScopes: answers from the authorizer context, no I/O.
+ * - listScopeAreas: answers from the deployment's catalogue (in the bundle), no I/O.
  * - sendMail: SES `SendEmail`; no table.
  * - getBillingProfile: `getBillingProfile` = `GetItem` on the account.
  * - updateBillingProfile: `updateBillingContact` = conditional `UpdateItem` on the account.
@@ -144,6 +145,7 @@ export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[]
     FLUSH,
   ],
   listScopes: [],
+  listScopeAreas: [],
   sendMail: [{ kind: 'sendEmail' }],
   getBillingProfile: [accounts('dynamodb:GetItem')],
   updateBillingProfile: [accounts('dynamodb:UpdateItem')],

@@ -3,12 +3,13 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { authorize } from '../../shared/domain/authorize.js';
+import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import type { Deps } from '../../shared/domain/ports.js';
 import { dynamoDocumentClient, keyRepository } from '../../shared/runtime/storage.js';
 import { microsecondsEach, microsecondsInterleaved } from './stats.js';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/api_keys';
-const CONFIG = { keyPrefix: 'SG', defaultKeyLimit: 100 };
+const CONFIG = { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE };
 const SOURCE_IP = '203.0.113.7';
 
 export interface AuthorizerFigures {

@@ -1,7 +1,6 @@
 import { BadRequestError, ConflictError, fail, ok, type Result } from './errors.js';
 import { generateApiKey, hashApiKey, hashesEqual, parseApiKey, randomId } from './key-format.js';
 import type { AccountRecord, Deps, KeyRecord } from './ports.js';
-import { ALL_SCOPES } from './scopes.js';
 
 export const ACCOUNT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const OWNER_KEY_NAME = 'Owner key';
@@ -78,7 +77,7 @@ export async function bootstrapAccount(
     keyId,
     accountId: account.accountId,
     name: OWNER_KEY_NAME,
-    scopes: [...ALL_SCOPES],
+    scopes: [...deps.config.catalogue.all],
     type: 'owner',
     keyHash: hashApiKey(apiKey),
     createdAt: now,
@@ -131,7 +130,10 @@ export async function verifyApiKey(
   if (validUntil !== undefined && Date.parse(validUntil) <= deps.now().getTime()) {
     return { ok: false, reason: 'expired' };
   }
-  return { ok: true, key, validUntil, secret };
+  // The owner key holds every scope of the deployment's catalogue, also those added to it after
+  // the account was made (a team's new area), whatever its item stored then.
+  const verified = key.type === 'owner' ? { ...key, scopes: deps.config.catalogue.all } : key;
+  return { ok: true, key: verified, validUntil, secret };
 }
 
 function earliest(a: string | undefined, b: string): string {

@@ -7,6 +7,7 @@ import type {
   RenameApiKeyInput,
   RenamedApiKeyView,
   ReplaceApiKeyInput,
+  ScopeAreaView,
 } from '../schemas/api-keys.js';
 import { auditEvent } from './audit.js';
 import {
@@ -67,7 +68,7 @@ export async function createApiKey(
   caller: Caller,
   input: CreateApiKeyInput,
 ): Promise<Result<CreatedApiKeyView>> {
-  const grant = resolveGrant(caller.scopes, input.scopes);
+  const grant = resolveGrant(caller.scopes, input.scopes, deps.config.catalogue);
   if (!grant.ok) return refused(deps, caller, grant, null, input.scopes ?? []);
   const account = await deps.repo.getAccount(caller.accountId);
   if (!account) return fail(new ServiceUnavailableError());
@@ -169,7 +170,7 @@ export async function replaceApiKey(
   const usage = {
     ...(allowedIps.value !== undefined ? { allowedIps: allowedIps.value } : {}),
   };
-  const requested = normaliseScopes(input.scopes);
+  const requested = normaliseScopes(input.scopes, deps.config.catalogue);
   const updated = await updateOwnKey(
     deps,
     caller,
@@ -192,11 +193,11 @@ export async function replaceApiKey(
             new BadRequestError('the owner key cannot expire; roll it instead', 'expires_at'),
           );
         }
-        return sameScopes(key.scopes, normaliseScopes(input.scopes))
+        return sameScopes(key.scopes, normaliseScopes(input.scopes, deps.config.catalogue))
           ? ok({ name: input.name, scopes: key.scopes, type: key.type, ...limits })
           : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
       }
-      const grant = resolveGrant(caller.scopes, input.scopes);
+      const grant = resolveGrant(caller.scopes, input.scopes, deps.config.catalogue);
       if (!grant.ok) return grant;
       // The key as it would be after the PUT stays within a restricted caller's own limits: so a
       // key cannot lift its own expiry or allowlist, nor another's beyond its own.
@@ -259,6 +260,19 @@ export function callerScopes(caller: Caller): Result<{ scopes: readonly string[]
     sortedScopes.set(caller.scopes, scopes);
   }
   return ok({ scopes });
+}
+
+/** The deployment's areas, as the console's permission picker shows them. */
+export function scopeAreas(deps: Pick<Deps, 'config'>): Result<{ areas: ScopeAreaView[] }> {
+  return ok({
+    areas: deps.config.catalogue.areas.map((area) => ({
+      id: area.id,
+      label: area.label,
+      billing: area.billing,
+      read: [...area.read],
+      full: [...area.full],
+    })),
+  });
 }
 
 /** A warm function sees the same caller scope arrays again (they are shared per key): sort once. */

@@ -1,4 +1,5 @@
 import type { MailPayload } from '../schemas/mail.js';
+import type { ScopeCatalogue } from './catalogue.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */
@@ -197,6 +198,11 @@ export interface KeygateConfig {
   keyPrefix: string;
   /** Per-account key limit for accounts that do not set their own. */
   defaultKeyLimit: number;
+  /**
+   * The scopes keys may hold (SendGrid's preset, a team's areas, or both). The owner key holds
+   * every one of them, whenever they were added.
+   */
+  catalogue: ScopeCatalogue;
 }
 
 /**

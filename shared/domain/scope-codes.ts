@@ -13,7 +13,31 @@ import { remember } from './memo.js';
 /** The registry: append-only, so a stored bitmap means the same scopes forever. */
 export const SCOPE_CODES: readonly string[] = registry.scopes;
 
-const CODE_OF = new Map(SCOPE_CODES.map((scope, index) => [scope, index]));
+/** The registry in use: SendGrid's, then a team's scopes in their lock file's order. */
+let codes: readonly string[] = SCOPE_CODES;
+let codeOf = new Map(codes.map((scope, index) => [scope, index]));
+/** Registry entries no key may hold now (a scope the team removed): decoded as absent. */
+let retired: ReadonlySet<string> = new Set();
+
+/**
+ * Uses SendGrid's registry followed by `appended` (a team's scopes, in the lock file's order, so
+ * each keeps its code as the config changes), skipping `retired` when decoding: a removed scope
+ * disappears from keys without shifting another, and comes back if it is declared again.
+ */
+export function useScopeRegistry(registryOf: {
+  appended: readonly string[];
+  retired: readonly string[];
+}): void {
+  const next = [...SCOPE_CODES, ...registryOf.appended.filter((s) => !SCOPE_CODES.includes(s))];
+  const sameCodes = next.length === codes.length && next.every((s, i) => s === codes[i]);
+  const sameRetired =
+    registryOf.retired.length === retired.size && registryOf.retired.every((s) => retired.has(s));
+  if (sameCodes && sameRetired) return;
+  codes = Object.freeze(next);
+  codeOf = new Map(codes.map((scope, index) => [scope, index]));
+  retired = new Set(registryOf.retired);
+  decoded.clear();
+}
 
 /** The stored form of a key's scopes. */
 export interface EncodedScopes {
@@ -25,10 +49,10 @@ export interface EncodedScopes {
 
 /** Encodes a key's scopes for storage (order and duplicates do not matter). */
 export function encodeScopes(scopes: readonly string[]): EncodedScopes {
-  const bytes = new Uint8Array(Math.ceil(SCOPE_CODES.length / 8));
+  const bytes = new Uint8Array(Math.ceil(codes.length / 8));
   const others = new Set<string>();
   for (const scope of scopes) {
-    const code = CODE_OF.get(scope);
+    const code = codeOf.get(scope);
     if (code === undefined) others.add(scope);
     else bytes[code >> 3] = (bytes[code >> 3] ?? 0) | (1 << (code & 7));
   }
@@ -58,14 +82,16 @@ export function decodeScopes(
   if (!fromCodes) {
     const bytes = Buffer.from(scopeCodes, 'base64url');
     const scopes: string[] = [];
-    for (let code = 0; code < Math.min(bytes.length * 8, SCOPE_CODES.length); code++) {
-      if (((bytes[code >> 3] ?? 0) >> (code & 7)) & 1) scopes.push(SCOPE_CODES[code] as string);
+    for (let code = 0; code < Math.min(bytes.length * 8, codes.length); code++) {
+      const scope = codes[code] as string;
+      if (((bytes[code >> 3] ?? 0) >> (code & 7)) & 1 && !retired.has(scope)) scopes.push(scope);
     }
     // Frozen: the array is shared, and memos elsewhere key on it.
     fromCodes = remember(decoded, scopeCodes, Object.freeze(scopes.sort()), DECODED_MAX);
   }
   if (otherScopes.length === 0) return fromCodes;
-  return Object.freeze([...new Set([...fromCodes, ...otherScopes])].sort());
+  const others = otherScopes.filter((s) => !retired.has(s));
+  return Object.freeze([...new Set([...fromCodes, ...others])].sort());
 }
 
 /**

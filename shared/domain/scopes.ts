@@ -1,9 +1,11 @@
 import catalogueJson from '../catalogue/sendgrid-scopes.json' with { type: 'json' };
+import { type ScopeCatalogue, SENDGRID_CATALOGUE } from './catalogue.js';
 import { BadRequestError, ForbiddenError, fail, ok, type Result } from './errors.js';
 
 /**
- * Scope rules, in one pure module. The catalogue is SendGrid's published permission list
- * (`shared/catalogue/sendgrid-scopes.json`), grouped by category as SendGrid's UI groups it.
+ * Scope rules, in one pure module, over a deployment's catalogue (`catalogue.ts`): SendGrid's
+ * published permission list by default (`shared/catalogue/sendgrid-scopes.json`), grouped by
+ * category as SendGrid's UI groups it, or a team's own areas.
  */
 
 export interface ScopeCategory {
@@ -31,8 +33,6 @@ export const ALL_SCOPES: readonly string[] = [
   ...new Set(SCOPE_CATEGORIES.flatMap((c) => c.scopes)),
 ].sort();
 
-const KNOWN = new Set(ALL_SCOPES);
-
 /**
  * Scopes SendGrid assigns to real keys by itself (`2fa_required`, …). Clients that round-trip a
  * SendGrid key's scopes send them back; Keygate accepts and drops them instead of failing.
@@ -50,8 +50,11 @@ export function isBillingScope(scope: string): boolean {
 }
 
 /** The type a set of scopes gives a key; the owner type is only ever set by bootstrap. */
-export function keyTypeOf(scopes: readonly string[]): Exclude<KeyType, 'owner'> {
-  return scopes.length > 0 && scopes.every(isBillingScope) ? 'billing' : 'general';
+export function keyTypeOf(
+  scopes: readonly string[],
+  catalogue: ScopeCatalogue = SENDGRID_CATALOGUE,
+): Exclude<KeyType, 'owner'> {
+  return scopes.length > 0 && scopes.every((s) => catalogue.isBilling(s)) ? 'billing' : 'general';
 }
 
 /** Scopes in `wanted` that `held` lacks, sorted. */
@@ -61,8 +64,11 @@ export function missingScopes(held: Iterable<string>, wanted: readonly string[])
 }
 
 /** Sorted, unique, without SendGrid's auto-assigned scopes: the form keys store. */
-export function normaliseScopes(requested: readonly string[]): string[] {
-  return [...new Set(requested)].filter((s) => !AUTO_ASSIGNED_SCOPES.has(s)).sort();
+export function normaliseScopes(
+  requested: readonly string[],
+  catalogue: ScopeCatalogue = SENDGRID_CATALOGUE,
+): string[] {
+  return [...new Set(requested)].filter((s) => !catalogue.autoAssigned.has(s)).sort();
 }
 
 /** What a request asks for, after validation: sorted, unique, typed. */
@@ -84,16 +90,19 @@ export interface GrantedScopes {
 export function resolveGrant(
   callerScopes: readonly string[],
   requested: readonly string[] | undefined,
+  catalogue: ScopeCatalogue = SENDGRID_CATALOGUE,
 ): Result<GrantedScopes> {
   if (requested === undefined) {
-    const scopes = [...new Set(callerScopes)].filter((s) => KNOWN.has(s) && !isBillingScope(s));
+    const scopes = [...new Set(callerScopes)].filter(
+      (s) => catalogue.isKnown(s) && !catalogue.isBilling(s),
+    );
     if (scopes.length === 0) {
       return fail(new BadRequestError('the calling key has no scopes it can grant', 'scopes'));
     }
     return ok({ scopes: scopes.sort(), type: 'general' });
   }
-  const scopes = normaliseScopes(requested);
-  const unknown = scopes.filter((s) => !KNOWN.has(s));
+  const scopes = normaliseScopes(requested, catalogue);
+  const unknown = scopes.filter((s) => !catalogue.isKnown(s));
   if (unknown.length > 0) {
     return fail(
       new BadRequestError(
@@ -105,7 +114,7 @@ export function resolveGrant(
   if (scopes.length === 0) {
     return fail(new BadRequestError('scopes must contain at least one scope', 'scopes'));
   }
-  const billing = scopes.filter(isBillingScope).length;
+  const billing = scopes.filter((s) => catalogue.isBilling(s)).length;
   if (billing > 0 && billing < scopes.length) {
     return fail(new BadRequestError(BILLING_MIX_MESSAGE, 'scopes'));
   }
@@ -119,7 +128,7 @@ export function resolveGrant(
       ),
     );
   }
-  return ok({ scopes, type: keyTypeOf(scopes) });
+  return ok({ scopes, type: keyTypeOf(scopes, catalogue) });
 }
 
 /**

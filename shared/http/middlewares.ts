@@ -1,22 +1,20 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import * as z from 'zod';
+import type * as z from 'zod';
 import type { Caller } from '../domain/api-keys.js';
 import {
   BadRequestError,
   type FieldError,
-  ForbiddenError,
   InternalError,
   KeygateError,
   PayloadTooLargeError,
-  UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.js';
-import { remember } from '../domain/memo.js';
 import type { Logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
+import { headerValue as headerOf, readCaller } from './caller.js';
 import { errorResponse } from './responses.js';
 
 /** What the middlewares establish before the handler runs. */
@@ -53,77 +51,19 @@ export function errorEnvelope(options: { logger: Logger }): Middleware {
   };
 }
 
-const AuthorizerContext = z.object({
-  accountId: z.string().min(1),
-  keyId: z.string().min(1),
-  type: z.enum(['owner', 'general', 'billing']),
-  scopes: z.string(),
-  expiresAt: z.string().optional(),
-  // Absent in a result cached by an earlier release: that authorizer vouched for the secret.
-  secret: z.enum(['current', 'previous']).optional(),
-  allowedIps: z.string().optional(),
-});
-
-/** Why a retiring secret is refused on a route that manages keys. */
-export const RETIRING_SECRET_MESSAGE =
-  'this key was rolled and the secret presented is retiring: it cannot manage keys; use the new secret';
-
-/** SendGrid's words for a key that no longer works. */
-export const EXPIRED_MESSAGE = 'The provided authorization grant is invalid, expired, or revoked';
+export { EXPIRED_MESSAGE, RETIRING_SECRET_MESSAGE } from './caller.js';
 
 /**
- * The authorizer context's space-joined scopes, split once per distinct string: a warm function
- * sees the same few keys again and again, and a full-access key holds some 200 scopes.
- */
-function parsedScopes(joined: string): { scopes: readonly string[]; held: ReadonlySet<string> } {
-  let parsed = scopeStrings.get(joined);
-  if (!parsed) {
-    // Every request of a warm function with this key shares the array: frozen.
-    const scopes = Object.freeze(joined.split(' ').filter(Boolean));
-    parsed = remember(scopeStrings, joined, { scopes, held: new Set(scopes) }, 256);
-  }
-  return parsed;
-}
-
-const scopeStrings = new Map<string, { scopes: readonly string[]; held: ReadonlySet<string> }>();
-
-/**
- * Reads the caller from the authorizer's context and re-checks the route's scopes (defence in
- * depth: the authorizer already did, and this costs no I/O). A missing or malformed context
- * means the request did not come through the authorizer: 401.
+ * Reads the caller from the authorizer's context and re-checks the route's scopes, key type,
+ * expiry and secret (`readCaller`; defence in depth: the authorizer already did, and this costs
+ * no I/O).
  */
 export function callerContext(route: RouteDefinition): Middleware {
-  const required = route.access.kind === 'key' ? route.access.scopes : [];
-  const keyTypes: readonly string[] = route.access.kind === 'key' ? route.access.keyTypes : [];
-  const managesKeys = route.access.kind === 'key' && route.access.managesKeys === true;
   return {
     before: function callerContextBefore(request) {
-      const parsed = AuthorizerContext.safeParse(request.event.requestContext?.authorizer);
-      if (!parsed.success) throw new UnauthorizedError();
-      // Acting for a subuser is not supported; ignoring the header would act on the wrong account.
-      if (headerValue(request.event, 'on-behalf-of') !== undefined) {
-        throw new BadRequestError('the on-behalf-of header is not supported', 'on-behalf-of');
-      }
-      // A cached authorizer result may outlive the key's expiry (or a roll's grace period): the
-      // expiry travels in the context and is checked on every request.
-      const { expiresAt, secret = 'current', allowedIps = '', ...identity } = parsed.data;
-      if (expiresAt && Date.parse(expiresAt) <= Date.now()) {
-        throw new UnauthorizedError(EXPIRED_MESSAGE);
-      }
-      const { scopes, held } = parsedScopes(identity.scopes);
-      const missing = required.filter((s) => !held.has(s));
-      if (!keyTypes.includes(identity.type) || missing.length > 0) {
-        throw new ForbiddenError('access forbidden', null, missing);
-      }
-      if (managesKeys && secret === 'previous') throw new ForbiddenError(RETIRING_SECRET_MESSAGE);
-      request.context.caller = {
-        ...identity,
-        scopes,
-        secret,
-        ...(expiresAt ? { expiresAt } : {}),
-        ...(allowedIps ? { allowedIps: allowedIps.split(' ') } : {}),
-        sourceIp: request.event.requestContext?.identity?.sourceIp ?? null,
-      };
+      const read = readCaller(request.event, route);
+      if (!read.ok) throw read.error;
+      request.context.caller = read.caller;
     },
   };
 }
@@ -209,9 +149,5 @@ function check(schema: z.ZodType, value: unknown, style: FieldPathStyle): unknow
 
 /** Case-insensitive header lookup (API Gateway REST passes headers as the client sent them). */
 export function headerValue(event: APIGatewayProxyEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name && value !== undefined) return value;
-  }
-  return undefined;
+  return headerOf(event.headers, name);
 }

@@ -1,6 +1,7 @@
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { redactingReplacer } from './redact.js';
 
 /**
  * Structured logs: Powertools for AWS Lambda's logger, with a JSON replacer that masks key
@@ -8,22 +9,7 @@ import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
  * objects, errors and their causes), so a key that reaches a log call by mistake never leaves.
  */
 
-// Any prefix (a deployment's prefix is not known to every caller of the logger), and no
-// boundary check after the key: a redactor masks a key even when text is glued to it.
-const ANY_KEY = /[A-Za-z][A-Za-z0-9_]{0,15}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}/g;
-// Stops at a quote or backslash, so masking inside serialised JSON keeps it valid JSON.
-const BEARER = /(bearer\s+)[^\s"\\]+/gi;
-
-/** Masks key material and bearer tokens in a string. */
-export function redact(text: string): string {
-  return text.replace(ANY_KEY, '[REDACTED KEY]').replace(BEARER, '$1[REDACTED]');
-}
-
-/** JSON replacer: masks `authorization` fields whole and key material in every string. */
-export function redactingReplacer(name: string, value: unknown): unknown {
-  if (name.toLowerCase() === 'authorization') return '[REDACTED]';
-  return typeof value === 'string' ? redact(value) : value;
-}
+export { redact, redactingReplacer } from './redact.js';
 
 /** The logging surface Keygate uses (Powertools' logger satisfies it). */
 export interface Logger {

@@ -1,6 +1,7 @@
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../domain/key-format.js';
 import type { KeygateConfig } from '../domain/ports.js';
 import type { TableNames } from '../tables.js';
+import { activeDeployment } from './deployment.js';
 
 export const DEFAULT_KEY_LIMIT = 100;
 
@@ -57,6 +58,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
+    catalogue: activeDeployment().catalogue,
     tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,
     dynamodbTimeoutMs: timeoutText === undefined ? undefined : Number(timeoutText),

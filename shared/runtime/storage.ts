@@ -2,8 +2,8 @@ import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoKeyRepository } from '../adapters/dynamodb/keys-repository.js';
 import type { PolicyRoute } from '../domain/policy.js';
 import type { KeyRepository } from '../domain/ports.js';
-import { ROUTE_LIST } from '../routes.js';
 import { configFromEnv, type RuntimeConfig } from './config.js';
+import { activeDeployment } from './deployment.js';
 import { EXTRA_ROUTES_ENV, parseExtraRoutes } from './extra-routes.js';
 
 /**
@@ -37,13 +37,15 @@ export function keyRepository(): KeyRepository {
 }
 
 /**
- * The routes the authorizer's policies cover: the route table, plus the routes the deployment
- * added ({@link EXTRA_ROUTES_ENV}), parsed once per container. The same array on every call, so
- * policies stay memoised; the route table itself when there are no extra routes.
+ * The routes the authorizer's policies cover: the deployment's (Keygate's own, SendGrid's preset
+ * when kept, a team's), plus the routes a CDK app added with `addRoute`
+ * ({@link EXTRA_ROUTES_ENV}), parsed once per container. The same array on every call, so
+ * policies stay memoised.
  */
 export function policyRoutes(env: NodeJS.ProcessEnv = process.env): readonly PolicyRoute[] {
   if (policyRouteList) return policyRouteList;
   const extra = parseExtraRoutes(env[EXTRA_ROUTES_ENV]);
-  policyRouteList = extra.length === 0 ? ROUTE_LIST : [...ROUTE_LIST, ...extra];
+  const routes = activeDeployment().routes;
+  policyRouteList = extra.length === 0 ? routes : [...routes, ...extra];
   return policyRouteList;
 }

@@ -237,6 +237,22 @@ export const RenamedApiKey = z
 
 export const ScopeList = z.object({ scopes: z.array(z.string()) }).meta({ id: 'ScopeList' });
 
+export const ScopeArea = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    billing: z
+      .boolean()
+      .meta({ description: 'Its scopes make billing keys, which hold nothing else.' }),
+    read: z.array(z.string()).meta({ description: 'What Read Access grants.' }),
+    full: z.array(z.string()).meta({ description: 'What Full Access grants.' }),
+  })
+  .meta({ id: 'ScopeArea' });
+
+export const ScopeAreaList = z.object({ areas: z.array(ScopeArea) }).meta({ id: 'ScopeAreaList' });
+
+export type ScopeAreaView = z.output<typeof ScopeArea>;
+
 export const ErrorEnvelope = z
   .object({
     errors: z.array(z.object({ field: z.string().nullable(), message: z.string() })),

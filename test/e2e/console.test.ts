@@ -3,11 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PICKER_CATEGORIES, scopesFor } from '../../console/src/permissions.js';
+import { type Area, scopesFor } from '../../console/src/permissions.js';
 import { freePort } from '../../local/dynamodb-local.js';
+import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import { type LocalInstance, REPO, startInstance } from '../helpers/local-instance.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -121,11 +128,39 @@ async function rowAction(page: Page, keyName: string, item: string) {
   await page.getByRole('menuitem', { name: item }).click();
 }
 
-const category = (name: string) => {
-  const found = PICKER_CATEGORIES.find((c) => c.name === name);
-  if (!found) throw new Error(`no category ${name}`);
+/** The deployment's areas, as the console fetches them. */
+async function deployedAreas(): Promise<Area[]> {
+  const res = await api('/v3/scopes/areas', ownerKey);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { areas: Area[] }).areas;
+}
+
+const areaOf = (areas: readonly Area[], label: string) => {
+  const found = areas.find((a) => a.label === label);
+  if (!found) throw new Error(`no area ${label}`);
   return found;
 };
+
+/** The labels of the Restricted Access rows, in the order the dialog shows them. */
+const pickerRows = (dialog: Locator) =>
+  dialog.locator('fieldset.category > legend').allTextContents();
+
+/**
+ * Answers one API path in this page with `body` instead of the server (a stand-in deployment);
+ * resolves to the function that lets the server answer again.
+ */
+async function stubPath(
+  page: Page,
+  path: string,
+  status: number,
+  body: unknown,
+): Promise<() => Promise<void>> {
+  const matches = (url: URL) => url.pathname === path;
+  await page.route(matches, (route) =>
+    route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) }),
+  );
+  return () => page.unroute(matches);
+}
 
 describe('console', () => {
   it('loads at most 100 KB of gzipped JavaScript', () => {
@@ -188,9 +223,10 @@ describe('console', () => {
     expect(await page.content()).not.toContain(apiKey);
 
     // The key works with exactly the chosen scopes
+    const areas = await deployedAreas();
     const expected = [
-      ...scopesFor(category('Mail'), 'full'),
-      ...scopesFor(category('API Keys'), 'read'),
+      ...scopesFor(areaOf(areas, 'Mail'), 'full'),
+      ...scopesFor(areaOf(areas, 'API Keys'), 'read'),
     ].sort();
     const scopes = (await (await api('/v3/scopes', apiKey)).json()) as { scopes: string[] };
     expect(scopes.scopes).toEqual(expected);
@@ -267,6 +303,120 @@ describe('console', () => {
         .getByRole('radio', { name: /Full Access/ })
         .isDisabled(),
     ).toBe(false);
+    await context.close();
+  });
+
+  it('shows SendGrid’s categories without a config, as the API lists them', async () => {
+    // Arrange: the route answers SendGrid's catalogue
+    const areas = await deployedAreas();
+    expect(areas).toEqual(
+      SENDGRID_CATALOGUE.areas.map(({ id, label, billing, read, full }) => ({
+        id,
+        label,
+        billing,
+        read,
+        full,
+      })),
+    );
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+
+    // Act
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API Key' });
+    await dialog.getByRole('radio', { name: /Restricted Access/ }).check();
+
+    // Assert: a row per non-billing area, in the API's order; billing is its own key type
+    await expect
+      .poll(() => pickerRows(dialog))
+      .toEqual(areas.filter((a) => !a.billing).map((a) => a.label));
+    expect(await dialog.getByRole('radio', { name: /Billing Access/ }).isDisabled()).toBe(false);
+    await context.close();
+  });
+
+  it('builds the picker from the deployment’s areas: a team’s, without SendGrid or billing', async () => {
+    // Arrange: this page is told of a team's deployment (`preset: "none"`, no billing area) and
+    // signs in with a key of it; the server itself still runs SendGrid's preset
+    const apiKeys = areaOf(await deployedAreas(), 'API Keys');
+    const invoices = {
+      id: 'invoices',
+      label: 'Invoices',
+      billing: false,
+      read: ['invoices.read'],
+      full: ['invoices.create', 'invoices.read'],
+    };
+    const { context, page } = await newPage();
+    await stubPath(page, '/v3/scopes/areas', 200, { areas: [apiKeys, invoices] });
+    await stubPath(page, '/v3/scopes', 200, { scopes: [...apiKeys.full, ...invoices.full] });
+    await signIn(page, ownerKey);
+
+    // Act
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API Key' });
+    await dialog.getByLabel('API Key Name').fill('Invoicing');
+    await dialog.getByRole('radio', { name: /Restricted Access/ }).check();
+
+    // Assert: the team's rows and labels, no Billing Access, Full Access without "except billing"
+    await expect.poll(() => pickerRows(dialog)).toEqual(['API Keys', 'Invoices']);
+    expect(await dialog.getByRole('radio', { name: /Billing Access/ }).count()).toBe(0);
+    expect(await dialog.getByText('except billing').count()).toBe(0);
+    await dialog
+      .getByRole('group', { name: 'Invoices' })
+      .getByRole('radio', { name: 'Full Access' })
+      .check();
+    await expectAccessible(page, 'create dialog of a team deployment');
+    const posted = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v3/api_keys',
+    );
+    await dialog.getByRole('button', { name: 'Create & View' }).click();
+    expect((await posted).postDataJSON()).toMatchObject({
+      name: 'Invoicing',
+      scopes: ['invoices.create', 'invoices.read'],
+    });
+    await context.close();
+  });
+
+  it('keeps listing and deleting keys when the areas cannot be loaded, and retries', async () => {
+    // Arrange: a key to delete, and an areas request that fails
+    const res = await api('/v3/api_keys', ownerKey, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Doomed', scopes: ['mail.send'] }),
+    });
+    expect(res.status).toBe(201);
+    const { context, page } = await newPage();
+    const unstub = await stubPath(page, '/v3/scopes/areas', 500, {
+      errors: [{ field: null, message: 'internal error' }],
+    });
+
+    // Act
+    await signIn(page, ownerKey);
+
+    // Assert: the error in words; the list, without Create or Edit
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('the permissions could not be loaded. Keygate is having trouble right now.');
+    await page.getByRole('row', { name: /Doomed/ }).waitFor();
+    expect(await page.getByRole('button', { name: 'Create API Key' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Actions for Doomed' }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).waitFor();
+    expect(await page.getByRole('menuitem').allTextContents()).toEqual([
+      'Roll',
+      'History',
+      'Delete',
+    ]);
+    await expectAccessible(page, 'list without the areas');
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete API Key' });
+    await confirm.getByRole('button', { name: 'Delete Doomed' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /Doomed/ }).count()).toBe(0);
+
+    // Retry once the API answers: Create comes back
+    await unstub();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Create API Key' }).isEnabled())
+      .toBe(true);
+    expect(await page.getByRole('alert').count()).toBe(0);
     await context.close();
   });
 

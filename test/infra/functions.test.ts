@@ -125,6 +125,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `apigateway:DELETE ${FLUSH}`,
   ],
   listScopes: [],
+  listScopeAreas: [],
   // No SES identity configured: nothing (the mailer refuses every sender).
   sendMail: [],
   getBillingProfile: [`dynamodb:GetItem ${ACCOUNTS}`],

@@ -162,6 +162,11 @@ const FIXTURES: Record<RouteId, Fixture> = {
     storage: 'transaction',
   },
   listScopes: { request: () => ({ path: '/v3/scopes' }), success: 200, storage: 'none' },
+  listScopeAreas: {
+    request: () => ({ path: '/v3/scopes/areas' }),
+    success: 200,
+    storage: 'none',
+  },
   sendMail: {
     request: () => ({ path: '/v3/mail/send', body: MINIMAL_MAIL }),
     success: 202,

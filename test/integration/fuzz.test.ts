@@ -88,6 +88,7 @@ const SUCCESS: Record<RouteId, readonly number[]> = {
   revokeLeakedApiKeys: [202],
   deleteApiKey: [204],
   listScopes: [200],
+  listScopeAreas: [200],
   sendMail: [200, 202],
   getBillingProfile: [200],
   updateBillingProfile: [200],

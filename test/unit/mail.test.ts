@@ -5,6 +5,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { formatAddress, SesMailer } from '../../shared/adapters/ses/mailer.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
+import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   isValidEmail,
@@ -69,7 +70,7 @@ class FakeMailer implements Mailer {
 function makeDeps(mailer: Mailer = new FakeMailer()): Deps {
   return {
     repo: new MemoryKeyRepository(),
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
+    config: { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE },
     now: () => NOW,
     authorizerCache: { flush: async () => {} },
     mailer,

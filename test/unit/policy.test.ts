@@ -2,15 +2,13 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
-import { bootstrapAccount } from '../../shared/domain/accounts.js';
-import { authorize } from '../../shared/domain/authorize.js';
-import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
+import type { authorize } from '../../shared/domain/authorize.js';
+import { catalogueOf } from '../../shared/domain/catalogue.js';
 import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
-import type { KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
 import { arnMatches, routeArn } from '../../shared/gateway.js';
 import { type HttpMethod, ROUTE_LIST, ROUTES } from '../../shared/routes.js';
-import { makeDeps, testEvent, unwrap } from './support.js';
+import { authorizerOver, keyInMemory } from './support.js';
 
 const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 const keyTypes: KeyType[] = ['owner', 'general', 'billing'];
@@ -108,6 +106,8 @@ describe('policyFor (one route per cached result)', () => {
  */
 describe('exact access for generated route tables', () => {
   const SCOPES = ['s1', 's2', 's3'];
+  // The owner key holds every scope of the deployment's catalogue.
+  const GENERATED = catalogueOf([{ id: 'generated', label: 'Generated', scopes: SCOPES }]);
   const LITERALS = ['a', 'b', 'events', 'usage'];
   // Values of path parameters include the literals, so a request can match a literal route and
   // a parameter route at once (API Gateway picks the literal).
@@ -170,7 +170,7 @@ describe('exact access for generated route tables', () => {
           maxLength: 12,
         }),
         async (routes, key, requests) => {
-          const { authorization, deps } = await keyOf(key);
+          const { authorization, deps } = await keyInMemory(key, GENERATED);
           const gateway = new ApiGatewayEmulator({
             routes,
             cacheTtlSeconds: 300,
@@ -196,7 +196,7 @@ describe('exact access for generated route tables', () => {
               const expected = keyMayCall(
                 served as EmulatorRoute,
                 key.type,
-                new Set(key.scopes),
+                new Set(key.type === 'owner' ? GENERATED.all : key.scopes),
                 key.secret,
               );
               expect(response.status, `${route.method} ${path} → ${served?.path}`).toBe(
@@ -219,55 +219,15 @@ describe('exact access for generated route tables', () => {
   });
 });
 
-/** A key of the given type, scopes and secret in an in-memory account. */
-async function keyOf(key: { type: KeyType; scopes: string[]; secret: 'current' | 'previous' }) {
-  const { deps, repo } = makeDeps();
-  const account = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
-  const current = generateApiKey('SG');
-  const previous = generateApiKey('SG', current.keyId);
-  const record: KeyRecord = {
-    keyId: current.keyId,
-    accountId: account.accountId,
-    name: 'generated',
-    scopes: key.scopes,
-    type: key.type,
-    keyHash: hashApiKey(current.apiKey),
-    createdAt: new Date(0).toISOString(),
-    updatedAt: new Date(0).toISOString(),
-    version: 1,
-    previousKeyHash: hashApiKey(previous.apiKey),
-    previousValidUntil: new Date(Date.now() + 86_400_000).toISOString(),
-  };
-  await repo.insertKey(record, testEvent(account.accountId, record.keyId));
-  const presented = key.secret === 'current' ? current.apiKey : previous.apiKey;
-  return {
-    authorization: `Bearer ${presented}`,
-    deps: { ...deps, now: () => new Date() },
-  };
-}
-
-/** The Lambda authorizer's mapping (functions/authorizer/handler.ts) over `authorize`. */
+/** The Lambda authorizer's mapping over `authorize`, for requests the route table knows. */
 async function runAuthorizer(
   deps: Parameters<typeof authorize>[0],
   routes: readonly PolicyRoute[],
   event: APIGatewayRequestAuthorizerEvent,
 ): Promise<APIGatewayAuthorizerResult> {
-  const outcome = await authorize(
-    { ...deps, routes },
-    {
-      authorization: event.headers?.Authorization,
-      methodArn: event.methodArn,
-      httpMethod: event.httpMethod,
-      resourcePath: event.requestContext.resourcePath,
-    },
-  );
-  if (outcome.effect === 'unauthorized') throw new Error('Unauthorized');
+  const result = await authorizerOver(deps, routes)(event);
   expect(findRoute(routes, event.httpMethod, event.requestContext.resourcePath)).toBeDefined();
-  return {
-    principalId: outcome.principalId,
-    policyDocument: outcome.policy,
-    context: { ...outcome.context },
-  };
+  return result;
 }
 
 describe('gateway ARN helpers', () => {

@@ -1,7 +1,14 @@
 import { crc32 } from 'node:zlib';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
+import { bootstrapAccount } from '../../shared/domain/accounts.js';
+import { authorize } from '../../shared/domain/authorize.js';
+import { type ScopeCatalogue, SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import type { KeygateError, Result } from '../../shared/domain/errors.js';
-import type { AuditEvent, Deps } from '../../shared/domain/ports.js';
+import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
+import type { PolicyRoute, SecretKind } from '../../shared/domain/policy.js';
+import type { AuditEvent, Deps, KeyRecord } from '../../shared/domain/ports.js';
+import type { KeyType } from '../../shared/domain/scopes.js';
 
 /** The base64url alphabet, in index order. */
 export const BASE64URL_ALPHABET =
@@ -47,7 +54,7 @@ export function makeDeps<R extends MemoryKeyRepository = MemoryKeyRepository>(
   let tick = 0;
   const deps: Deps = {
     repo,
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100 },
+    config: { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE },
     now: () => new Date(START + 1000 * tick++),
     authorizerCache: { flush: async () => {} },
     mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },
@@ -68,5 +75,67 @@ export function testEvent(accountId = 'acc', targetKeyId = 'key'): AuditEvent {
     scopesRemoved: [],
     sourceIp: null,
     details: {},
+  };
+}
+
+/**
+ * A key of the given type, scopes and secret in a fresh in-memory account (its record inserted
+ * as stored, so any type and scopes can be tried), and deps whose catalogue is `catalogue`: what
+ * the authorizer reads. The key's previous secret is in a day-long roll grace period.
+ */
+export async function keyInMemory(
+  key: { type: KeyType; scopes: readonly string[]; secret: SecretKind },
+  catalogue: ScopeCatalogue,
+) {
+  const made = makeDeps();
+  const deps = { ...made.deps, config: { ...made.deps.config, catalogue } };
+  const account = unwrap(await bootstrapAccount(deps, { name: 'acme' }));
+  const current = generateApiKey('SG');
+  const previous = generateApiKey('SG', current.keyId);
+  const record: KeyRecord = {
+    keyId: current.keyId,
+    accountId: account.accountId,
+    name: 'generated',
+    scopes: [...key.scopes],
+    type: key.type,
+    keyHash: hashApiKey(current.apiKey),
+    createdAt: new Date(0).toISOString(),
+    updatedAt: new Date(0).toISOString(),
+    version: 1,
+    previousKeyHash: hashApiKey(previous.apiKey),
+    previousValidUntil: new Date(Date.now() + 86_400_000).toISOString(),
+  };
+  await made.repo.insertKey(record, testEvent(account.accountId, record.keyId));
+  const presented = key.secret === 'current' ? current.apiKey : previous.apiKey;
+  return {
+    authorization: `Bearer ${presented}`,
+    deps: { ...deps, now: () => new Date() },
+  };
+}
+
+/**
+ * The Lambda authorizer's mapping (`functions/authorizer/handler.ts`) over the real `authorize`
+ * for `routes`: for an emulator's `authorizer` option.
+ */
+export function authorizerOver(
+  deps: Omit<Parameters<typeof authorize>[0], 'routes'>,
+  routes: readonly PolicyRoute[],
+) {
+  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const outcome = await authorize(
+      { ...deps, routes },
+      {
+        authorization: event.headers?.Authorization,
+        methodArn: event.methodArn,
+        httpMethod: event.httpMethod,
+        resourcePath: event.requestContext.resourcePath,
+      },
+    );
+    if (outcome.effect === 'unauthorized') throw new Error('Unauthorized');
+    return {
+      principalId: outcome.principalId,
+      policyDocument: outcome.policy,
+      context: { ...outcome.context },
+    };
   };
 }

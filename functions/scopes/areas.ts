@@ -1,0 +1,8 @@
+import { scopeAreas } from '../../shared/domain/api-keys.js';
+import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { ROUTES } from '../../shared/routes.js';
+
+export const handler = keyRouteHandler(
+  { route: ROUTES.listScopeAreas, status: 200 },
+  (_request, deps) => scopeAreas(deps),
+);
