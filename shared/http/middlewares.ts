@@ -2,6 +2,8 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Caller } from '../domain/api-keys.js';
+import type { Deps } from '../domain/ports.js';
+import { actingCaller } from '../domain/subusers.js';
 import {
   BadRequestError,
   type FieldError,
@@ -64,6 +66,21 @@ export function callerContext(route: RouteDefinition): Middleware {
       const read = readCaller(request.event, route);
       if (!read.ok) throw read.error;
       request.context.caller = read.caller;
+    },
+  };
+}
+
+/**
+ * `on-behalf-of`, on the routes that take it: the caller becomes the named subuser's account
+ * with the parent's key, or the request is refused (403) before its input is even read, so a
+ * refused header says nothing about the request. Costs no I/O without the header.
+ */
+export function actingAs(deps: () => Deps): Middleware {
+  return {
+    before: async function actingAsBefore(request) {
+      const acting = await actingCaller(deps(), request.context.caller);
+      if (!acting.ok) throw acting.error;
+      request.context.caller = acting.value;
     },
   };
 }
