@@ -375,7 +375,7 @@ export async function ensureTables(endpoint: string, prefix: string): Promise<Ta
       const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
       for (const index of table.indexes) {
         if (present.has(index.indexName)) continue;
-        await client.send(new UpdateTableCommand(addIndexInput(table, name, index)));
+        await client.send(new UpdateTableCommand(addIndexInput(name, index)));
         await indexActive(client, name, index.indexName);
       }
     }

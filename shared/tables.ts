@@ -137,11 +137,7 @@ export function createTableInput(
 }
 
 /** `UpdateTable` input adding one index to a table an earlier release created without it. */
-export function addIndexInput(
-  table: TableDefinition,
-  tableName: string,
-  index: IndexDefinition,
-): UpdateTableCommandInput {
+export function addIndexInput(tableName: string, index: IndexDefinition): UpdateTableCommandInput {
   const attributes = new Set<string>([index.partitionKey]);
   if (index.sortKey) attributes.add(index.sortKey);
   return {

@@ -2,8 +2,6 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Caller } from '../domain/api-keys.js';
-import type { Deps } from '../domain/ports.js';
-import { actingCaller } from '../domain/subusers.js';
 import {
   BadRequestError,
   type FieldError,
@@ -13,6 +11,8 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.js';
+import type { Deps } from '../domain/ports.js';
+import { actingCaller } from '../domain/subusers.js';
 import type { Logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
