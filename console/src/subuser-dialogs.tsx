@@ -214,19 +214,14 @@ export function DeleteSubuserDialog({
           aria-invalid={mismatch ? 'true' : undefined}
           onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
         />
-        {shown && (
-          <p class="error" role="alert">
-            {shown}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            {busy ? 'Deleting…' : `Delete ${subuser.username}`}
-          </button>
-        </div>
+        <FormFooter
+          error={shown}
+          busy={busy}
+          busyLabel="Deleting…"
+          submitLabel={`Delete ${subuser.username}`}
+          onCancel={onCancel}
+          tone="danger"
+        />
       </form>
     </Dialog>
   );

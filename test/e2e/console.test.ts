@@ -825,6 +825,7 @@ describe('console: subusers', () => {
     expect(await subuserNamed('acme-e2e')).toMatchObject({ disabled: true });
     expect((await api('/v3/scopes', acmeKey)).status).toBe(401);
     await expectAccessible(page, 'subusers list with a disabled subuser');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-subusers.png') });
 
     // Enable: no confirmation; its keys work again
     await page.getByRole('button', { name: 'Enable acme-e2e' }).click();
@@ -880,6 +881,7 @@ describe('console: subusers', () => {
     await page.getByRole('row', { name: /Initech mail/ }).waitFor();
     expect(await banner.textContent()).toContain('initech-e2e');
     await expectAccessible(page, 'API keys of a subuser, with a key');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-subuser-keys.png') });
 
     // The key is in the subuser's account, not the owner's, and works
     const id = keyIdOf(created);
