@@ -11,6 +11,7 @@ import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/
 import { KeygateError } from '../shared/domain/errors.js';
 import type { AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
+import { setAccountDisabledByOperator } from '../shared/domain/subusers.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
@@ -25,7 +26,10 @@ import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-f
  */
 
 export const USAGE = `Usage:
-  keygate bootstrap --account NAME [--key-limit N] [--max-key-lifetime SECONDS] [--json]
+  keygate bootstrap --account NAME [--key-limit N] [--max-key-lifetime SECONDS] [--subuser-limit N] [--json]
+  keygate accounts list [--json]
+  keygate accounts disable --account NAME
+  keygate accounts enable --account NAME
   keygate keys list --account NAME [--json]
   keygate keys create --account NAME --name NAME [--scopes a,b,…] [--json]
   keygate keys delete --account NAME --id API_KEY_ID
@@ -40,6 +44,7 @@ const OPTIONS = {
   account: { type: 'string' },
   'key-limit': { type: 'string' },
   'max-key-lifetime': { type: 'string' },
+  'subuser-limit': { type: 'string' },
   'grace-seconds': { type: 'string' },
   name: { type: 'string' },
   scopes: { type: 'string' },
@@ -249,7 +254,9 @@ async function ownerOf(deps: Deps, accountName: string): Promise<Caller> {
   if (!account) throw new Error(`no account named "${accountName}"`);
   return {
     accountId: account.accountId,
-    keyId: account.ownerKeyId,
+    // A subuser has no owner key: the audit log then records the operator as no key at all.
+    keyId: account.ownerKeyId ?? '-',
+    ...(account.ownerKeyId === undefined ? { operator: true } : {}),
     type: 'owner',
     scopes: deps.config.catalogue.all,
   };
@@ -264,11 +271,13 @@ async function bootstrap(values: Options, out: (line: string) => void) {
   const name = required(values, 'account');
   const keyLimit = integerOption(values, 'key-limit');
   const lifetime = integerOption(values, 'max-key-lifetime');
+  const subuserLimit = integerOption(values, 'subuser-limit');
   const { deps } = await target(values);
   const created = unwrap(
     await bootstrapAccount(deps, {
       name,
       ...(keyLimit === undefined ? {} : { keyLimit }),
+      ...(subuserLimit === undefined ? {} : { subuserLimit }),
       ...(lifetime === undefined ? {} : { maxKeyLifetimeSeconds: lifetime }),
     }),
   );
@@ -343,11 +352,64 @@ async function rollKey(values: Options, out: (line: string) => void) {
   );
 }
 
-function integerOption(values: Options, name: 'key-limit' | 'max-key-lifetime' | 'grace-seconds') {
+function integerOption(
+  values: Options,
+  name: 'key-limit' | 'max-key-lifetime' | 'grace-seconds' | 'subuser-limit',
+) {
   const raw = values[name];
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number`);
   return Number(raw);
+}
+
+/** Every account, parents and subusers, with its state (a scan: operators only). */
+async function listAccounts(values: Options, out: (line: string) => void) {
+  const { deps } = await target(values);
+  const accounts = await deps.repo.listAccounts();
+  const names = new Map(accounts.map((a) => [a.accountId, a.name]));
+  const rows = accounts.map((a) => ({
+    name: a.name,
+    account_id: a.accountId,
+    parent:
+      a.parentAccountId === undefined ? null : (names.get(a.parentAccountId) ?? a.parentAccountId),
+    state: a.deleting ? 'deleting' : a.disabled ? 'disabled' : 'active',
+    keys: a.keyCount,
+    key_limit: a.keyLimit,
+    ...(a.parentAccountId === undefined
+      ? {
+          subusers: a.subuserCount ?? 0,
+          subuser_limit: a.subuserLimit ?? deps.config.defaultSubuserLimit,
+        }
+      : {}),
+  }));
+  if (values.json) {
+    out(JSON.stringify(rows));
+    return;
+  }
+  if (rows.length === 0) out('No accounts.');
+  for (const r of rows) {
+    const kind =
+      r.parent === null
+        ? `parent, ${r.subusers}/${r.subuser_limit} subusers`
+        : `subuser of ${r.parent}`;
+    out(
+      `${r.name.padEnd(24)}  ${r.state.padEnd(8)}  ${r.keys}/${r.key_limit} keys  ${kind}  ${r.account_id}`,
+    );
+  }
+}
+
+/** Disables or enables any account: its keys are refused (or work again) from the next request. */
+function setDisabled(disabled: boolean) {
+  return async function setAccountState(values: Options, out: (line: string) => void) {
+    const name = required(values, 'account');
+    const { deps, describe } = await target(values);
+    unwrap(await setAccountDisabledByOperator(deps, name, disabled));
+    out(
+      disabled
+        ? `Disabled "${name}" on ${describe}: its keys are refused from the next request.`
+        : `Enabled "${name}" on ${describe}: its keys work again.`,
+    );
+  };
 }
 
 async function outbox(values: Options, out: (line: string) => void) {
@@ -370,6 +432,9 @@ async function outbox(values: Options, out: (line: string) => void) {
 
 const COMMANDS: Record<string, (values: Options, out: (line: string) => void) => Promise<void>> = {
   bootstrap,
+  'accounts list': listAccounts,
+  'accounts disable': setDisabled(true),
+  'accounts enable': setDisabled(false),
   'keys list': listKeys,
   'keys create': createKey,
   'keys delete': deleteKey,

@@ -15,8 +15,15 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  addIndexInput,
   createTableInput,
   physicalTableName,
   TABLES,
@@ -348,7 +355,11 @@ export function localClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates the tables from the shared definitions, skipping those that exist. */
+/**
+ * Creates the tables from the shared definitions; a table made by an earlier release gets the
+ * indexes it lacks, one at a time, as CloudFormation adds them on AWS (one index creation per
+ * table update).
+ */
 export async function ensureTables(endpoint: string, prefix: string): Promise<TableNames> {
   const names = tableNames(prefix);
   const client = localClient(endpoint);
@@ -356,11 +367,31 @@ export async function ensureTables(endpoint: string, prefix: string): Promise<Ta
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const table of TABLES) {
       const name = physicalTableName(prefix, table);
-      if (!existing.has(name))
+      if (!existing.has(name)) {
         await client.send(new CreateTableCommand(createTableInput(table, name)));
+        continue;
+      }
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+      for (const index of table.indexes) {
+        if (present.has(index.indexName)) continue;
+        await client.send(new UpdateTableCommand(addIndexInput(name, index)));
+        await indexActive(client, name, index.indexName);
+      }
     }
     return names;
   } finally {
     client.destroy();
   }
+}
+
+/** Waits (polling, at most 30 s) until a new index has been built. */
+async function indexActive(client: DynamoDBClient, table: string, index: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    const status = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index)?.IndexStatus;
+    if (status === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the index ${index} of ${table} did not become active`);
 }

@@ -24,6 +24,13 @@ import {
 import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
 import { Health } from './schemas/health.js';
 import { SendMailBody } from './schemas/mail.js';
+import {
+  CreatedSubuser,
+  CreateSubuserBody,
+  SUBUSERS_LIST_MAX,
+  SubuserList,
+  UpdateSubuserBody,
+} from './schemas/subusers.js';
 
 interface Operation {
   request?: z.ZodType;
@@ -73,6 +80,28 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   listScopes: { status: 200, response: ScopeList },
   listScopeAreas: { status: 200, response: ScopeAreaList },
+  listSubusers: {
+    status: 200,
+    response: SubuserList,
+    query: {
+      username: {
+        description: 'Only subusers whose username starts with this (any case).',
+        schema: { type: 'string' },
+      },
+      limit: {
+        description: 'At most this many subusers (default 100).',
+        schema: { type: 'integer', minimum: 1, maximum: SUBUSERS_LIST_MAX },
+      },
+      offset: {
+        description: 'Skip this many subusers first.',
+        schema: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+  // SendGrid answers a created subuser with 200, not 201 (its contract).
+  createSubuser: { request: CreateSubuserBody, status: 200, response: CreatedSubuser },
+  updateSubuser: { request: UpdateSubuserBody, status: 204 },
+  deleteSubuser: { status: 204 },
   sendMail: { request: SendMailBody, status: 202 },
   getBillingProfile: { status: 200, response: BillingProfile },
   updateBillingProfile: {
@@ -94,6 +123,16 @@ const ERROR_STATUSES: Record<string, string> = {
   '415': 'Content-Type is not JSON',
   '429': 'Too many requests',
   '503': 'Temporarily unavailable; retry after Retry-After seconds',
+};
+
+/** SendGrid's header for acting as a subuser, on the routes that take it. */
+const ON_BEHALF_OF = {
+  name: 'on-behalf-of',
+  in: 'header',
+  required: false,
+  description:
+    "A subuser's username: the request acts on that subuser's account, with this key's scopes. Only a parent account's key may send it.",
+  schema: { type: 'string' },
 };
 
 let cached: Record<string, unknown> | undefined;
@@ -122,6 +161,7 @@ export function openApiDocument(): Record<string, unknown> {
         schema: { type: 'string' },
       })),
       ...Object.entries(op.query ?? {}).map(([name, q]) => ({ name, in: 'query', ...q })),
+      ...(route.access.kind === 'key' && route.access.onBehalfOf === true ? [ON_BEHALF_OF] : []),
     ];
     const responses: Record<string, unknown> = {
       [String(op.status)]: op.response

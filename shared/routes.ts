@@ -26,6 +26,11 @@ export type RouteAccess =
        * was rolled because it may have leaked, so it may read and use the API, never manage keys.
        */
       managesKeys?: boolean;
+      /**
+       * A parent's key may act for one of its subusers here with the `on-behalf-of` header
+       * (SendGrid's key-management routes). Elsewhere the header is refused (400), never ignored.
+       */
+      onBehalfOf?: boolean;
     };
 
 export interface RouteDefinition {
@@ -52,25 +57,28 @@ export interface RouteDefinition {
 }
 
 /** General routes: the owner key and general keys with the scopes. Billing keys never. */
-const general = (...scopes: string[]): RouteAccess => ({
+const general = (...scopes: string[]): KeyAccess => ({
   kind: 'key',
   scopes,
   keyTypes: ['owner', 'general'],
 });
 /** Billing routes: the owner key and billing keys with the scopes. General keys never. */
-const billing = (...scopes: string[]): RouteAccess => ({
+const billing = (...scopes: string[]): KeyAccess => ({
   kind: 'key',
   scopes,
   keyTypes: ['owner', 'billing'],
 });
 /** General routes that create, change, roll or revoke keys: never for a retiring secret. */
-const manage = (...scopes: string[]): RouteAccess => ({
+const manage = (...scopes: string[]): KeyAccess => ({
   kind: 'key',
   scopes,
   keyTypes: ['owner', 'general'],
   managesKeys: true,
 });
-const ANY_KEY: RouteAccess = { kind: 'key', scopes: [], keyTypes: ['owner', 'general', 'billing'] };
+type KeyAccess = Extract<RouteAccess, { kind: 'key' }>;
+const ANY_KEY: KeyAccess = { kind: 'key', scopes: [], keyTypes: ['owner', 'general', 'billing'] };
+/** The same access, and a parent's key may act for a subuser (`on-behalf-of`). */
+const forSubusers = (access: KeyAccess): RouteAccess => ({ ...access, onBehalfOf: true });
 const PUBLIC: RouteAccess = { kind: 'public' };
 
 export const ROUTES = {
@@ -78,42 +86,42 @@ export const ROUTES = {
     method: 'POST',
     path: '/v3/api_keys',
     handler: 'api-keys/create',
-    access: manage('api_keys.create'),
+    access: forSubusers(manage('api_keys.create')),
     summary: 'Create an API key; the key is returned once',
   },
   listApiKeys: {
     method: 'GET',
     path: '/v3/api_keys',
     handler: 'api-keys/list',
-    access: general('api_keys.read'),
+    access: forSubusers(general('api_keys.read')),
     summary: "List the account's API keys",
   },
   getApiKey: {
     method: 'GET',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/get',
-    access: general('api_keys.read'),
+    access: forSubusers(general('api_keys.read')),
     summary: 'Retrieve an API key',
   },
   renameApiKey: {
     method: 'PATCH',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/rename',
-    access: manage('api_keys.update'),
+    access: forSubusers(manage('api_keys.update')),
     summary: "Update an API key's name",
   },
   replaceApiKey: {
     method: 'PUT',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/replace',
-    access: manage('api_keys.update'),
+    access: forSubusers(manage('api_keys.update')),
     summary: "Replace an API key's name and scopes",
   },
   listApiKeyEvents: {
     method: 'GET',
     path: '/v3/api_keys/events',
     handler: 'api-keys/events',
-    access: general('api_keys.read'),
+    access: forSubusers(general('api_keys.read')),
     summary: "Keygate: the account's audit log, newest first (one key's with ?api_key_id=)",
   },
   rollApiKey: {
@@ -121,7 +129,7 @@ export const ROUTES = {
     path: '/v3/api_keys/{api_key_id}/roll',
     handler: 'api-keys/roll',
     // Roll mints a secret, as create does: it needs both.
-    access: manage('api_keys.create', 'api_keys.update'),
+    access: forSubusers(manage('api_keys.create', 'api_keys.update')),
     summary: 'Keygate: a new secret for the key, shown once; the old one works for a grace period',
   },
   revokeLeakedApiKeys: {
@@ -139,7 +147,7 @@ export const ROUTES = {
     method: 'POST',
     path: '/v3/api_keys/revoke',
     handler: 'api-keys/revoke',
-    access: manage('api_keys.delete'),
+    access: forSubusers(manage('api_keys.delete')),
     summary:
       "Keygate: revoke keys of the caller's account by their value (authenticated; not subject to the public route's per-address limit)",
   },
@@ -147,23 +155,52 @@ export const ROUTES = {
     method: 'DELETE',
     path: '/v3/api_keys/{api_key_id}',
     handler: 'api-keys/delete',
-    access: manage('api_keys.delete'),
+    access: forSubusers(manage('api_keys.delete')),
     summary: 'Delete (revoke) an API key',
   },
   listScopes: {
     method: 'GET',
     path: '/v3/scopes',
     handler: 'scopes/list',
-    access: ANY_KEY,
+    access: forSubusers(ANY_KEY),
     summary: 'List the scopes of the calling key',
   },
   listScopeAreas: {
     method: 'GET',
     path: '/v3/scopes/areas',
     handler: 'scopes/areas',
-    access: ANY_KEY,
+    access: forSubusers(ANY_KEY),
     summary:
       "Keygate: the deployment's areas (the permission picker's rows) and their Read and Full Access scopes",
+  },
+  listSubusers: {
+    method: 'GET',
+    path: '/v3/subusers',
+    handler: 'subusers/list',
+    access: general('subusers.read'),
+    summary: "List the account's subusers (?username= a name prefix, &limit=, &offset=)",
+  },
+  createSubuser: {
+    method: 'POST',
+    path: '/v3/subusers',
+    handler: 'subusers/create',
+    access: manage('subusers.create'),
+    summary:
+      'Create a subuser: an account of its own, managed by this one (password and ips accepted, never stored)',
+  },
+  updateSubuser: {
+    method: 'PATCH',
+    path: '/v3/subusers/{subuser_name}',
+    handler: 'subusers/update',
+    access: manage('subusers.update'),
+    summary: "Enable or disable a subuser: a disabled subuser's keys are refused",
+  },
+  deleteSubuser: {
+    method: 'DELETE',
+    path: '/v3/subusers/{subuser_name}',
+    handler: 'subusers/delete',
+    access: manage('subusers.delete'),
+    summary: 'Delete a subuser and revoke every key it has',
   },
   sendMail: {
     method: 'POST',

@@ -1,4 +1,4 @@
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, UpdateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
  * The one definition of Keygate's tables. Infra (CDK), the local runtime and the tests all build
@@ -43,15 +43,25 @@ export const KEYS_TABLE: TableDefinition = {
 };
 
 /**
- * Accounts: `account#<id>` items hold the name, key limit and the exact key counter;
- * `name#<name>` items reserve a name (unique names without a scan or an index);
+ * Accounts: `account#<id>` items hold the name, key limit, the exact key counter and the state
+ * (disabled, being deleted); `name#<lowercased name>` items reserve a name (unique names, whatever
+ * their case, without a scan); `userid#<n>` items reserve a subuser's numeric ID;
  * `refusals#<key id>#<hour>` items count a key's refused attempts (bounding their audit events)
  * and expire through the TTL attribute.
+ * - `byParent`: a parent's subusers by lowercased name (listing, with a name prefix). Sparse:
+ *   only subusers' items have `parentAccountId`. ALL, since the list shows the subuser.
  */
 export const ACCOUNTS_TABLE: TableDefinition = {
   suffix: 'accounts',
   partitionKey: 'pk',
-  indexes: [],
+  indexes: [
+    {
+      indexName: 'byParent',
+      partitionKey: 'parentAccountId',
+      sortKey: 'nameKey',
+      projection: 'ALL',
+    },
+  ],
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
@@ -124,4 +134,29 @@ export function createTableInput(
     }));
   }
   return input;
+}
+
+/** `UpdateTable` input adding one index to a table an earlier release created without it. */
+export function addIndexInput(tableName: string, index: IndexDefinition): UpdateTableCommandInput {
+  const attributes = new Set<string>([index.partitionKey]);
+  if (index.sortKey) attributes.add(index.sortKey);
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [...attributes].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    GlobalSecondaryIndexUpdates: [
+      {
+        Create: {
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            ...(index.sortKey ? [{ AttributeName: index.sortKey, KeyType: 'RANGE' as const }] : []),
+          ],
+          Projection: { ProjectionType: index.projection },
+        },
+      },
+    ],
+  };
 }

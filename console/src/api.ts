@@ -57,13 +57,34 @@ export const session = {
   clear: () => sessionStorage.removeItem(SESSION_KEY),
 };
 
-async function call<T>(apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * Who the console calls Keygate as: the signed-in key and, while it manages a subuser's keys,
+ * that subuser (SendGrid's `on-behalf-of` header, which only the key-management routes take).
+ */
+export interface Auth {
+  apiKey: string;
+  onBehalfOf?: string | undefined;
+}
+
+/** A subuser, as `GET /v3/subusers` lists it. */
+export interface Subuser {
+  disabled: boolean;
+  id: number;
+  username: string;
+  email: string;
+}
+
+/** How many subusers the Subusers page loads at a time. */
+export const SUBUSERS_PAGE = 100;
+
+async function call<T>(auth: Auth, method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers: {
-        authorization: `Bearer ${apiKey}`,
+        authorization: `Bearer ${auth.apiKey}`,
+        ...(auth.onBehalfOf === undefined ? {} : { 'on-behalf-of': auth.onBehalfOf }),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -90,24 +111,57 @@ function describeError(status: number, errors: readonly ErrorItem[]): string {
 }
 
 export const api = {
-  scopes: (key: string) => call<{ scopes: string[] }>(key, 'GET', '/v3/scopes'),
-  areas: (key: string) => call<{ areas: Area[] }>(key, 'GET', '/v3/scopes/areas'),
-  list: (key: string) => call<{ result: KeySummary[] }>(key, 'GET', '/v3/api_keys'),
-  get: (key: string, id: string) =>
-    call<KeyDetail>(key, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),
-  create: (key: string, body: { name: string; scopes?: string[] } & KeyLimitsBody) =>
-    call<CreatedKey>(key, 'POST', '/v3/api_keys', body),
-  replace: (key: string, id: string, body: { name: string; scopes: string[] } & KeyLimitsBody) =>
-    call<KeyDetail>(key, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
-  roll: (key: string, id: string, graceSeconds: number) =>
-    call<RolledKey>(key, 'POST', `/v3/api_keys/${encodeURIComponent(id)}/roll`, {
+  scopes: (auth: Auth) => call<{ scopes: string[] }>(auth, 'GET', '/v3/scopes'),
+  areas: (auth: Auth) => call<{ areas: Area[] }>(auth, 'GET', '/v3/scopes/areas'),
+  list: (auth: Auth) => call<{ result: KeySummary[] }>(auth, 'GET', '/v3/api_keys'),
+  get: (auth: Auth, id: string) =>
+    call<KeyDetail>(auth, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),
+  create: (auth: Auth, body: { name: string; scopes?: string[] } & KeyLimitsBody) =>
+    call<CreatedKey>(auth, 'POST', '/v3/api_keys', body),
+  replace: (auth: Auth, id: string, body: { name: string; scopes: string[] } & KeyLimitsBody) =>
+    call<KeyDetail>(auth, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
+  roll: (auth: Auth, id: string, graceSeconds: number) =>
+    call<RolledKey>(auth, 'POST', `/v3/api_keys/${encodeURIComponent(id)}/roll`, {
       grace_seconds: graceSeconds,
     }),
-  events: (key: string, id: string, cursor?: string) => {
+  events: (auth: Auth, id: string, cursor?: string) => {
     const query = new URLSearchParams({ api_key_id: id, limit: String(EVENTS_PAGE) });
     if (cursor) query.set('cursor', cursor);
-    return call<EventPage>(key, 'GET', `/v3/api_keys/events?${query}`);
+    return call<EventPage>(auth, 'GET', `/v3/api_keys/events?${query}`);
   },
-  remove: (key: string, id: string) =>
-    call<undefined>(key, 'DELETE', `/v3/api_keys/${encodeURIComponent(id)}`),
+  remove: (auth: Auth, id: string) =>
+    call<undefined>(auth, 'DELETE', `/v3/api_keys/${encodeURIComponent(id)}`),
+};
+
+/**
+ * A throwaway for SendGrid's required `password`: Keygate discards it (subusers sign in with API
+ * keys), so it is random, never shown and never kept.
+ */
+function throwawayPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** SendGrid's Subusers routes: the signed-in key's own subusers (never on behalf of anyone). */
+export const subusersApi = {
+  list: (apiKey: string, options: { username?: string; offset?: number } = {}) => {
+    const query = new URLSearchParams({
+      limit: String(SUBUSERS_PAGE),
+      offset: String(options.offset ?? 0),
+    });
+    if (options.username) query.set('username', options.username);
+    return call<Subuser[]>({ apiKey }, 'GET', `/v3/subusers?${query}`);
+  },
+  create: (apiKey: string, body: { username: string; email: string }) =>
+    call<{ username: string; user_id: number; email: string }>({ apiKey }, 'POST', '/v3/subusers', {
+      ...body,
+      password: throwawayPassword(),
+      ips: [],
+    }),
+  setDisabled: (apiKey: string, username: string, disabled: boolean) =>
+    call<undefined>({ apiKey }, 'PATCH', `/v3/subusers/${encodeURIComponent(username)}`, {
+      disabled,
+    }),
+  remove: (apiKey: string, username: string) =>
+    call<undefined>({ apiKey }, 'DELETE', `/v3/subusers/${encodeURIComponent(username)}`),
 };

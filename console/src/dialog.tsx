@@ -47,12 +47,15 @@ export function FormFooter({
   busyLabel,
   submitLabel,
   onCancel,
+  tone = 'primary',
 }: {
   error: string | null | undefined;
   busy: boolean;
   busyLabel: string;
   submitLabel: string;
   onCancel: () => void;
+  /** `danger` for a submit that destroys something. */
+  tone?: 'primary' | 'danger';
 }) {
   return (
     <>
@@ -65,7 +68,7 @@ export function FormFooter({
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" class="primary" disabled={busy}>
+        <button type="submit" class={tone} disabled={busy}>
           {busy ? busyLabel : submitLabel}
         </button>
       </div>

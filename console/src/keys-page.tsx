@@ -1,6 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ActionMenu } from './action-menu.js';
-import { ApiError, api, type CreatedKey, type KeySummary, type RolledKey } from './api.js';
+import {
+  ApiError,
+  type Auth,
+  api,
+  type CreatedKey,
+  type KeySummary,
+  type RolledKey,
+  type Subuser,
+} from './api.js';
 import type { SignedIn } from './app.js';
 import { Dialog } from './dialog.js';
 import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
@@ -13,6 +21,9 @@ import {
   rfc3339ToLocalInput,
 } from './key-settings.js';
 import { type Area, accessTypeOf, levelsFromScopes } from './permissions.js';
+import { RetryAlert } from './retry-alert.js';
+import { usePageHeading } from './route.js';
+import { ACTING_DISABLED_ID } from './shell.js';
 
 type Modal =
   | { kind: 'create' }
@@ -52,21 +63,15 @@ function Expires({ keyInfo, now }: { keyInfo: KeySummary; now: number }) {
 
 /**
  * SendGrid's "API Keys" settings page: the list (with last use and expiry), and Create / Edit /
- * Roll / History / Delete dialogs.
+ * Roll / History / Delete dialogs. With a subuser, the same page for that subuser's account:
+ * every request names it in `on-behalf-of`, and the permissions offered stay the signed-in
+ * key's own.
  */
-/** A failed load, said where it happened, with the way to try again. */
-function RetryAlert({ message, onRetry }: { message: string; onRetry: () => void }) {
-  return (
-    <p class="error" role="alert">
-      {message}{' '}
-      <button type="button" onClick={onRetry}>
-        Retry
-      </button>
-    </p>
-  );
-}
-
-export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () => void }) {
+export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser | null }) {
+  const auth: Auth = subuser
+    ? { apiKey: user.apiKey, onBehalfOf: subuser.username }
+    : { apiKey: user.apiKey };
+  const heading = usePageHeading(subuser ? `API Keys of ${subuser.username}` : 'API Keys');
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [modal, setModal] = useState<Modal | null>(null);
@@ -84,7 +89,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
   async function loadAreas() {
     setAreasError(null);
     try {
-      setAreas((await api.areas(user.apiKey)).areas);
+      setAreas((await api.areas(auth)).areas);
     } catch (e) {
       setAreasError(
         `Keys cannot be created or edited: the permissions could not be loaded. ${
@@ -99,7 +104,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
   async function load() {
     setLoadError(null);
     try {
-      const { result } = await api.list(user.apiKey);
+      const { result } = await api.list(auth);
       setLoadedAt(Date.now());
       setKeys(result);
     } catch (e) {
@@ -131,7 +136,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
 
   async function openEdit(key: KeySummary, areas: readonly Area[]) {
     try {
-      const detail = await api.get(user.apiKey, key.api_key_id);
+      const detail = await api.get(auth, key.api_key_id);
       setModal({
         kind: 'edit',
         key,
@@ -150,20 +155,18 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
 
   const shown = areasAnswered ? keys : null;
   return (
-    <div class="page">
-      <header class="top">
-        <p class="brand">Keygate</p>
-        <button type="button" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
+    <>
       <main>
         <div class="title">
-          <h1>API Keys</h1>
+          <h1 ref={heading} tabIndex={-1}>
+            API Keys
+          </h1>
           <button
             type="button"
             class="primary"
-            disabled={areas === null}
+            // A disabled subuser gets no new keys (the API refuses them); the banner says why.
+            disabled={areas === null || subuser?.disabled === true}
+            aria-describedby={subuser?.disabled ? ACTING_DISABLED_ID : undefined}
             onClick={() => setModal({ kind: 'create' })}
           >
             Create API Key
@@ -175,10 +178,17 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
         {loadError && <RetryAlert message={loadError} onRetry={load} />}
         {areasError && <RetryAlert message={areasError} onRetry={loadAreas} />}
         {(keys === null || !areasAnswered) && !loadError && <p role="status">Loading keys…</p>}
-        {shown !== null && shown.length === 0 && <p>No API keys yet. Create one to get started.</p>}
+        {shown !== null && shown.length === 0 && (
+          <p>
+            {subuser ? `${subuser.username} has no API keys yet.` : 'No API keys yet.'} Create one
+            to get started.
+          </p>
+        )}
         {shown !== null && shown.length > 0 && (
-          <table class="keys">
-            <caption class="sr-only">Your API keys</caption>
+          <table class="list">
+            <caption class="sr-only">
+              {subuser ? `API keys of subuser ${subuser.username}` : 'Your API keys'}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -230,6 +240,12 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
 
       {modal?.kind === 'create' && areas && (
         <Dialog title="Create API Key" onClose={closeModal}>
+          {subuser && (
+            <p class="hint">
+              The key is created in the account of subuser <strong>{subuser.username}</strong>. It
+              can hold only permissions your own key has.
+            </p>
+          )}
           <KeyForm
             initial={EMPTY_FORM}
             areas={areas}
@@ -242,7 +258,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
               run(async () => {
                 const limits = limitsForRequest(NO_LIMITS, value);
                 if (!limits.ok) return setFormError(limits);
-                const created = await api.create(user.apiKey, {
+                const created = await api.create(auth, {
                   name: value.name,
                   // Full Access: SendGrid's default when scopes are omitted.
                   ...(value.type === 'full' ? {} : { scopes }),
@@ -266,7 +282,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
           onCancel={closeModal}
           onRoll={(graceSeconds) =>
             run(async () => {
-              const rolled = await api.roll(user.apiKey, modal.key.api_key_id, graceSeconds);
+              const rolled = await api.roll(auth, modal.key.api_key_id, graceSeconds);
               setModal({ kind: 'created', key: rolled });
               await load();
             })
@@ -277,7 +293,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
       {modal?.kind === 'history' && (
         <HistoryDialog
           keyInfo={modal.key}
-          load={(cursor) => api.events(user.apiKey, modal.key.api_key_id, cursor)}
+          load={(cursor) => api.events(auth, modal.key.api_key_id, cursor)}
           keyName={(id) => keys?.find((k) => k.api_key_id === id)?.name}
           onClose={closeModal}
         />
@@ -298,7 +314,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
               run(async () => {
                 const limits = limitsForRequest(modal.initial, value);
                 if (!limits.ok) return setFormError(limits);
-                await api.replace(user.apiKey, modal.key.api_key_id, {
+                await api.replace(auth, modal.key.api_key_id, {
                   name: value.name,
                   scopes,
                   ...limits.body,
@@ -333,7 +349,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
               disabled={busy}
               onClick={() =>
                 run(async () => {
-                  await api.remove(user.apiKey, modal.key.api_key_id);
+                  await api.remove(auth, modal.key.api_key_id);
                   closeModal();
                   setNotice(`Deleted ${modal.key.name}.`);
                   await load();
@@ -345,7 +361,7 @@ export function KeysPage({ user, onSignOut }: { user: SignedIn; onSignOut: () =>
           </div>
         </Dialog>
       )}
-    </div>
+    </>
   );
 }
 

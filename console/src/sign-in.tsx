@@ -20,7 +20,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (user: SignedIn) => void })
     }
     setBusy(true);
     try {
-      const { scopes } = await api.scopes(apiKey);
+      const { scopes } = await api.scopes({ apiKey });
       if (!NEEDED.every((s) => scopes.includes(s))) {
         setError('That key works, but it cannot manage API keys: it needs the api_keys scopes.');
         return;

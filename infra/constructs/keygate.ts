@@ -65,7 +65,7 @@ import { pascalCase } from './names.js';
 import {
   AUTHORIZER_PERMISSIONS,
   type Permission,
-  ROUTE_PERMISSIONS,
+  permissionsOf,
   type TableName,
 } from './permissions.js';
 import { KeygateSourceLimits } from './source-limits.js';
@@ -400,7 +400,7 @@ export class Keygate extends Construct {
         continue;
       }
       const id = route.id as RouteId;
-      const permissions = ROUTE_PERMISSIONS[id];
+      const permissions = permissionsOf(id);
       const fn = this.createFunction({
         id: pascalCase(route.id),
         handler: route.handler,

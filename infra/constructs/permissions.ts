@@ -1,5 +1,5 @@
 import { CURSOR_KEY_PK } from '../../shared/adapters/dynamodb/keys-repository.js';
-import type { RouteId } from '../../shared/routes.js';
+import { ROUTES, type RouteId } from '../../shared/routes.js';
 
 /**
  * What each Lambda function may do, derived from the code it runs (read from
@@ -16,6 +16,7 @@ export type DynamoAction =
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:Query';
 
 export type TableName = 'keys' | 'accounts' | 'audit';
@@ -77,7 +78,19 @@ const REFUSALS: Permission = {
 };
 
 /**
- * Per route, beyond writing its own log group. Every change to a key is one transaction that
+ * Resolving `on-behalf-of` (`actingCaller`): the name's reservation, then the account's item;
+ * both `GetItem`, on those two kinds of item only.
+ */
+const ON_BEHALF_OF: Permission = {
+  kind: 'table',
+  table: 'accounts',
+  actions: ['dynamodb:GetItem'],
+  leadingKeys: ['name#*', 'account#*'],
+};
+
+/**
+ * Per route, beyond writing its own log group. Routes that take `on-behalf-of` also resolve it
+ * (ON_BEHALF_OF). Every change to a key is one transaction that
  * also appends its audit event; a refused attempt appends one with its bounded counter (REFUSALS,
  * or the function's own `UpdateItem` on accounts).
  * - createApiKey: `getAccount` (its maximum key lifetime), `insertKey` = one transaction:
@@ -102,6 +115,17 @@ const REFUSALS: Permission = {
  * - getBillingProfile: `getBillingProfile` = `GetItem` on the account.
  * - updateBillingProfile: `updateBillingContact` = conditional `UpdateItem` on the account.
  * - getHealth, getOpenApi: no I/O.
+ * - listSubusers: `getAccount` (the caller must be a parent), `Query` on accounts' `byParent`.
+ * - createSubuser: `getAccount`, `createSubuser` = one transaction: `Update` the parent's
+ *   counter, `Put` the name's and the ID's reservations and the account, `Put` the event.
+ * - updateSubuser: `getAccount`, the name's reservation and the subuser (`GetItem`),
+ *   `setAccountDisabled` = a transaction (`Update` the account, `Put` the events), then
+ *   `Query` on keys' `byAccount` and transactions that `ConditionCheck` the account and `Update`
+ *   each key, an `UpdateItem` ending the marking window; then a flush.
+ * - deleteSubuser: as update to find it, then `UpdateItem` (being deleted), `Query` on
+ *   `byAccount`, transactions that `Update` the counter and `Delete` keys, and one that
+ *   `Delete`s the account and its reservations, `Update`s the parent's counter and `Put`s the
+ *   event; then a flush. The audit log stays append-only: the subuser's events are kept.
  */
 export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[] } = {
   createApiKey: [
@@ -146,12 +170,40 @@ export const ROUTE_PERMISSIONS: { readonly [K in RouteId]: readonly Permission[]
   ],
   listScopes: [],
   listScopeAreas: [],
+  listSubusers: [
+    accounts('dynamodb:GetItem'),
+    { kind: 'index', table: 'accounts', index: 'byParent' },
+  ],
+  createSubuser: [accounts('dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'), AUDIT],
+  updateSubuser: [
+    accounts('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'),
+    { kind: 'index', table: 'keys', index: 'byAccount' },
+    keys('dynamodb:GetItem', 'dynamodb:UpdateItem'),
+    AUDIT,
+    FLUSH,
+  ],
+  deleteSubuser: [
+    accounts('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'),
+    { kind: 'index', table: 'keys', index: 'byAccount' },
+    keys('dynamodb:DeleteItem'),
+    AUDIT,
+    FLUSH,
+  ],
   sendMail: [{ kind: 'sendEmail' }],
   getBillingProfile: [accounts('dynamodb:GetItem')],
   updateBillingProfile: [accounts('dynamodb:UpdateItem')],
   getHealth: [],
   getOpenApi: [],
 };
+
+/** What a route's function may do: its own needs, and resolving `on-behalf-of` where it is taken. */
+export function permissionsOf(id: RouteId): readonly Permission[] {
+  const access = ROUTES[id].access;
+  const own = ROUTE_PERMISSIONS[id];
+  return access.kind === 'key' && 'onBehalfOf' in access && access.onBehalfOf === true
+    ? [...own, ON_BEHALF_OF]
+    : own;
+}
 
 /**
  * The authorizer: one strongly consistent `GetItem` by key ID, and the last-use record (a

@@ -9,7 +9,12 @@ import { dynamoDocumentClient, keyRepository } from '../../shared/runtime/storag
 import { microsecondsEach, microsecondsInterleaved } from './stats.js';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/api_keys';
-const CONFIG = { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE };
+const CONFIG = {
+  keyPrefix: 'SG',
+  defaultKeyLimit: 100,
+  defaultSubuserLimit: 15,
+  catalogue: SENDGRID_CATALOGUE,
+};
 const SOURCE_IP = '203.0.113.7';
 
 export interface AuthorizerFigures {

@@ -24,6 +24,25 @@ import type { TeamConfig } from './team-config.js';
 /** The `API Keys` area: Keygate's own routes need it, with or without SendGrid's preset. */
 const KEY_MANAGEMENT_AREA_ID = 'API Keys';
 
+/**
+ * Without SendGrid's preset, the Subusers routes (always served: a team's customers are
+ * subusers) need their four scopes; SendGrid's other Subusers scopes (credits, stats, …) name
+ * features Keygate does not have, so they stay with the preset.
+ */
+const SUBUSERS_AREA: AreaInput = {
+  id: 'Subusers',
+  label: 'Subusers',
+  scopes: ['subusers.create', 'subusers.delete', 'subusers.read', 'subusers.update'],
+  uiLabels: ['Subusers'],
+};
+
+/** The areas a deployment starts from: SendGrid's, or only what Keygate's own routes need. */
+function baseAreas(preset: 'sendgrid' | 'none'): readonly AreaInput[] {
+  return preset === 'sendgrid'
+    ? SENDGRID_AREAS
+    : [...SENDGRID_AREAS.filter((a) => a.id === KEY_MANAGEMENT_AREA_ID), SUBUSERS_AREA];
+}
+
 export interface TeamRouteSpec {
   /** `GET /v1/invoices/{invoice_id}`: unique, stable. */
   id: string;
@@ -82,10 +101,7 @@ const memo = new WeakMap<DeploymentSpec, Deployment>();
 export function deploymentOf(spec: DeploymentSpec): Deployment {
   const known = memo.get(spec);
   if (known) return known;
-  const base =
-    spec.preset === 'sendgrid'
-      ? SENDGRID_AREAS
-      : SENDGRID_AREAS.filter((a) => a.id === KEY_MANAGEMENT_AREA_ID);
+  const base = baseAreas(spec.preset);
   const catalogue =
     spec.preset === 'sendgrid' && spec.areas.length === 0
       ? SENDGRID_CATALOGUE
@@ -163,10 +179,7 @@ export function specFromConfig(
   if (preset !== 'sendgrid' && preset !== 'none') {
     return at('preset', 'must be "sendgrid" or "none"');
   }
-  const base =
-    preset === 'sendgrid'
-      ? SENDGRID_AREAS
-      : SENDGRID_AREAS.filter((a) => a.id === KEY_MANAGEMENT_AREA_ID);
+  const base = baseAreas(preset);
   const baseScopes = new Set(base.flatMap((a) => a.scopes));
   const baseIds = new Set(base.map((a) => a.id));
 

@@ -27,7 +27,13 @@ export interface BootstrappedAccount {
  */
 export async function bootstrapAccount(
   deps: Deps,
-  input: { name: string; keyLimit?: number; plan?: string; maxKeyLifetimeSeconds?: number },
+  input: {
+    name: string;
+    keyLimit?: number;
+    plan?: string;
+    maxKeyLifetimeSeconds?: number;
+    subuserLimit?: number;
+  },
 ): Promise<Result<BootstrappedAccount>> {
   if (!ACCOUNT_NAME_PATTERN.test(input.name)) {
     return fail(
@@ -40,6 +46,10 @@ export async function bootstrapAccount(
   const keyLimit = input.keyLimit ?? deps.config.defaultKeyLimit;
   if (!Number.isSafeInteger(keyLimit) || keyLimit < 0) {
     return fail(new BadRequestError('keyLimit must be a non-negative integer', 'keyLimit'));
+  }
+  const subuserLimit = input.subuserLimit ?? deps.config.defaultSubuserLimit;
+  if (!Number.isSafeInteger(subuserLimit) || subuserLimit < 0) {
+    return fail(new BadRequestError('subuserLimit must be a non-negative integer', 'subuserLimit'));
   }
   const lifetime = input.maxKeyLifetimeSeconds;
   if (lifetime !== undefined && (!Number.isSafeInteger(lifetime) || lifetime < 60)) {
@@ -72,6 +82,9 @@ export async function bootstrapAccount(
       ? {}
       : { maxKeyLifetimeSeconds: input.maxKeyLifetimeSeconds }),
     createdAt: now,
+    subuserLimit,
+    subuserCount: 0,
+    stateVersion: 0,
   };
   const ownerKey: KeyRecord = {
     keyId,
@@ -98,12 +111,13 @@ export type VerifyOutcome =
       /** The current secret, or the one a roll is retiring (in its grace period). */
       secret: 'current' | 'previous';
     }
-  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
+  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'disabled' };
 
 /**
  * Verifies a presented key: parse and checksum with no I/O, one strongly consistent read by key
  * ID, then constant-time comparisons of hashes (the current key, or the previous one during a
- * roll's grace period), then expiry. Deleted keys are gone, so they are `unknown`.
+ * roll's grace period), then the account's state (copied onto the key: still one read), then
+ * expiry. Deleted keys are gone, so they are `unknown`.
  */
 export async function verifyApiKey(
   deps: Pick<Deps, 'repo' | 'config' | 'now'>,
@@ -127,6 +141,9 @@ export async function verifyApiKey(
     validUntil = earliest(validUntil, key.previousValidUntil);
     secret = 'previous';
   }
+  // After the hash comparison: without the secret, a disabled account's key answers as any
+  // unknown key does.
+  if (key.accountDisabled === true) return { ok: false, reason: 'disabled' };
   if (validUntil !== undefined && Date.parse(validUntil) <= deps.now().getTime()) {
     return { ok: false, reason: 'expired' };
   }

@@ -45,6 +45,18 @@ export interface Caller {
   expiresAt?: string;
   /** The key's IP allowlist (never the owner key's): keys it manages are confined to it. */
   allowedIps?: readonly string[];
+  /**
+   * The `on-behalf-of` header as sent: the subuser the key asks to act for, not yet resolved.
+   * `actingCaller` (`subusers.ts`) turns it into {@link parentAccountId}.
+   */
+  onBehalfOf?: string;
+  /**
+   * Set when a parent's key acts for its subuser: the key's own account (the parent), while
+   * `accountId` is the subuser's. The audit log records both.
+   */
+  parentAccountId?: string;
+  /** An operator (the CLI) acting as the account: the audit log records no actor key. */
+  operator?: boolean;
 }
 
 const NOT_FOUND = {
@@ -55,6 +67,9 @@ const NOT_FOUND = {
 
 /** A delete that races updates re-reads and re-checks the key this many times. */
 const DELETE_ATTEMPTS = 3;
+
+/** A parent acting for its disabled subuser may manage its keys, not add one. */
+export const ACCOUNT_DISABLED = 'the account is disabled: enable it before creating keys';
 
 const CONCURRENT_CHANGE = 'the API key was changed by another request; read it again and retry';
 
@@ -72,6 +87,7 @@ export async function createApiKey(
   if (!grant.ok) return refused(deps, caller, grant, null, input.scopes ?? []);
   const account = await deps.repo.getAccount(caller.accountId);
   if (!account) return fail(new ServiceUnavailableError());
+  if (account.disabled || account.deleting) return fail(new ForbiddenError(ACCOUNT_DISABLED));
   const expiresAt = resolveExpiry(deps, account, input.expires_at, { onCreate: true });
   if (!expiresAt.ok) return expiresAt;
   const allowedIps = resolveAllowedIps(input.allowed_ips);
@@ -111,6 +127,7 @@ export async function createApiKey(
     if (inserted.reason === 'limit_reached') {
       return fail(new ForbiddenError(`Cannot create more than ${inserted.limit} API Keys`));
     }
+    if (inserted.reason === 'account_disabled') return fail(new ForbiddenError(ACCOUNT_DISABLED));
     // The authorizer vouched for this account moments ago: its disappearance is not the
     // caller's fault, and saying "not found" would be misleading.
     return fail(new ServiceUnavailableError());

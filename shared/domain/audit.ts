@@ -19,7 +19,7 @@ export function auditEvent(
   input: {
     accountId: string;
     action: AuditAction;
-    actor: Pick<Caller, 'keyId' | 'sourceIp'> | null;
+    actor: Pick<Caller, 'keyId' | 'sourceIp' | 'parentAccountId' | 'operator'> | null;
     targetKeyId: string;
     before?: readonly string[];
     after?: readonly string[];
@@ -35,7 +35,8 @@ export function auditEvent(
     eventId: `${time}#${randomId()}`,
     time,
     action: input.action,
-    actorKeyId: input.actor?.keyId ?? null,
+    actorKeyId: input.actor && !input.actor.operator ? input.actor.keyId : null,
+    ...(input.actor?.parentAccountId ? { actorAccountId: input.actor.parentAccountId } : {}),
     targetKeyId: input.targetKeyId,
     scopesAdded: [...after].filter((s) => !before.has(s)).sort(),
     scopesRemoved: [...before].filter((s) => !after.has(s)).sort(),
@@ -83,6 +84,7 @@ export async function listAuditEvents(
       time: e.time,
       action: e.action,
       actor_key_id: e.actorKeyId,
+      actor_account_id: e.actorAccountId ?? (e.actorKeyId === null ? null : e.accountId),
       api_key_id: e.targetKeyId,
       scopes_added: e.scopesAdded,
       scopes_removed: e.scopesRemoved,

@@ -44,7 +44,10 @@ export type AuthorizeOutcome =
       /** Why a valid key was denied everywhere (its address is not on its allowlist). */
       reason?: 'address_not_allowed';
     }
-  | { effect: 'unauthorized'; reason: 'missing' | 'malformed' | 'unknown' | 'expired' };
+  | {
+      effect: 'unauthorized';
+      reason: 'missing' | 'malformed' | 'unknown' | 'expired' | 'disabled';
+    };
 
 /** Last use is recorded at most this often per key: verification must not be a write per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;

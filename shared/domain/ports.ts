@@ -28,6 +28,12 @@ export interface KeyRecord {
   /** After a roll: the old key's hash, valid until `previousValidUntil` (the grace period). */
   previousKeyHash?: string;
   previousValidUntil?: string;
+  /**
+   * The key's account is disabled (or being deleted): the key is refused. A copy of the
+   * account's state on each of its keys, so verification stays one read of the key's item; the
+   * repository keeps the copies in step with the account (`setAccountDisabled`).
+   */
+  accountDisabled?: boolean;
 }
 
 /** What the audit log records: who did what to which key, from where. Never key material. */
@@ -37,7 +43,15 @@ export type AuditAction =
   | 'api_key.rolled'
   | 'api_key.deleted'
   | 'api_key.leak_revoked'
-  | 'api_key.escalation_refused';
+  | 'api_key.escalation_refused'
+  /** The account was disabled or enabled (by its parent, or by an operator). */
+  | 'account.disabled'
+  | 'account.enabled'
+  /** In a parent's log: a subuser was created, disabled, enabled or deleted. */
+  | 'subuser.created'
+  | 'subuser.disabled'
+  | 'subuser.enabled'
+  | 'subuser.deleted';
 
 export interface AuditEvent {
   accountId: string;
@@ -47,6 +61,11 @@ export interface AuditEvent {
   action: AuditAction;
   /** The key that acted; null for leaked-key reports (anonymous) and operators. */
   actorKeyId: string | null;
+  /**
+   * The account of the key that acted, when it is not `accountId`: a parent's key acting for its
+   * subuser (`on-behalf-of`). Absent otherwise.
+   */
+  actorAccountId?: string;
   targetKeyId: string;
   scopesAdded: string[];
   scopesRemoved: string[];
@@ -71,7 +90,8 @@ export interface AccountRecord {
   keyLimit: number;
   /** Keys the account holds, the owner key not counted. Kept exact by transactions. */
   keyCount: number;
-  ownerKeyId: string;
+  /** The owner key's ID; subusers have no owner key (their parent manages their keys). */
+  ownerKeyId?: string;
   /** Longest a key of this account may live; keys asking for longer are refused. */
   maxKeyLifetimeSeconds?: number;
   /**
@@ -80,6 +100,25 @@ export interface AccountRecord {
    */
   plan?: string;
   createdAt: string;
+  /** A subuser's parent account. Subusers cannot have subusers. */
+  parentAccountId?: string;
+  /** A subuser's numeric ID (SendGrid's `user_id`), unique in the deployment. */
+  userId?: number;
+  /** A subuser's contact address. */
+  email?: string;
+  /** Most subusers the account may have; absent: the deployment's default. */
+  subuserLimit?: number;
+  /** Subusers the account has, kept exact by transactions. Absent: none yet. */
+  subuserCount?: number;
+  /** Disabled: every key of the account is refused. */
+  disabled?: boolean;
+  /** Being deleted: hidden from every look-up, no key can be added, its name still reserved. */
+  deleting?: boolean;
+  /**
+   * Incremented by every change of `disabled`/`deleting`: copying the state onto the keys is
+   * conditioned on it, so of two racing changes the later one's copy is the one that stays.
+   */
+  stateVersion?: number;
 }
 
 /** An account's billing profile as stored. */
@@ -100,10 +139,18 @@ export interface BillingContactChanges {
 
 export type CreateAccountOutcome = { ok: true } | { ok: false; reason: 'name_taken' };
 
+export type CreateSubuserOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'name_taken' | 'not_a_parent' | 'user_id_taken' }
+  | { ok: false; reason: 'limit_reached'; limit: number };
+
 export type InsertKeyOutcome =
   | { ok: true }
   | { ok: false; reason: 'limit_reached'; limit: number }
-  | { ok: false; reason: 'account_not_found' };
+  | { ok: false; reason: 'account_not_found' | 'account_disabled' };
+
+/** What changing an account's state did: `superseded` when a later change overtook it. */
+export type AccountStateOutcome = 'done' | 'superseded' | 'not_found';
 
 export type WriteKeyOutcome<T> =
   | { ok: true; value: T }
@@ -135,7 +182,52 @@ export interface KeyRepository {
   /** Creates the account and its owner key atomically; account names are unique. */
   createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** Names are unique whatever their case: `Acme` finds `acme`. */
   findAccountIdByName(name: string): Promise<string | undefined>;
+  /**
+   * Creates a subuser account of `parentId` and records `events` (in the parent's log and the
+   * subuser's), atomically: its name is reserved across the deployment (whatever the case), its
+   * `userId` is unique, and the parent's subuser count stays within `limit` however many creates
+   * race. A parent that is itself a subuser is `not_a_parent`.
+   */
+  createSubuser(
+    parentId: string,
+    limit: number,
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<CreateSubuserOutcome>;
+  /**
+   * The parent's subusers by name (case-insensitive order), those being deleted left out; only
+   * names starting with `prefix` (case-insensitive) when given.
+   */
+  listSubusers(
+    parentId: string,
+    options: { prefix?: string; limit: number; offset: number },
+  ): Promise<AccountRecord[]>;
+  /**
+   * Disables or enables the account and records `events`, then marks every key of the account
+   * (`KeyRecord.accountDisabled`) before returning, so no key of a disabled account verifies
+   * from then on. Keys being created meanwhile are refused or marked; a later change of the
+   * state overtakes this one (`superseded`).
+   */
+  setAccountDisabled(
+    accountId: string,
+    disabled: boolean,
+    events: readonly AuditEvent[],
+  ): Promise<AccountStateOutcome>;
+  /**
+   * Deletes a subuser: marks it as being deleted (no key can be added, look-ups skip it), deletes
+   * every key, then the account, its name and ID reservations and its place in the parent's
+   * count, recording `events`. Repeating it after a failure finishes the job. The audit log is
+   * append-only: the account's events stay, unreachable through the API (a new account of the
+   * same name has another ID).
+   */
+  deleteSubuser(
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'>;
+  /** Every account, for operators (a scan: never on a request path). */
+  listAccounts(): Promise<AccountRecord[]>;
   /** Inserts a non-owner key, counts it against the account's limit and records `event`, atomically. */
   insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome>;
   getKey(keyId: string): Promise<KeyRecord | undefined>;
@@ -198,6 +290,8 @@ export interface KeygateConfig {
   keyPrefix: string;
   /** Per-account key limit for accounts that do not set their own. */
   defaultKeyLimit: number;
+  /** Most subusers a parent account may have when it does not set its own limit. */
+  defaultSubuserLimit: number;
   /**
    * The scopes keys may hold (SendGrid's preset, a team's areas, or both). The owner key holds
    * every one of them, whenever they were added.

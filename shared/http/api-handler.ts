@@ -8,6 +8,7 @@ import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { type AdapterProvider, defaultDeps, provideAdapters } from '../runtime/deps.js';
 import {
+  actingAs,
   callerContext,
   errorEnvelope,
   type FieldPathStyle,
@@ -71,6 +72,7 @@ export function keyRouteHandler<
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .use(errorEnvelope({ logger }))
     .use(callerContext(spec.route))
+    .use(actingAs(() => defaultDeps()))
     .use(
       parseInput({
         body: spec.body,

@@ -26,8 +26,9 @@ const KEY_TYPES = new Set(['owner', 'general', 'billing']);
 
 /**
  * The caller of `route`, or the error to answer with: a missing or malformed context (the
- * request did not come through the authorizer: 401), `on-behalf-of` (acting for a subuser is not
- * supported; ignoring it would act on the wrong account: 400), an expiry or a roll's grace end
+ * request did not come through the authorizer: 401), `on-behalf-of` on a route that does not
+ * take it (ignoring it would act on the wrong account: 400; where it is taken, the caller carries
+ * it for `actingCaller` to resolve), an expiry or a roll's grace end
  * passed (a cached authorizer result may outlive them: 401), a scope or key type the route needs
  * (403), a retiring secret on a route that manages keys (403).
  */
@@ -58,11 +59,23 @@ export function readCaller(
   ) {
     return { ok: false, error: new UnauthorizedError() };
   }
-  if (headerValue(event.headers, 'on-behalf-of') !== undefined) {
-    return {
-      ok: false,
-      error: new BadRequestError('the on-behalf-of header is not supported', 'on-behalf-of'),
-    };
+  const onBehalfOf = headerValue(event.headers, 'on-behalf-of');
+  if (onBehalfOf !== undefined) {
+    if (route.access.kind !== 'key' || route.access.onBehalfOf !== true) {
+      return {
+        ok: false,
+        error: new BadRequestError(
+          'the on-behalf-of header is not supported on this route',
+          'on-behalf-of',
+        ),
+      };
+    }
+    if (onBehalfOf.trim() === '') {
+      return {
+        ok: false,
+        error: new BadRequestError('on-behalf-of must name a subuser', 'on-behalf-of'),
+      };
+    }
   }
   if (expiresAt && Date.parse(expiresAt) <= now) {
     return { ok: false, error: new UnauthorizedError(EXPIRED_MESSAGE) };
@@ -87,6 +100,7 @@ export function readCaller(
       secret,
       ...(expiresAt ? { expiresAt } : {}),
       ...(allowedIps ? { allowedIps: allowedIps.split(' ') } : {}),
+      ...(onBehalfOf === undefined ? {} : { onBehalfOf: onBehalfOf.trim() }),
       sourceIp: event.requestContext?.identity?.sourceIp ?? null,
     },
   };

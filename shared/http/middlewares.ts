@@ -11,6 +11,8 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.js';
+import type { Deps } from '../domain/ports.js';
+import { actingCaller } from '../domain/subusers.js';
 import type { Logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
@@ -64,6 +66,21 @@ export function callerContext(route: RouteDefinition): Middleware {
       const read = readCaller(request.event, route);
       if (!read.ok) throw read.error;
       request.context.caller = read.caller;
+    },
+  };
+}
+
+/**
+ * `on-behalf-of`, on the routes that take it: the caller becomes the named subuser's account
+ * with the parent's key, or the request is refused (403) before its input is even read, so a
+ * refused header says nothing about the request. Costs no I/O without the header.
+ */
+export function actingAs(deps: () => Deps): Middleware {
+  return {
+    before: async function actingAsBefore(request) {
+      const acting = await actingCaller(deps(), request.context.caller);
+      if (!acting.ok) throw acting.error;
+      request.context.caller = acting.value;
     },
   };
 }

@@ -4,6 +4,8 @@ import type { TableNames } from '../tables.js';
 import { activeDeployment } from './deployment.js';
 
 export const DEFAULT_KEY_LIMIT = 100;
+/** SendGrid's Pro plan allows 15 subusers; operators set an account's own at bootstrap. */
+export const DEFAULT_SUBUSER_LIMIT = 15;
 
 /** Runtime settings, read once from the environment (Lambda, the local runtime, the tests). */
 export type MailerConfig =
@@ -43,6 +45,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       `KEYGATE_KEY_LIMIT must be a non-negative integer, got ${env.KEYGATE_KEY_LIMIT}`,
     );
   }
+  const subuserLimit = Number(env.KEYGATE_SUBUSER_LIMIT ?? DEFAULT_SUBUSER_LIMIT);
+  if (!Number.isSafeInteger(subuserLimit) || subuserLimit < 0) {
+    throw new Error(
+      `KEYGATE_SUBUSER_LIMIT must be a non-negative integer, got ${env.KEYGATE_SUBUSER_LIMIT}`,
+    );
+  }
   const timeoutText = env.KEYGATE_DYNAMODB_TIMEOUT_MS;
   if (timeoutText !== undefined && !/^[1-9][0-9]{0,6}$/.test(timeoutText)) {
     throw new Error(
@@ -58,6 +66,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
+    defaultSubuserLimit: subuserLimit,
     catalogue: activeDeployment().catalogue,
     tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,

@@ -679,3 +679,344 @@ describe('console', () => {
     await context.close();
   });
 });
+
+/** A subuser of the owner's account, made through the API (the password is discarded). */
+async function createSubuser(username: string): Promise<void> {
+  const res = await api('/v3/subusers', ownerKey, {
+    method: 'POST',
+    body: JSON.stringify({
+      username,
+      email: `${username}@example.com`,
+      password: 'discarded-by-keygate',
+      ips: [],
+    }),
+  });
+  expect(res.status).toBe(200);
+}
+
+/** The subuser as the API lists it. */
+async function subuserNamed(username: string): Promise<{ disabled: boolean } | undefined> {
+  const res = await api(`/v3/subusers?username=${encodeURIComponent(username)}`, ownerKey);
+  expect(res.status).toBe(200);
+  const list = (await res.json()) as { username: string; disabled: boolean }[];
+  return list.find((s) => s.username === username);
+}
+
+/** The IDs of the keys in an account: the owner's, or a subuser's through `on-behalf-of`. */
+async function keyIdsOf(subuser?: string): Promise<string[]> {
+  const res = await api('/v3/api_keys', ownerKey, {
+    headers: subuser === undefined ? {} : { 'on-behalf-of': subuser },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { result: { api_key_id: string }[] }).result.map(
+    (k) => k.api_key_id,
+  );
+}
+
+/** A key created in a subuser's account by the owner's key. */
+async function subuserKey(subuser: string, name: string): Promise<string> {
+  const res = await api('/v3/api_keys', ownerKey, {
+    method: 'POST',
+    headers: { 'on-behalf-of': subuser },
+    body: JSON.stringify({ name, scopes: ['mail.send'] }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { api_key: string }).api_key;
+}
+
+/** A key of the owner's account with exactly these scopes. */
+async function keyWithScopes(name: string, scopes: string[]): Promise<string> {
+  const res = await api('/v3/api_keys', ownerKey, {
+    method: 'POST',
+    body: JSON.stringify({ name, scopes }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { api_key: string }).api_key;
+}
+
+/** The key-management requests a page makes, with the subuser each names (`on-behalf-of`). */
+function keyRequests(page: Page): { path: string; onBehalfOf: string | undefined }[] {
+  const seen: { path: string; onBehalfOf: string | undefined }[] = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/v3/api_keys') || pathname === '/v3/scopes/areas') {
+      seen.push({ path: pathname, onBehalfOf: request.headers()['on-behalf-of'] });
+    }
+  });
+  return seen;
+}
+
+/** The banner shown while the console manages a subuser's keys. */
+const actingBanner = (page: Page) => page.locator('header [role="status"]');
+
+describe('console: subusers', () => {
+  it('lists subusers, creates one without a password, refuses a taken name, disables and enables', async () => {
+    // Arrange: a subuser with a working key
+    await createSubuser('acme-e2e');
+    const acmeKey = await subuserKey('acme-e2e', 'Acme mail');
+    expect((await api('/v3/scopes', acmeKey)).status).toBe(200);
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+
+    // Act: the navigation's Subusers link
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await nav.getByRole('link', { name: 'API Keys' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    await nav.getByRole('link', { name: 'Subusers' }).click();
+
+    // Assert: the list, with each subuser's email and status
+    await page.getByRole('heading', { name: 'Subusers', level: 1 }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Subusers' }).getAttribute('aria-current')).toBe(
+      'page',
+    );
+    expect(await nav.getByRole('link', { name: 'API Keys' }).getAttribute('aria-current')).toBe(
+      null,
+    );
+    const acme = page.getByRole('row', { name: /acme-e2e/ });
+    await expect.poll(() => acme.textContent()).toContain('acme-e2e@example.com');
+    expect(await acme.getByRole('cell').nth(1).textContent()).toBe('Enabled');
+    expect(await page.title()).toBe('Subusers · Keygate');
+    await expectAccessible(page, 'subusers list');
+
+    // Create: a username and an email, no password asked; a random one is sent and discarded
+    await page.getByRole('button', { name: 'Create Subuser' }).click();
+    const create = page.getByRole('dialog', { name: 'Create Subuser' });
+    expect(await create.textContent()).toContain('Subusers sign in with API keys, not passwords');
+    expect(await create.getByLabel(/password/i).count()).toBe(0);
+    await create.getByLabel('Username').fill('globex-e2e');
+    await create.getByLabel('Email').fill('ops@globex.example');
+    await expectAccessible(page, 'create subuser dialog');
+    const posted = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v3/subusers',
+    );
+    await create.getByRole('button', { name: 'Create Subuser' }).click();
+    const body = (await posted).postDataJSON() as Record<string, unknown>;
+    expect(body).toMatchObject({ username: 'globex-e2e', email: 'ops@globex.example', ips: [] });
+    expect(typeof body.password).toBe('string');
+    expect(String(body.password).length).toBeGreaterThanOrEqual(16);
+    await expect.poll(() => create.isVisible()).toBe(false);
+    const globex = page.getByRole('row', { name: /globex-e2e/ });
+    await expect.poll(() => globex.textContent()).toContain('ops@globex.example');
+    expect(await page.content()).not.toContain(String(body.password));
+    expect(await subuserNamed('globex-e2e')).toMatchObject({ disabled: false });
+
+    // A taken name (whatever the case): the API's message beside the username
+    await page.getByRole('button', { name: 'Create Subuser' }).click();
+    const again = page.getByRole('dialog', { name: 'Create Subuser' });
+    await again.getByLabel('Username').fill('ACME-E2E');
+    await again.getByLabel('Email').fill('other@example.com');
+    await again.getByRole('button', { name: 'Create Subuser' }).click();
+    await expect.poll(() => again.getByRole('alert').textContent()).toBe('username exists');
+    const username = again.getByLabel('Username');
+    expect(await username.getAttribute('aria-invalid')).toBe('true');
+    expect(await username.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expectAccessible(page, 'create subuser dialog with a taken name');
+    await again.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => again.isVisible()).toBe(false);
+
+    // Disable, after a confirmation: its keys are refused at once
+    await page.getByRole('button', { name: 'Disable acme-e2e' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Disable Subuser' });
+    expect(await confirm.textContent()).toContain('stops working at once');
+    await expectAccessible(page, 'disable subuser dialog');
+    await confirm.getByRole('button', { name: 'Disable acme-e2e' }).click();
+    await expect.poll(() => acme.getByRole('cell').nth(1).textContent()).toBe('Disabled');
+    expect(await subuserNamed('acme-e2e')).toMatchObject({ disabled: true });
+    expect((await api('/v3/scopes', acmeKey)).status).toBe(401);
+    await expectAccessible(page, 'subusers list with a disabled subuser');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-subusers.png') });
+
+    // Enable: no confirmation; its keys work again
+    await page.getByRole('button', { name: 'Enable acme-e2e' }).click();
+    await expect.poll(() => acme.getByRole('cell').nth(1).textContent()).toBe('Enabled');
+    expect(await subuserNamed('acme-e2e')).toMatchObject({ disabled: false });
+    expect((await api('/v3/scopes', acmeKey)).status).toBe(200);
+    await context.close();
+  });
+
+  it('manages a subuser’s keys: its name always shown, every request on its behalf, the key in its account', async () => {
+    // Arrange
+    await createSubuser('initech-e2e');
+    const ownKeys = await keyIdsOf();
+    const { context, page } = await newPage();
+    const requests = keyRequests(page);
+    await signIn(page, ownerKey);
+    await page.getByRole('row', { name: /Owner key/ }).waitFor();
+    await page.getByRole('link', { name: 'Subusers' }).click();
+    await page.getByRole('row', { name: /initech-e2e/ }).waitFor();
+    requests.length = 0;
+
+    // Act: Manage keys of the subuser
+    await page.getByRole('link', { name: 'Manage keys of initech-e2e' }).click();
+
+    // Assert: the banner names it, the page is its (empty) key list, focus on the heading
+    const banner = actingBanner(page);
+    await expect.poll(() => banner.textContent()).toContain('Managing keys of subuser initech-e2e');
+    await expect.poll(() => page.getByText('initech-e2e has no API keys yet.').count()).toBe(1);
+    expect(await banner.getByText('Disabled').count()).toBe(0);
+    expect(
+      await page
+        .getByRole('heading', { name: 'API Keys', level: 1 })
+        .evaluate((el) => el === document.activeElement),
+    ).toBe(true);
+    expect(await page.title()).toBe('API Keys of initech-e2e · Keygate');
+    await expectAccessible(page, 'API keys of a subuser');
+
+    // Create a key there: the dialog says where it goes; the picker stays the caller's
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create API Key' });
+    expect(await create.textContent()).toContain('created in the account of subuser initech-e2e');
+    await create.getByLabel('API Key Name').fill('Initech mail');
+    await create.getByRole('radio', { name: /Restricted Access/ }).check();
+    await create
+      .getByRole('group', { name: 'Mail', exact: true })
+      .getByRole('radio', { name: 'Full Access' })
+      .check();
+    await expectAccessible(page, 'create dialog for a subuser');
+    await create.getByRole('button', { name: 'Create & View' }).click();
+    const shown = page.getByRole('dialog', { name: 'API Key Created' });
+    const created = await shown.getByLabel('Initech mail').inputValue();
+    await shown.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('row', { name: /Initech mail/ }).waitFor();
+    expect(await banner.textContent()).toContain('initech-e2e');
+    await expectAccessible(page, 'API keys of a subuser, with a key');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-subuser-keys.png') });
+
+    // The key is in the subuser's account, not the owner's, and works
+    const id = keyIdOf(created);
+    expect(await keyIdsOf('initech-e2e')).toEqual([id]);
+    expect(await keyIdsOf()).toEqual(ownKeys);
+    expect((await api('/v3/scopes', created)).status).toBe(200);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.onBehalfOf !== 'initech-e2e')).toEqual([]);
+
+    // Back to the owner's account: no banner, the owner's keys, requests on its own behalf
+    requests.length = 0;
+    await banner.getByRole('link', { name: 'Back to your account' }).click();
+    await page.getByRole('row', { name: /Owner key/ }).waitFor();
+    expect(await banner.textContent()).toBe('');
+    expect(await page.getByRole('row', { name: /Initech mail/ }).count()).toBe(0);
+    expect(await page.title()).toBe('API Keys · Keygate');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.onBehalfOf !== undefined)).toEqual([]);
+    await context.close();
+  });
+
+  it('marks a disabled subuser while managing its keys, which can still be listed and deleted', async () => {
+    // Arrange: a disabled subuser with a key; the page opened at its keys' address
+    await createSubuser('hooli-e2e');
+    await subuserKey('hooli-e2e', 'Hooli mail');
+    const disabled = await api('/v3/subusers/hooli-e2e', ownerKey, {
+      method: 'PATCH',
+      body: JSON.stringify({ disabled: true }),
+    });
+    expect(disabled.status).toBe(204);
+    const { context, page } = await newPage();
+    await page.goto(`${instance.url}/#/subusers/hooli-e2e/keys`);
+
+    // Act
+    await signIn(page, ownerKey);
+
+    // Assert: named and marked disabled; no key can be created; its key is listed
+    const banner = actingBanner(page);
+    await page.getByRole('row', { name: /Hooli mail/ }).waitFor();
+    expect(await banner.textContent()).toContain('Managing keys of subuser hooli-e2e');
+    expect(await banner.getByText('Disabled', { exact: true }).isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain('This subuser is disabled');
+    expect(await page.getByRole('button', { name: 'Create API Key' }).isDisabled()).toBe(true);
+    await expectAccessible(page, 'API keys of a disabled subuser');
+
+    // Its key is deleted from its account
+    await rowAction(page, 'Hooli mail', 'Delete');
+    await page
+      .getByRole('dialog', { name: 'Delete API Key' })
+      .getByRole('button', { name: 'Delete Hooli mail' })
+      .click();
+    await expect.poll(() => page.getByText('hooli-e2e has no API keys yet.').count()).toBe(1);
+    expect(await keyIdsOf('hooli-e2e')).toEqual([]);
+    await context.close();
+  });
+
+  it('deletes a subuser once its name is typed', async () => {
+    // Arrange
+    await createSubuser('umbrella-e2e');
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+    await page.getByRole('link', { name: 'Subusers' }).click();
+
+    // Act: a wrong name first
+    await page.getByRole('button', { name: 'Delete umbrella-e2e' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete Subuser' });
+    const typed = confirm.getByLabel('Type umbrella-e2e to confirm');
+    await typed.fill('umbrella');
+    await confirm.getByRole('button', { name: 'Delete umbrella-e2e' }).click();
+    await expect
+      .poll(() => confirm.getByRole('alert').textContent())
+      .toBe('Type umbrella-e2e exactly to confirm.');
+    expect(await subuserNamed('umbrella-e2e')).toBeDefined();
+    await expectAccessible(page, 'delete subuser dialog with a wrong name');
+    await typed.fill('umbrella-e2e');
+    await confirm.getByRole('button', { name: 'Delete umbrella-e2e' }).click();
+
+    // Assert
+    await expect.poll(() => page.getByRole('row', { name: /umbrella-e2e/ }).count()).toBe(0);
+    expect(await subuserNamed('umbrella-e2e')).toBeUndefined();
+    expect(
+      await page
+        .getByRole('heading', { name: 'Subusers', level: 1 })
+        .evaluate((el) => el === document.activeElement),
+    ).toBe(true);
+    await context.close();
+  });
+
+  it('offers only what the key’s subusers scopes allow', async () => {
+    // Arrange: a key that reads subusers and manages keys, and may not change subusers
+    await createSubuser('readonly-e2e');
+    const reader = await keyWithScopes('Subuser reader', [
+      'api_keys.create',
+      'api_keys.delete',
+      'api_keys.read',
+      'api_keys.update',
+      'subusers.read',
+    ]);
+    const { context, page } = await newPage();
+
+    // Act
+    await signIn(page, reader);
+    await page.getByRole('link', { name: 'Subusers' }).click();
+
+    // Assert: the list and Manage keys; no Create, Disable, Enable or Delete
+    await page.getByRole('row', { name: /readonly-e2e/ }).waitFor();
+    expect(await page.getByRole('link', { name: 'Manage keys of readonly-e2e' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Create Subuser' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^(Disable|Enable|Delete) / }).count()).toBe(0);
+    await expectAccessible(page, 'subusers list, read only');
+    await context.close();
+  });
+
+  it('hides Subusers from a key without subusers.read, even at its address', async () => {
+    // Arrange
+    const keysOnly = await keyWithScopes('Keys only', [
+      'api_keys.create',
+      'api_keys.delete',
+      'api_keys.read',
+      'api_keys.update',
+    ]);
+    const { context, page } = await newPage();
+    await page.goto(`${instance.url}/#/subusers`);
+
+    // Act
+    await signIn(page, keysOnly);
+
+    // Assert: its own API Keys page, no navigation, no Subusers link or page
+    await page.getByRole('row', { name: /Keys only/ }).waitFor();
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Subusers' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Subusers' }).count()).toBe(0);
+    await page.goto(`${instance.url}/#/subusers/acme-e2e/keys`);
+    await page.getByRole('row', { name: /Keys only/ }).waitFor();
+    expect(await actingBanner(page).textContent()).toBe('');
+    await context.close();
+  });
+});

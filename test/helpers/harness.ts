@@ -20,10 +20,11 @@ export interface TestAccount {
 
 /** A fresh account per test, so tests never share data. */
 export async function newAccount(
-  options: { keyLimit?: number; maxKeyLifetimeSeconds?: number } = {},
+  options: { keyLimit?: number; maxKeyLifetimeSeconds?: number; subuserLimit?: number } = {},
 ): Promise<TestAccount> {
   const name = `test-${randomBytes(6).toString('hex')}`;
-  const result = await bootstrapAccount(defaultDeps(), { name, ...options });
+  // Suites make a subuser per request they send: room for them, unless a test sets a limit.
+  const result = await bootstrapAccount(defaultDeps(), { name, subuserLimit: 1000, ...options });
   if (!result.ok) throw result.error;
   return {
     accountId: result.value.accountId,

@@ -67,7 +67,10 @@ export async function expectConsistentAccount(accountId: string): Promise<Accoun
   );
   const byTarget = new Map<string, AuditEvent[]>();
   for (const event of events) {
-    if (event.action === 'api_key.escalation_refused') continue;
+    // Refusals change nothing; subuser and account events are about no key.
+    if (event.action === 'api_key.escalation_refused' || !event.action.startsWith('api_key.')) {
+      continue;
+    }
     byTarget.set(event.targetKeyId, [...(byTarget.get(event.targetKeyId) ?? []), event]);
   }
   for (const key of keys) {

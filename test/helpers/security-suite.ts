@@ -29,6 +29,16 @@ export interface SuiteFixture {
   success: number;
   /** A request for a resource of `other` (another account), where the route has one. */
   crossAccount?(other: TestAccount, scopes: readonly string[]): Promise<SuiteRequest>;
+  /**
+   * Routes that take `on-behalf-of`: a valid request about the subuser `subuser` of `parent`
+   * (its resources made by the parent's owner key acting for it), sent by the suite with the
+   * header. Defaults to {@link request} of the parent (routes that name no resource).
+   */
+  onBehalfOf?(
+    parent: TestAccount,
+    subuser: string,
+    scopes: readonly string[],
+  ): Promise<SuiteRequest>;
 }
 
 export type SuiteRoute = Pick<RouteDefinition, 'method' | 'path' | 'access'> & { id: string };
@@ -50,6 +60,8 @@ export interface SecuritySuiteOptions<R extends SuiteRoute> {
    * @default mail.send for general keys, billing.read for billing keys
    */
   anyKeyScope?: { general: string; billing: string };
+  /** Makes a subuser of the account through the API: its username (routes with `on-behalf-of`). */
+  subuserOf?(account: TestAccount): Promise<string>;
 }
 
 /** A deployment's catalogue as scope pools (billing areas apart). */
@@ -62,9 +74,18 @@ export function scopePools(catalogue: ScopeCatalogue): ScopePools {
 
 /** Creates a key through the API with `owner`'s key (Full Access when `scopes` is undefined). */
 export function keyCreator(call: Gateway['call']) {
-  return async (owner: string, scopes: readonly string[] | undefined, name = 'fixture') => {
+  return async (
+    owner: string,
+    scopes: readonly string[] | undefined,
+    name = 'fixture',
+    onBehalfOf?: string,
+  ) => {
     const body = { name, scopes: scopes === undefined ? undefined : [...scopes] };
-    const res = await call('POST', '/v3/api_keys', { key: owner, body });
+    const res = await call('POST', '/v3/api_keys', {
+      key: owner,
+      body,
+      ...(onBehalfOf === undefined ? {} : { headers: { 'on-behalf-of': onBehalfOf } }),
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { api_key: string; api_key_id: string };
   };
@@ -221,6 +242,88 @@ export function securitySuite<R extends SuiteRoute>(options: SecuritySuiteOption
 
       expect(res.status).toBe(fixture.success);
     });
+
+    if (access.onBehalfOf === true) {
+      const subuserOf = options.subuserOf;
+      if (!subuserOf) throw new Error('routes with on-behalf-of need the subuserOf option');
+      const onBehalfOf = (parent: TestAccount, subuser: string) =>
+        fixture.onBehalfOf
+          ? fixture.onBehalfOf(parent, subuser, access.scopes)
+          : fixture.request(parent, access.scopes);
+      const refusal = { errors: [{ field: null, message: 'access forbidden' }] };
+
+      it("acts for the parent's own subuser with on-behalf-of, with exactly the scopes", async () => {
+        // Arrange
+        const subuser = await subuserOf(account);
+        const key = await createKey(account.ownerKey, exactScopes(access), 'parent-exact');
+        const req = await onBehalfOf(account, subuser);
+
+        // Act
+        const res = await send(route, req, {
+          key: key.api_key,
+          headers: { 'on-behalf-of': subuser },
+        });
+
+        // Assert
+        expect(res.status, JSON.stringify(res.body)).toBe(fixture.success);
+      });
+
+      it.each([
+        ['an unknown username', async () => `nobody-${Date.now().toString(36)}`],
+        ["another parent's subuser", async () => subuserOf(await newAccount())],
+        ['a malformed username', async () => '../../etc'],
+      ])('answers 403 to on-behalf-of naming %s, as SendGrid does', async (_case, target) => {
+        // Arrange
+        const name = await target();
+        const req = await fixture.request(account, access.scopes);
+
+        // Act
+        const res = await send(route, req, {
+          key: account.ownerKey,
+          headers: { 'on-behalf-of': name },
+        });
+
+        // Assert
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual(refusal);
+      });
+
+      it("answers 403 to a subuser's own key sending on-behalf-of (and serves it without)", async () => {
+        // Arrange: a key of the subuser, made by its parent
+        const subuser = await subuserOf(account);
+        const key = await createKey(account.ownerKey, exactScopes(access), 'child', subuser);
+        const req = await onBehalfOf(account, subuser);
+
+        // Act
+        const withHeader = await send(route, req, {
+          key: key.api_key,
+          headers: { 'on-behalf-of': subuser },
+        });
+        const without = await send(route, await onBehalfOf(account, subuser), { key: key.api_key });
+
+        // Assert
+        expect(withHeader.status).toBe(403);
+        expect(withHeader.body).toEqual(refusal);
+        expect(without.status, JSON.stringify(without.body)).toBe(fixture.success);
+      });
+    } else {
+      it('answers 400 to on-behalf-of, which this route does not take', async () => {
+        const res = await send(route, await request(account), {
+          key: account.ownerKey,
+          headers: { 'on-behalf-of': 'anyone' },
+        });
+
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          errors: [
+            {
+              field: 'on-behalf-of',
+              message: 'the on-behalf-of header is not supported on this route',
+            },
+          ],
+        });
+      });
+    }
 
     it(
       access.managesKeys

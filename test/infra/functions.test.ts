@@ -38,6 +38,12 @@ const when = (condition: Record<string, unknown>) => `when ${canonical(condition
 const CURSOR_KEY_ITEM_ONLY = when({
   'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['deployment#cursor-key'] },
 });
+/** Only name reservations and accounts' items: resolving `on-behalf-of`. */
+const NAMES_AND_ACCOUNTS_ONLY = when({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['name#*', 'account#*'] },
+});
+/** Resolving `on-behalf-of`: the name's reservation, then the subuser's item. */
+const ON_BEHALF_OF = `dynamodb:GetItem ${ACCOUNTS} ${NAMES_AND_ACCOUNTS_ONLY}`;
 /** Only the accounts table's counters of refused attempts (`refusals#<key>#<hour>`). */
 const REFUSAL_COUNTERS_ONLY = when({
   'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['refusals#*'] },
@@ -57,10 +63,11 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:GetItem ${ACCOUNTS}`,
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
+    ON_BEHALF_OF,
   ],
   // listKeys: Query on the byAccount index
-  listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`],
-  getApiKey: [`dynamodb:GetItem ${KEYS}`],
+  listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`, ON_BEHALF_OF],
+  getApiKey: [`dynamodb:GetItem ${KEYS}`, ON_BEHALF_OF],
   // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes; a
   // refused attempt: TransactWrite [Update its refusals counter, Put event]
   renameApiKey: [
@@ -68,6 +75,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${KEYS}`,
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
+    ON_BEHALF_OF,
   ],
   // getAccount (expiry) + getKey + updateKey + flush when access changes; refusals counted
   replaceApiKey: [
@@ -77,6 +85,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    ON_BEHALF_OF,
   ],
   // getKey + deleteKey: TransactWrite [Put event, Delete key, Update account counter] + flush
   deleteApiKey: [
@@ -85,6 +94,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    ON_BEHALF_OF,
   ],
   // listEvents: Query on the audit table, or on its byTarget index; cursorKey: GetItem of the
   // cursor key's item, and a conditional PutItem of it on the deployment's first use, never of
@@ -94,6 +104,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:Query ${AUDIT}/index/byTarget`,
     `dynamodb:GetItem ${ACCOUNTS} ${CURSOR_KEY_ITEM_ONLY}`,
     `dynamodb:PutItem ${ACCOUNTS} ${CURSOR_KEY_ITEM_ONLY}`,
+    ON_BEHALF_OF,
   ],
   // getKey + updateKey + flush; refusals counted
   rollApiKey: [
@@ -102,6 +113,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    ON_BEHALF_OF,
   ],
   // getKey (the ID is in the value) + deleteKey (TransactWrite [Delete key, Update account
   // counter, Put event]) / updateKey (grace periods) + flush; refusals counted on the accounts
@@ -113,6 +125,7 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    ON_BEHALF_OF,
   ],
   // findKeyIdByHash + getKey + deleteKey / updateKey + flush
   revokeLeakedApiKeys: [
@@ -124,8 +137,44 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
   ],
-  listScopes: [],
-  listScopeAreas: [],
+  // Answer from the authorizer's context and the bundled catalogue; resolve on-behalf-of
+  listScopes: [ON_BEHALF_OF],
+  listScopeAreas: [ON_BEHALF_OF],
+  // getAccount (a parent?) + Query on the accounts table's byParent index
+  listSubusers: [`dynamodb:GetItem ${ACCOUNTS}`, `dynamodb:Query ${ACCOUNTS}/index/byParent`],
+  // getAccount + createSubuser: TransactWrite [Update parent counter, Put name, Put user ID,
+  // Put account, Put event]
+  createSubuser: [
+    `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${ACCOUNTS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+  ],
+  // getAccount + find the subuser (GetItem name, account) + setAccountDisabled: TransactWrite
+  // [Update account, Put events], Query byAccount, TransactWrite [ConditionCheck account, Update
+  // keys], UpdateItem (marking done); getKey of an owner key; flush
+  updateSubuser: [
+    `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:ConditionCheckItem ${ACCOUNTS}`,
+    `dynamodb:Query ${KEYS}/index/byAccount`,
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:UpdateItem ${KEYS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
+  // find the subuser + UpdateItem (being deleted) + Query byAccount + TransactWrite [Update
+  // counter, Delete keys] + TransactWrite [Delete account, name, user ID; Update parent counter;
+  // Put event] + flush
+  deleteSubuser: [
+    `dynamodb:GetItem ${ACCOUNTS}`,
+    `dynamodb:UpdateItem ${ACCOUNTS}`,
+    `dynamodb:DeleteItem ${ACCOUNTS}`,
+    `dynamodb:Query ${KEYS}/index/byAccount`,
+    `dynamodb:DeleteItem ${KEYS}`,
+    `dynamodb:PutItem ${AUDIT}`,
+    `apigateway:DELETE ${FLUSH}`,
+  ],
   // No SES identity configured: nothing (the mailer refuses every sender).
   sendMail: [],
   getBillingProfile: [`dynamodb:GetItem ${ACCOUNTS}`],
@@ -347,10 +396,12 @@ describe('least privilege', () => {
 
     expect(flushers.sort()).toEqual([
       'deleteApiKey',
+      'deleteSubuser',
       'replaceApiKey',
       'revokeApiKeysByValue',
       'revokeLeakedApiKeys',
       'rollApiKey',
+      'updateSubuser',
     ]);
   });
 
@@ -365,10 +416,12 @@ describe('least privilege', () => {
       ).Variables;
       const flushes = [
         'deleteApiKey',
+        'deleteSubuser',
         'replaceApiKey',
         'revokeApiKeysByValue',
         'revokeLeakedApiKeys',
         'rollApiKey',
+        'updateSubuser',
       ].includes(route.id);
       expect(
         variables.KEYGATE_REST_API_ID === undefined

@@ -88,6 +88,32 @@ async function createKey(ownerKey: string, scopes = ['mail.send', 'alerts.read']
   return res.body as Target;
 }
 
+const subuserBody = (username: string) => ({
+  username,
+  email: 'customer@example.com',
+  password: 'unused password 1',
+  ips: [],
+});
+
+let subusers = 0;
+
+/** A subuser of `account` with a key, made through the API: its username. */
+async function subuserOf(account: TestAccount): Promise<string> {
+  const username = `sub-${Date.now().toString(36)}-${++subusers}`;
+  const res = await call('POST', '/v3/subusers', {
+    key: account.ownerKey,
+    body: subuserBody(username),
+  });
+  expect(res.status).toBe(200);
+  const key = await call('POST', '/v3/api_keys', {
+    key: account.ownerKey,
+    headers: { 'on-behalf-of': username },
+    body: { name: 'customer', scopes: ['mail.send'] },
+  });
+  expect(key.status).toBe(201);
+  return username;
+}
+
 const MINIMAL_MAIL = {
   personalizations: [{ to: [{ email: 'recipient@example.com' }] }],
   from: { email: 'sender@example.com' },
@@ -103,7 +129,10 @@ const MINIMAL_MAIL = {
 type Storage = 'none' | 'reads' | 'item-write' | 'transaction';
 
 interface Fixture {
-  request(account: TestAccount, target: Target): { path: string; body?: unknown };
+  request(
+    account: TestAccount,
+    target: Target,
+  ): { path: string; body?: unknown } | Promise<{ path: string; body?: unknown }>;
   success: number;
   storage: Storage;
 }
@@ -166,6 +195,25 @@ const FIXTURES: Record<RouteId, Fixture> = {
     request: () => ({ path: '/v3/scopes/areas' }),
     success: 200,
     storage: 'none',
+  },
+  listSubusers: { request: () => ({ path: '/v3/subusers' }), success: 200, storage: 'reads' },
+  createSubuser: {
+    request: () => ({ path: '/v3/subusers', body: subuserBody(`new-${Date.now().toString(36)}`) }),
+    success: 200,
+    storage: 'transaction',
+  },
+  updateSubuser: {
+    request: async (a) => ({
+      path: `/v3/subusers/${await subuserOf(a)}`,
+      body: { disabled: true },
+    }),
+    success: 204,
+    storage: 'transaction',
+  },
+  deleteSubuser: {
+    request: async (a) => ({ path: `/v3/subusers/${await subuserOf(a)}` }),
+    success: 204,
+    storage: 'transaction',
   },
   sendMail: {
     request: () => ({ path: '/v3/mail/send', body: MINIMAL_MAIL }),
@@ -323,7 +371,7 @@ describe("every route of the table, with the caller's allow cached", () => {
       const fixture = FIXTURES[route.id];
       const account = await newAccount();
       const target = await createKey(account.ownerKey);
-      const request = fixture.request(account, target);
+      const request = await fixture.request(account, target);
       if (route.access.kind === 'key') await cacheAllow(route, request, account.ownerKey);
       const before = await expectConsistentAccount(account.accountId);
       const authorizerCalls = gateway.emulator.stats.authorizerInvocations;
@@ -547,7 +595,7 @@ describe('the authorizer under storage faults', () => {
       // Arrange: a valid key that may call every route, and nothing cached.
       const account = await newAccount();
       const target = await createKey(account.ownerKey);
-      const request = FIXTURES[route.id].request(account, target);
+      const request = await FIXTURES[route.id].request(account, target);
       gateway.emulator.flushAuthorizerCache();
       invoked.length = 0;
       const fault = injectFault({ error: () => networkError() });

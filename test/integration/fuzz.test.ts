@@ -89,6 +89,10 @@ const SUCCESS: Record<RouteId, readonly number[]> = {
   deleteApiKey: [204],
   listScopes: [200],
   listScopeAreas: [200],
+  listSubusers: [200],
+  createSubuser: [200],
+  updateSubuser: [204],
+  deleteSubuser: [204],
   sendMail: [200, 202],
   getBillingProfile: [200],
   updateBillingProfile: [200],
@@ -626,7 +630,7 @@ const encodeSegment = (segment: string) =>
  * the requests planned for a route keep theirs out.
  */
 const pathOf = (route: RouteDefinition, id = '') =>
-  route.path.replace('{api_key_id}', encodeSegment(id.replaceAll('/', '\u2215')));
+  route.path.replace(/\{(api_key_id|subuser_name)\}/, encodeSegment(id.replaceAll('/', '\u2215')));
 
 // ---------------------------------------------------------------------------------------------
 // Requests that must be rejected (property 1)
@@ -646,7 +650,9 @@ type BodyRouteId =
   | 'revokeLeakedApiKeys'
   | 'revokeApiKeysByValue'
   | 'sendMail'
-  | 'updateBillingProfile';
+  | 'updateBillingProfile'
+  | 'createSubuser'
+  | 'updateSubuser';
 
 /** Bodies each body-taking route's schema refuses (or, where noted, its domain, before any write). */
 function invalidBodies(fx: Fixtures): Record<BodyRouteId, fc.Arbitrary<string>> {
@@ -772,6 +778,43 @@ function invalidBodies(fx: Fixtures): Record<BodyRouteId, fc.Arbitrary<string>> 
         ],
       ),
     ),
+    createSubuser: fc.oneof(
+      ...generic,
+      objectBody(
+        fx,
+        [['username', badUsernameRaw]],
+        validSubuser.filter(([n]) => n !== 'username'),
+      ),
+      objectBody(
+        fx,
+        [['email', badEmailRaw]],
+        validSubuser.filter(([n]) => n !== 'email'),
+      ),
+      objectBody(
+        fx,
+        [['ips', badSubuserIpsRaw]],
+        validSubuser.filter(([n]) => n !== 'ips'),
+      ),
+      objectBody(
+        fx,
+        [['password', fc.oneof(nonStringRaw, fc.constantFrom('""', j('p'.repeat(129))))]],
+        validSubuser.filter(([n]) => n !== 'password'),
+      ),
+      // A required field left out
+      fc.constantFrom(...validSubuser.map(([n]) => n)).chain((missing) =>
+        objectBody(
+          fx,
+          [],
+          validSubuser.filter(([n]) => n !== missing),
+        ),
+      ),
+    ),
+    updateSubuser: fc.oneof(
+      ...generic,
+      objectBody(fx, [['disabled', fc.oneof(nonBooleanRaw, fc.constantFrom('"true"', '1'))]]),
+      // No field at all: "no fields provided"
+      objectBody(fx, []),
+    ),
     updateBillingProfile: fc.oneof(
       ...generic,
       objectBody(fx, []),
@@ -791,8 +834,31 @@ function invalidBodies(fx: Fixtures): Record<BodyRouteId, fc.Arbitrary<string>> 
   };
 }
 
+/** A valid subuser body's fields, as raw JSON. */
+const validSubuser: readonly (readonly [string, fc.Arbitrary<string>])[] = [
+  ['username', fc.stringMatching(/^[a-z0-9][a-z0-9._-]{2,20}$/).map(j)],
+  ['email', fc.constant(j('customer@example.com'))],
+  ['password', fc.constant(j('throwaway password 1'))],
+  ['ips', fc.constant('[]')],
+];
+const badUsernameRaw = fc.oneof(
+  fc.constantFrom('""', '"-x"', '"a b"', '"a/b"', j('a'.repeat(65)), '"ä"', '"..%2F"'),
+  nonStringRaw,
+);
+const badEmailRaw = fc.oneof(
+  fc.constantFrom('""', '"x"', '"a@b"', '"a b@example.com"', j(`${'a'.repeat(250)}@x.io`)),
+  nonStringRaw,
+);
+const badSubuserIpsRaw = fc.oneof(
+  nonArrayRaw,
+  fc.constantFrom('["::1"]', '["10.0.0.256"]', '[1]', '["10.0.0.0/8"]'),
+);
+const nonBooleanRaw = fc.constantFrom('null', '0', '"no"', '[]', '{}');
+
 const BODY_ROUTES: readonly BodyRouteId[] = [
   'createApiKey',
+  'createSubuser',
+  'updateSubuser',
   'renameApiKey',
   'replaceApiKey',
   'rollApiKey',
@@ -892,7 +958,7 @@ function badAuthorizationArb(fx: Fixtures): fc.Arbitrary<string | undefined> {
 function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
   const callers = [fx.owner, fx.restricted, fx.billing, fx.reader];
   const bodies = invalidBodies(fx);
-  const byId = (id: RouteId) => ({ id, ...ROUTES[id] });
+  const byId = (id: RouteId): RouteDefinition & { id: RouteId } => ({ id, ...ROUTES[id] });
 
   // A body the route refuses, from a caller the gate lets through; 413 and 415 come first.
   const invalidBody = fc
@@ -1016,7 +1082,8 @@ function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
       };
     });
 
-  // Acting for a subuser is refused before anything else, even for a request that would succeed.
+  // Acting for a subuser that is not the caller's is refused before anything else, even for a
+  // request that would succeed.
   const onBehalfOf = fc
     .constantFrom(...KEYED_ROUTES)
     .chain((route) =>
@@ -1029,7 +1096,7 @@ function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
       }),
     )
     .map(
-      ({ caller, request, header, value }): Planned => ({
+      ({ route, caller, request, header, value }): Planned => ({
         family: 'on-behalf-of',
         request: {
           ...request,
@@ -1039,7 +1106,12 @@ function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
             [header]: value,
           },
         },
-        expected: [400],
+        // Where the header is taken, no fuzzed name is one of the caller's subusers (it has
+        // none): refused as SendGrid refuses it (403), or an empty name (400). Elsewhere, 400.
+        expected:
+          route.access.kind === 'key' && route.access.onBehalfOf === true && value.trim() !== ''
+            ? [403]
+            : [400],
       }),
     );
 
@@ -1147,6 +1219,8 @@ interface ChaosFixtures {
   targets: string[];
   /** Keys the chaos may delete. */
   disposable: string[];
+  /** Subusers of the account, which the chaos may disable, enable and delete. */
+  subusers: string[];
   /** The deployment's audit-cursor key, to seal cursors around hostile positions. */
   cursorKey: Uint8Array;
 }
@@ -1190,6 +1264,10 @@ function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary<Emulat
   const often = <T, U>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<U>) =>
     fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: other });
   const ids = often(fc.constantFrom(...chaos.targets, ...chaos.disposable), foreignIdArb(fx));
+  const subuserNames = often(
+    fc.constantFrom(...chaos.subusers),
+    fc.oneof(hostileString, fc.constantFrom('nobody', 'CHAOS-0', '-x')),
+  );
   const name = often(
     validName,
     fc.oneof(
@@ -1358,10 +1436,31 @@ function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary<Emulat
     revokeApiKeysByValue: leakedKeys,
     sendMail: mail,
     updateBillingProfile: contact,
+    createSubuser: fc.record(
+      {
+        username: often(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/), hostileString),
+        email: often(fc.emailAddress(), hostileString),
+        password: often(text, hostileString),
+        ips: often(fc.array(fc.ipV4(), { maxLength: 3 }), fc.array(ip, { maxLength: 3 })),
+        region: fc.constantFrom('global', 'eu', 'mars'),
+        include_region: fc.boolean(),
+      },
+      { requiredKeys: ['username', 'email', 'password', 'ips'] },
+    ),
+    updateSubuser: fc.record({ disabled: fc.boolean() }, { requiredKeys: [] }),
   };
   const queries: Partial<Record<RouteId, fc.Arbitrary<Record<string, string>>>> = {
     listApiKeys: fc.record(
       { limit: fc.integer({ min: 1, max: 1000 }).map(String) },
+      { requiredKeys: [] },
+    ),
+    listSubusers: fc.record(
+      {
+        username: often(fc.constantFrom('chaos', 'CHAOS-1', ''), hostileString),
+        limit: often(fc.integer({ min: 1, max: 500 }).map(String), hostileString),
+        offset: often(fc.integer({ min: 0, max: 20 }).map(String), hostileString),
+        include_region: fc.constantFrom('true', 'false', 'yes'),
+      },
       { requiredKeys: [] },
     ),
     // A cursor sealed as the server seals its own (the deployment's key, this account, the same
@@ -1406,7 +1505,7 @@ function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary<Emulat
           { weight: 3, arbitrary: fc.constant(chaos.callers[0] as Caller) },
           { weight: 4, arbitrary: fc.constantFrom(...chaos.callers) },
         ),
-        id: ids,
+        id: route.path.includes('{subuser_name}') ? subuserNames : ids,
         body: bodies[route.id] ?? fc.constant(undefined),
         query: queries[route.id] ?? fc.constant({}),
         pollution: pollutionArb(fx),
@@ -1648,11 +1747,24 @@ describe('hostile input, fuzzed through the gateway (seed 20261127)', () => {
       for (let i = 0; i < 5; i += 1) {
         disposable.push((await createCaller(account.ownerKey, ['alerts.read'])).keyId);
       }
+      const subusers: string[] = [];
+      for (let i = 0; i < 12; i += 1) {
+        const username = `chaos-${i}-${Date.now().toString(36)}`;
+        const made = await setupCall('POST', '/v3/subusers', account.ownerKey, {
+          username,
+          email: 'customer@example.com',
+          password: 'throwaway password 1',
+          ips: [],
+        });
+        expect(made.status).toBe(200);
+        subusers.push(username);
+      }
       const chaos: ChaosFixtures = {
         account,
         callers: [...callers, limitedCaller],
         targets,
         disposable,
+        subusers,
         cursorKey: await defaultDeps().repo.cursorKey(),
       };
       const outcomes = new Set<string>();

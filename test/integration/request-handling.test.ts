@@ -85,15 +85,27 @@ describe('request bodies', () => {
     expect(base64.statusCode).toBe(201);
   });
 
-  it('refuses the on-behalf-of header rather than act on the wrong account', async () => {
+  it('refuses the on-behalf-of header where a route does not take it, rather than ignore it', async () => {
+    const { owner } = await newAccount();
+
+    const res = await invoke('getBillingProfile', {
+      caller: owner,
+      headers: { 'On-Behalf-Of': 'sub' },
+    });
+
+    expect(res.status).toBe(400);
+    expect(errorsOf(res)).toEqual([
+      { field: 'on-behalf-of', message: 'the on-behalf-of header is not supported on this route' },
+    ]);
+  });
+
+  it('refuses an on-behalf-of name that is not a subuser of the caller, before acting', async () => {
     const { owner } = await newAccount();
 
     const res = await invoke('listApiKeys', { caller: owner, headers: { 'On-Behalf-Of': 'sub' } });
 
-    expect(res.status).toBe(400);
-    expect(errorsOf(res)).toEqual([
-      { field: 'on-behalf-of', message: 'the on-behalf-of header is not supported' },
-    ]);
+    expect(res.status).toBe(403);
+    expect(errorsOf(res)).toEqual([{ field: null, message: 'access forbidden' }]);
   });
 });
 

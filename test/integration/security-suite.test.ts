@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ALL_SCOPES, isBillingScope } from '../../shared/domain/scopes.js';
 import { ROUTE_LIST, type RouteId } from '../../shared/routes.js';
@@ -17,8 +18,27 @@ const call = gateway.call;
 
 const createKey = keyCreator(call);
 
-const someKeyOf = async (account: TestAccount, scopes: readonly string[]) =>
-  (await createKey(account.ownerKey, [...scopes], 'target')).api_key_id;
+const someKeyOf = async (account: TestAccount, scopes: readonly string[], subuser?: string) =>
+  (await createKey(account.ownerKey, [...scopes], 'target', subuser)).api_key_id;
+
+const uniqueName = () => `sub-${randomBytes(6).toString('hex')}`;
+const subuserBody = (username: string) => ({
+  username,
+  email: `${username}@example.com`,
+  password: 'correct horse battery staple 1',
+  ips: [],
+});
+
+/** A new subuser of `account`, made through the API with its owner key: its username. */
+async function subuserOf(account: TestAccount): Promise<string> {
+  const username = uniqueName();
+  const res = await call('POST', '/v3/subusers', {
+    key: account.ownerKey,
+    body: subuserBody(username),
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return username;
+}
 
 const MINIMAL_MAIL = {
   personalizations: [{ to: [{ email: 'recipient@example.com' }] }],
@@ -36,6 +56,9 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
   getApiKey: {
     request: async (a, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(a, scopes)}` }),
     crossAccount: async (o, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(o, scopes)}` }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}`,
+    }),
     success: 200,
   },
   renameApiKey: {
@@ -45,6 +68,10 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
     }),
     crossAccount: async (o, scopes) => ({
       path: `/v3/api_keys/${await someKeyOf(o, scopes)}`,
+      body: { name: 'renamed' },
+    }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}`,
       body: { name: 'renamed' },
     }),
     success: 200,
@@ -58,11 +85,18 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
       path: `/v3/api_keys/${await someKeyOf(o, scopes)}`,
       body: { name: 'replaced', scopes },
     }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}`,
+      body: { name: 'replaced', scopes },
+    }),
     success: 200,
   },
   deleteApiKey: {
     request: async (a, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(a, scopes)}` }),
     crossAccount: async (o, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(o, scopes)}` }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}`,
+    }),
     success: 204,
   },
   listApiKeyEvents: { request: async () => ({ path: '/v3/api_keys/events' }), success: 200 },
@@ -75,12 +109,20 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
       path: `/v3/api_keys/${await someKeyOf(o, scopes)}/roll`,
       body: { grace_seconds: 0 },
     }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}/roll`,
+      body: { grace_seconds: 0 },
+    }),
     success: 200,
   },
   revokeApiKeysByValue: {
     request: async (a, scopes) => ({
       path: '/v3/api_keys/revoke',
       body: { keys: [(await createKey(a.ownerKey, [...scopes], 'leaked')).api_key] },
+    }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: '/v3/api_keys/revoke',
+      body: { keys: [(await createKey(p.ownerKey, [...scopes], 'leaked', sub)).api_key] },
     }),
     success: 200,
   },
@@ -90,6 +132,27 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
   },
   listScopes: { request: async () => ({ path: '/v3/scopes' }), success: 200 },
   listScopeAreas: { request: async () => ({ path: '/v3/scopes/areas' }), success: 200 },
+  listSubusers: { request: async () => ({ path: '/v3/subusers' }), success: 200 },
+  createSubuser: {
+    request: async () => ({ path: '/v3/subusers', body: subuserBody(uniqueName()) }),
+    success: 200,
+  },
+  updateSubuser: {
+    request: async (a) => ({
+      path: `/v3/subusers/${await subuserOf(a)}`,
+      body: { disabled: true },
+    }),
+    crossAccount: async (o) => ({
+      path: `/v3/subusers/${await subuserOf(o)}`,
+      body: { disabled: true },
+    }),
+    success: 204,
+  },
+  deleteSubuser: {
+    request: async (a) => ({ path: `/v3/subusers/${await subuserOf(a)}` }),
+    crossAccount: async (o) => ({ path: `/v3/subusers/${await subuserOf(o)}` }),
+    success: 204,
+  },
   sendMail: { request: async () => ({ path: '/v3/mail/send', body: MINIMAL_MAIL }), success: 202 },
   getBillingProfile: { request: async () => ({ path: '/v3/billing/profile' }), success: 200 },
   updateBillingProfile: {
@@ -109,6 +172,7 @@ securitySuite({
   fixture: (route) => FIXTURES[route.id],
   pools: { general: GENERAL_SCOPES, billing: BILLING_SCOPES },
   anyKeyScope: { general: 'mail.send', billing: 'billing.read' },
+  subuserOf,
 });
 
 describe('routing', () => {

@@ -70,7 +70,12 @@ class FakeMailer implements Mailer {
 function makeDeps(mailer: Mailer = new FakeMailer()): Deps {
   return {
     repo: new MemoryKeyRepository(),
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE },
+    config: {
+      keyPrefix: 'SG',
+      defaultKeyLimit: 100,
+      defaultSubuserLimit: 15,
+      catalogue: SENDGRID_CATALOGUE,
+    },
     now: () => NOW,
     authorizerCache: { flush: async () => {} },
     mailer,

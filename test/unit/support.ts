@@ -54,7 +54,12 @@ export function makeDeps<R extends MemoryKeyRepository = MemoryKeyRepository>(
   let tick = 0;
   const deps: Deps = {
     repo,
-    config: { keyPrefix: 'SG', defaultKeyLimit: 100, catalogue: SENDGRID_CATALOGUE },
+    config: {
+      keyPrefix: 'SG',
+      defaultKeyLimit: 100,
+      defaultSubuserLimit: 15,
+      catalogue: SENDGRID_CATALOGUE,
+    },
     now: () => new Date(START + 1000 * tick++),
     authorizerCache: { flush: async () => {} },
     mailer: { send: async () => {}, canSendFrom: () => true, canUseTemplate: () => true },

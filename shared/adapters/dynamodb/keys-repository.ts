@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
   UpdateCommand,
@@ -13,10 +14,12 @@ import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import { ServiceUnavailableError } from '../../domain/errors.js';
 import type {
   AccountRecord,
+  AccountStateOutcome,
   AuditEvent,
   BillingContactChanges,
   BillingProfileRecord,
   CreateAccountOutcome,
+  CreateSubuserOutcome,
   EventPage,
   InsertKeyOutcome,
   KeyChanges,
@@ -29,7 +32,32 @@ import { decodeScopes, encodeScopes, internScopes } from '../../domain/scope-cod
 import { type TableNames, TTL_ATTRIBUTE } from '../../tables.js';
 
 const accountPk = (accountId: string) => `account#${accountId}`;
-const namePk = (name: string) => `name#${name}`;
+/** Names are reserved lowercased: `Acme` and `acme` cannot both exist. */
+const nameKey = (name: string) => name.toLowerCase();
+const namePk = (name: string) => `name#${nameKey(name)}`;
+const userIdPk = (userId: number) => `userid#${userId}`;
+
+/**
+ * A transaction holds at most 100 items (DynamoDB's limit since 2022: "TransactWriteItems …
+ * up to 100 action requests"); copying an account's state onto its keys uses one for the
+ * account's condition and the rest for keys.
+ */
+const KEYS_PER_TRANSACTION = 99;
+
+/**
+ * `byAccount` is a global secondary index, read eventually consistently: a key written just
+ * before may be missing from it for a moment. Work that must reach every key of an account
+ * compares what the index shows with the account's exact counter, and reads the index again,
+ * backing off, this many times before giving up with a 503.
+ */
+const INDEX_CATCH_UP_ATTEMPTS = 8;
+
+/**
+ * How long a change of an account's state may keep new keys out while it marks the existing
+ * ones (`markingUntil`): it normally takes well under a second and removes the mark itself; the
+ * bound only matters if the change's function dies half-way (a retried change marks again).
+ */
+const MARKING_WINDOW_MS = 30_000;
 
 /**
  * The accounts table's item holding the deployment's audit-cursor key (`cursorKey`: 32 random
@@ -151,6 +179,391 @@ export class DynamoKeyRepository implements KeyRepository {
     return typeof Item?.accountId === 'string' ? Item.accountId : undefined;
   }
 
+  async createSubuser(
+    parentId: string,
+    limit: number,
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<CreateSubuserOutcome> {
+    if (subuser.userId === undefined) throw new Error('a subuser needs a userId');
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(parentId) },
+            UpdateExpression: 'SET subuserCount = if_not_exists(subuserCount, :zero) + :one',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(parentAccountId) AND (attribute_not_exists(subuserCount) OR subuserCount < :limit)',
+            ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': limit },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.accounts,
+            Item: { pk: namePk(subuser.name), accountId: subuser.accountId },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.accounts,
+            Item: { pk: userIdPk(subuser.userId), accountId: subuser.accountId },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.accounts,
+            Item: {
+              pk: accountPk(subuser.accountId),
+              ...subuser,
+              nameKey: nameKey(subuser.name),
+              billingContact: {},
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...events.map((event) => this.auditPut(event)),
+      ],
+    });
+    if (reasons === undefined) return { ok: true };
+    const [parent, name, userId] = reasons;
+    if (parent?.Code === 'ConditionalCheckFailed') {
+      const item = parent.Item;
+      // The authorizer vouched for the parent moments ago; a subuser is never a parent.
+      if (item === undefined || item.parentAccountId !== undefined) {
+        return { ok: false, reason: 'not_a_parent' };
+      }
+      return { ok: false, reason: 'limit_reached', limit };
+    }
+    if (name?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'name_taken' };
+    // A random ID that collided: the domain draws another.
+    if (userId?.Code === 'ConditionalCheckFailed') return { ok: false, reason: 'user_id_taken' };
+    throw new ServiceUnavailableError();
+  }
+
+  async listSubusers(
+    parentId: string,
+    options: { prefix?: string; limit: number; offset: number },
+  ): Promise<AccountRecord[]> {
+    const found: AccountRecord[] = [];
+    let skipped = 0;
+    let start: Record<string, unknown> | undefined;
+    const prefix = options.prefix === undefined ? undefined : nameKey(options.prefix);
+    do {
+      const page = await this.run(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tables.accounts,
+            IndexName: 'byParent',
+            KeyConditionExpression:
+              prefix === undefined
+                ? 'parentAccountId = :p'
+                : 'parentAccountId = :p AND begins_with(nameKey, :prefix)',
+            ExpressionAttributeValues: {
+              ':p': parentId,
+              ...(prefix === undefined ? {} : { ':prefix': prefix }),
+            },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.deleting !== undefined) continue;
+        if (skipped < options.offset) skipped++;
+        else if (found.length < options.limit) found.push(toAccount(item));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && found.length < options.limit);
+    return found;
+  }
+
+  async setAccountDisabled(
+    accountId: string,
+    disabled: boolean,
+    events: readonly AuditEvent[],
+  ): Promise<AccountStateOutcome> {
+    const item = await this.readAccountItem(accountId);
+    if (!item || item.deleting !== undefined) return 'not_found';
+    const version = typeof item.stateVersion === 'number' ? item.stateVersion : 0;
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(accountId) },
+            UpdateExpression:
+              'SET disabled = :disabled, stateVersion = :next, markingUntil = :until',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(deleting) AND (stateVersion = :version OR (attribute_not_exists(stateVersion) AND :version = :zero))',
+            ExpressionAttributeValues: {
+              ':disabled': disabled,
+              ':next': version + 1,
+              ':until': new Date(Date.now() + MARKING_WINDOW_MS).toISOString(),
+              ':version': version,
+              ':zero': 0,
+            },
+          },
+        },
+        ...events.map((event) => this.auditPut(event)),
+      ],
+    });
+    // Another change got there between the read and the write: it is the later one.
+    if (reasons !== undefined) {
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'superseded';
+      throw new ServiceUnavailableError();
+    }
+    return this.copyStateToKeys(accountId, version + 1, disabled);
+  }
+
+  /**
+   * Marks every key of the account with its state (`accountDisabled`), in transactions that each
+   * check the account is still at `version`: a later change of the state stops this copy and
+   * makes its own. While `markingUntil` is set no key can be added (`insertKey`), so the keys to
+   * mark are exactly those the account's counter counts (plus the owner key, read by its ID):
+   * the index is read again, backing off, until the keys it shows, each confirmed to exist by the
+   * transaction that marks it, are as many as the counter says. Then `markingUntil` goes.
+   */
+  private async copyStateToKeys(
+    accountId: string,
+    version: number,
+    disabled: boolean,
+  ): Promise<AccountStateOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const account = await this.readAccountItem(accountId);
+      if (!account) return 'not_found';
+      if (account.stateVersion !== version) return 'superseded';
+      const listed = await this.listKeys(accountId);
+      const owner =
+        typeof account.ownerKeyId === 'string' ? await this.getKey(account.ownerKeyId) : undefined;
+      const keys = new Map(listed.map((k) => [k.keyId, k]));
+      if (owner) keys.set(owner.keyId, owner);
+      let marked = 0;
+      const all = [...keys.values()];
+      for (let i = 0; i < all.length; i += KEYS_PER_TRANSACTION) {
+        const outcome = await this.markKeys(
+          accountId,
+          version,
+          disabled,
+          all.slice(i, i + KEYS_PER_TRANSACTION),
+        );
+        if (outcome === 'superseded') return outcome;
+        marked += outcome.filter((k) => k.type !== 'owner').length;
+      }
+      if (marked >= Number(account.keyCount)) break;
+      if (attempt >= INDEX_CATCH_UP_ATTEMPTS) throw new ServiceUnavailableError();
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt) + 50));
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(accountId) },
+          UpdateExpression: 'REMOVE markingUntil',
+          ConditionExpression: 'stateVersion = :version',
+          ExpressionAttributeValues: { ':version': version },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return 'superseded';
+      throw toStorageError(error);
+    }
+    return 'done';
+  }
+
+  /**
+   * One transaction marking `keys`, on condition that the account is still at `version`; those
+   * deleted meanwhile are dropped and it is retried. The keys it marked (each confirmed to exist),
+   * or `superseded`.
+   */
+  private async markKeys(
+    accountId: string,
+    version: number,
+    disabled: boolean,
+    keys: readonly KeyRecord[],
+  ): Promise<KeyRecord[] | 'superseded'> {
+    let remaining = [...keys];
+    while (remaining.length > 0) {
+      const reasons = await this.transact({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: this.tables.accounts,
+              Key: { pk: accountPk(accountId) },
+              ConditionExpression: 'stateVersion = :version',
+              ExpressionAttributeValues: { ':version': version },
+            },
+          },
+          ...remaining.map((key) => ({
+            Update: {
+              TableName: this.tables.keys,
+              Key: { keyId: key.keyId },
+              UpdateExpression: disabled ? 'SET accountDisabled = :true' : 'REMOVE accountDisabled',
+              ConditionExpression: 'attribute_exists(keyId) AND accountId = :account',
+              ExpressionAttributeValues: {
+                ':account': accountId,
+                ...(disabled ? { ':true': true } : {}),
+              },
+            },
+          })),
+        ],
+      });
+      if (reasons === undefined) return remaining;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'superseded';
+      const gone = new Set(
+        remaining
+          .filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed')
+          .map((k) => k.keyId),
+      );
+      if (gone.size === 0) throw new ServiceUnavailableError();
+      remaining = remaining.filter((k) => !gone.has(k.keyId));
+    }
+    return [];
+  }
+
+  async deleteSubuser(
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'> {
+    const { accountId, parentAccountId, userId } = subuser;
+    if (parentAccountId === undefined || userId === undefined) return 'not_found';
+    // 1. Being deleted: look-ups skip it and no key can be added from now on.
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.accounts,
+          Key: { pk: accountPk(accountId) },
+          UpdateExpression:
+            'SET deleting = :true, disabled = :true, stateVersion = if_not_exists(stateVersion, :zero) + :one',
+          ConditionExpression: 'attribute_exists(pk) AND parentAccountId = :parent',
+          ExpressionAttributeValues: {
+            ':true': true,
+            ':zero': 0,
+            ':one': 1,
+            ':parent': parentAccountId,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return 'not_found';
+      throw toStorageError(error);
+    }
+    // 2. Every key, each deletion counted off the account's exact counter.
+    for (let attempt = 1; ; attempt++) {
+      const keys = await this.listKeys(accountId);
+      for (let i = 0; i < keys.length; i += KEYS_PER_TRANSACTION) {
+        await this.deleteKeysOf(accountId, keys.slice(i, i + KEYS_PER_TRANSACTION));
+      }
+      const account = await this.readAccountItem(accountId);
+      if (!account) return 'done';
+      if (Number(account.keyCount) <= 0) break;
+      if (attempt >= INDEX_CATCH_UP_ATTEMPTS) throw new ServiceUnavailableError();
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt) + 50));
+    }
+    // 3. The account, its reservations and its place in the parent's count.
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Delete: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(accountId) },
+            ConditionExpression: 'deleting = :true AND keyCount = :zero',
+            ExpressionAttributeValues: { ':true': true, ':zero': 0 },
+          },
+        },
+        {
+          Delete: {
+            TableName: this.tables.accounts,
+            Key: { pk: namePk(subuser.name) },
+            ConditionExpression: 'accountId = :id',
+            ExpressionAttributeValues: { ':id': accountId },
+          },
+        },
+        {
+          Delete: {
+            TableName: this.tables.accounts,
+            Key: { pk: userIdPk(userId) },
+            ConditionExpression: 'accountId = :id',
+            ExpressionAttributeValues: { ':id': accountId },
+          },
+        },
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(parentAccountId) },
+            UpdateExpression: 'SET subuserCount = subuserCount - :one',
+            ConditionExpression: 'attribute_exists(pk) AND subuserCount > :zero',
+            ExpressionAttributeValues: { ':one': 1, ':zero': 0 },
+          },
+        },
+        ...events.map((event) => this.auditPut(event)),
+      ],
+    });
+    if (reasons === undefined) return 'done';
+    // A concurrent delete finished first.
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'done';
+    throw new ServiceUnavailableError();
+  }
+
+  /** Deletes keys of an account being deleted and counts them off, in one transaction. */
+  private async deleteKeysOf(accountId: string, keys: readonly KeyRecord[]): Promise<void> {
+    let remaining = [...keys];
+    while (remaining.length > 0) {
+      const others = remaining.filter((k) => k.type !== 'owner').length;
+      const reasons = await this.transact({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tables.accounts,
+              Key: { pk: accountPk(accountId) },
+              UpdateExpression: 'SET keyCount = keyCount - :n',
+              ConditionExpression: 'deleting = :true AND keyCount >= :n',
+              ExpressionAttributeValues: { ':n': others, ':true': true },
+            },
+          },
+          ...remaining.map((key) => ({
+            Delete: {
+              TableName: this.tables.keys,
+              Key: { keyId: key.keyId },
+              ConditionExpression: 'attribute_exists(keyId) AND accountId = :account',
+              ExpressionAttributeValues: { ':account': accountId },
+            },
+          })),
+        ],
+      });
+      if (reasons === undefined) return;
+      const gone = new Set(
+        remaining
+          .filter((_, i) => reasons[i + 1]?.Code === 'ConditionalCheckFailed')
+          .map((k) => k.keyId),
+      );
+      if (gone.size === 0) throw new ServiceUnavailableError();
+      remaining = remaining.filter((k) => !gone.has(k.keyId));
+    }
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    const accounts: AccountRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.run(() =>
+        this.client.send(
+          new ScanCommand({
+            TableName: this.tables.accounts,
+            FilterExpression: 'begins_with(pk, :kind)',
+            ExpressionAttributeValues: { ':kind': 'account#' },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      accounts.push(...(page.Items ?? []).map(toAccount));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return accounts.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   async insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome> {
     const reasons = await this.transact({
       TransactItems: [
@@ -159,8 +572,15 @@ export class DynamoKeyRepository implements KeyRepository {
             TableName: this.tables.accounts,
             Key: { pk: accountPk(key.accountId) },
             UpdateExpression: 'SET keyCount = keyCount + :one',
-            ConditionExpression: 'attribute_exists(pk) AND keyCount < keyLimit',
-            ExpressionAttributeValues: { ':one': 1 },
+            // A key of a disabled account, or one being deleted, is never added: so copying the
+            // state onto the keys (`setAccountDisabled`) cannot miss one added meanwhile.
+            ConditionExpression:
+              'attribute_exists(pk) AND keyCount < keyLimit AND (attribute_not_exists(disabled) OR disabled = :false) AND attribute_not_exists(deleting) AND (attribute_not_exists(markingUntil) OR markingUntil < :now)',
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':false': false,
+              ':now': new Date().toISOString(),
+            },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
@@ -177,10 +597,16 @@ export class DynamoKeyRepository implements KeyRepository {
     if (reasons === undefined) return { ok: true };
     const account = reasons[0];
     if (account?.Code === 'ConditionalCheckFailed') {
-      const limit = account.Item?.keyLimit?.N;
-      return limit === undefined
-        ? { ok: false, reason: 'account_not_found' }
-        : { ok: false, reason: 'limit_reached', limit: Number(limit) };
+      const item = account.Item;
+      if (item === undefined) return { ok: false, reason: 'account_not_found' };
+      if (item.disabled?.BOOL === true || item.deleting !== undefined) {
+        return { ok: false, reason: 'account_disabled' };
+      }
+      // The account's state is being copied onto its keys: a moment's wait.
+      if (item.markingUntil !== undefined && Number(item.keyCount?.N) < Number(item.keyLimit?.N)) {
+        throw new ServiceUnavailableError();
+      }
+      return { ok: false, reason: 'limit_reached', limit: Number(item.keyLimit?.N) };
     }
     throw new ServiceUnavailableError();
   }
@@ -644,6 +1070,7 @@ function toEvent(item: Record<string, unknown>): AuditEvent {
     time: String(item.time),
     action: item.action as AuditEvent['action'],
     actorKeyId: typeof item.actorKeyId === 'string' ? item.actorKeyId : null,
+    ...optionalString(item, 'actorAccountId'),
     targetKeyId: String(item.targetKeyId),
     scopesAdded: Array.isArray(item.scopesAdded) ? item.scopesAdded.map(String) : [],
     scopesRemoved: Array.isArray(item.scopesRemoved) ? item.scopesRemoved.map(String) : [],
@@ -706,6 +1133,7 @@ function toKey(item: Record<string, unknown>): KeyRecord {
     ...optionalString(item, 'lastUsedIp'),
     ...optionalString(item, 'previousKeyHash'),
     ...optionalString(item, 'previousValidUntil'),
+    ...(item.accountDisabled === true ? { accountDisabled: true } : {}),
   };
 }
 
@@ -717,18 +1145,34 @@ function optionalString<K extends string>(
   return typeof value === 'string' ? ({ [name]: value } as Record<K, string>) : {};
 }
 
+function optionalNumber<K extends string>(
+  item: Record<string, unknown>,
+  name: K,
+): Partial<Record<K, number>> {
+  const value = item[name];
+  return typeof value === 'number' ? ({ [name]: value } as Record<K, number>) : {};
+}
+
 function toAccount(item: Record<string, unknown>): AccountRecord {
   return {
     accountId: String(item.accountId),
     name: String(item.name),
     keyLimit: Number(item.keyLimit),
     keyCount: Number(item.keyCount),
-    ownerKeyId: String(item.ownerKeyId),
+    ...optionalString(item, 'ownerKeyId'),
     ...(typeof item.plan === 'string' ? { plan: item.plan } : {}),
     ...(typeof item.maxKeyLifetimeSeconds === 'number'
       ? { maxKeyLifetimeSeconds: item.maxKeyLifetimeSeconds }
       : {}),
     createdAt: String(item.createdAt),
+    ...optionalString(item, 'parentAccountId'),
+    ...optionalString(item, 'email'),
+    ...optionalNumber(item, 'userId'),
+    ...optionalNumber(item, 'subuserLimit'),
+    ...optionalNumber(item, 'subuserCount'),
+    ...optionalNumber(item, 'stateVersion'),
+    ...(item.disabled === true ? { disabled: true } : {}),
+    ...(item.deleting === true ? { deleting: true } : {}),
   };
 }
 

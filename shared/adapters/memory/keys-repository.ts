@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import type {
   AccountRecord,
+  AccountStateOutcome,
   AuditEvent,
   BillingContactChanges,
   BillingProfileRecord,
   CreateAccountOutcome,
+  CreateSubuserOutcome,
   EventPage,
   InsertKeyOutcome,
   KeyChanges,
@@ -33,8 +35,8 @@ export class MemoryKeyRepository implements KeyRepository {
   >();
 
   async createAccount(account: AccountRecord, ownerKey: KeyRecord): Promise<CreateAccountOutcome> {
-    if (this.names.has(account.name)) return { ok: false, reason: 'name_taken' };
-    this.names.set(account.name, account.accountId);
+    if (this.names.has(account.name.toLowerCase())) return { ok: false, reason: 'name_taken' };
+    this.names.set(account.name.toLowerCase(), account.accountId);
     this.accounts.set(account.accountId, { ...account });
     this.keys.set(ownerKey.keyId, toStored(ownerKey));
     return { ok: true };
@@ -46,12 +48,84 @@ export class MemoryKeyRepository implements KeyRepository {
   }
 
   async findAccountIdByName(name: string): Promise<string | undefined> {
-    return this.names.get(name);
+    return this.names.get(name.toLowerCase());
+  }
+
+  async createSubuser(
+    parentId: string,
+    limit: number,
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<CreateSubuserOutcome> {
+    const parent = this.accounts.get(parentId);
+    if (!parent || parent.parentAccountId !== undefined)
+      return { ok: false, reason: 'not_a_parent' };
+    if ((parent.subuserCount ?? 0) >= limit) return { ok: false, reason: 'limit_reached', limit };
+    if (this.names.has(subuser.name.toLowerCase())) return { ok: false, reason: 'name_taken' };
+    parent.subuserCount = (parent.subuserCount ?? 0) + 1;
+    this.names.set(subuser.name.toLowerCase(), subuser.accountId);
+    this.accounts.set(subuser.accountId, { ...subuser });
+    for (const event of events) this.events.push(structuredClone(event));
+    return { ok: true };
+  }
+
+  async listSubusers(
+    parentId: string,
+    options: { prefix?: string; limit: number; offset: number },
+  ): Promise<AccountRecord[]> {
+    const prefix = options.prefix?.toLowerCase() ?? '';
+    return [...this.accounts.values()]
+      .filter((a) => a.parentAccountId === parentId && !a.deleting)
+      .filter((a) => a.name.toLowerCase().startsWith(prefix))
+      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1))
+      .slice(options.offset, options.offset + options.limit)
+      .map((a) => ({ ...a }));
+  }
+
+  async setAccountDisabled(
+    accountId: string,
+    disabled: boolean,
+    events: readonly AuditEvent[],
+  ): Promise<AccountStateOutcome> {
+    const account = this.accounts.get(accountId);
+    if (!account || account.deleting) return 'not_found';
+    account.disabled = disabled;
+    account.stateVersion = (account.stateVersion ?? 0) + 1;
+    for (const event of events) this.events.push(structuredClone(event));
+    for (const key of this.keys.values()) {
+      if (key.accountId !== accountId) continue;
+      if (disabled) key.accountDisabled = true;
+      else delete key.accountDisabled;
+    }
+    return 'done';
+  }
+
+  async deleteSubuser(
+    subuser: AccountRecord,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'> {
+    const account = this.accounts.get(subuser.accountId);
+    if (!account || account.parentAccountId === undefined) return 'not_found';
+    for (const [keyId, key] of this.keys)
+      if (key.accountId === subuser.accountId) this.keys.delete(keyId);
+    this.accounts.delete(subuser.accountId);
+    this.names.delete(account.name.toLowerCase());
+    const parent = this.accounts.get(account.parentAccountId);
+    if (parent) parent.subuserCount = Math.max(0, (parent.subuserCount ?? 0) - 1);
+    for (const event of events) this.events.push(structuredClone(event));
+    return 'done';
+  }
+
+  async listAccounts(): Promise<AccountRecord[]> {
+    return [...this.accounts.values()]
+      .map((a) => ({ ...a }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async insertKey(key: KeyRecord, event: AuditEvent): Promise<InsertKeyOutcome> {
     const account = this.accounts.get(key.accountId);
     if (!account) return { ok: false, reason: 'account_not_found' };
+    if (account.disabled || account.deleting) return { ok: false, reason: 'account_disabled' };
     if (account.keyCount >= account.keyLimit) {
       return { ok: false, reason: 'limit_reached', limit: account.keyLimit };
     }

@@ -1,0 +1,228 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, type Subuser } from './api.js';
+import { Dialog, FormFooter } from './dialog.js';
+
+/** A problem with the create form: beside its field, or under the form (field null). */
+export interface SubuserFormError {
+  field: 'username' | 'email' | null;
+  message: string;
+}
+
+const FIELD_IDS = { username: 'subuser-username', email: 'subuser-email' } as const;
+
+/** The API's refusal in the form's terms: each field's message beside it, the rest below. */
+export function subuserFormErrors(e: unknown): SubuserFormError[] {
+  if (!(e instanceof ApiError)) return [{ field: null, message: 'Something went wrong.' }];
+  const fielded = e.errors.filter((item) => item.field === 'username' || item.field === 'email');
+  if (e.status !== 400 || fielded.length === 0) return [{ field: null, message: e.message }];
+  const rest = e.errors.filter((item) => !fielded.includes(item));
+  return [
+    ...fielded.map((item) => ({
+      field: item.field as 'username' | 'email',
+      message: item.message,
+    })),
+    ...rest.map((item) => ({
+      field: null,
+      message: item.field ? `${item.field}: ${item.message}` : item.message,
+    })),
+  ];
+}
+
+/**
+ * A new subuser: a username and an email address. No password: SendGrid's API requires one,
+ * Keygate discards it, and subusers use API keys, so the console sends a random throwaway.
+ */
+export function CreateSubuserDialog({
+  busy,
+  errors,
+  onSubmit,
+  onCancel,
+}: {
+  busy: boolean;
+  errors: readonly SubuserFormError[];
+  onSubmit: (value: { username: string; email: string }) => void;
+  onCancel: () => void;
+}) {
+  const [username, setUsername] = useState('');
+  const [email, setEmail] = useState('');
+  const [problems, setProblems] = useState<readonly SubuserFormError[] | null>(null);
+  const shown = problems ?? errors;
+  const errorOf = (field: 'username' | 'email') =>
+    shown
+      .filter((p) => p.field === field)
+      .map((p) => p.message)
+      .join('; ');
+  const general = shown
+    .filter((p) => p.field === null)
+    .map((p) => p.message)
+    .join(' ');
+
+  // The first field in error takes the focus, so its message is read out where it belongs.
+  useEffect(() => {
+    const first = shown.find((p) => p.field !== null)?.field;
+    if (first) document.getElementById(FIELD_IDS[first])?.focus();
+  }, [shown]);
+
+  function submit(event: Event) {
+    event.preventDefault();
+    const value = { username: username.trim(), email: email.trim() };
+    const missing: SubuserFormError[] = [
+      ...(value.username ? [] : [{ field: 'username' as const, message: 'Enter a username.' }]),
+      ...(value.email ? [] : [{ field: 'email' as const, message: 'Enter an email address.' }]),
+    ];
+    if (missing.length > 0) return setProblems(missing);
+    setProblems(null);
+    onSubmit(value);
+  }
+
+  const usernameError = errorOf('username');
+  const emailError = errorOf('email');
+  return (
+    <Dialog title="Create Subuser" onClose={onCancel}>
+      <form onSubmit={submit} noValidate>
+        <p class="hint">
+          A subuser is an account of its own that yours manages. Subusers sign in with API keys, not
+          passwords: once it exists, use Manage keys to create its keys.
+        </p>
+        <label for={FIELD_IDS.username}>Username</label>
+        <input
+          id={FIELD_IDS.username}
+          value={username}
+          maxLength={64}
+          autoComplete="off"
+          spellcheck={false}
+          aria-invalid={usernameError ? 'true' : undefined}
+          aria-describedby={
+            usernameError ? 'subuser-username-error subuser-username-hint' : 'subuser-username-hint'
+          }
+          onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
+        />
+        <p id="subuser-username-hint" class="hint">
+          1 to 64 letters, digits, “.”, “_”, “-”, “@” or “+”, starting with a letter or digit.
+          Unique, whatever the case.
+        </p>
+        {usernameError && (
+          <p id="subuser-username-error" class="error" role="alert">
+            {usernameError}
+          </p>
+        )}
+        <label for={FIELD_IDS.email}>Email</label>
+        <input
+          id={FIELD_IDS.email}
+          type="email"
+          value={email}
+          maxLength={254}
+          autoComplete="off"
+          spellcheck={false}
+          aria-invalid={emailError ? 'true' : undefined}
+          aria-describedby={emailError ? 'subuser-email-error' : undefined}
+          onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+        />
+        {emailError && (
+          <p id="subuser-email-error" class="error" role="alert">
+            {emailError}
+          </p>
+        )}
+        <FormFooter
+          error={general}
+          busy={busy}
+          busyLabel="Creating…"
+          submitLabel="Create Subuser"
+          onCancel={onCancel}
+        />
+      </form>
+    </Dialog>
+  );
+}
+
+/** Disabling cuts off every key of the subuser at once: it is confirmed first. */
+export function DisableSubuserDialog({
+  subuser,
+  busy,
+  error,
+  onDisable,
+  onCancel,
+}: {
+  subuser: Subuser;
+  busy: boolean;
+  error: string | null;
+  onDisable: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <Dialog title="Disable Subuser" onClose={onCancel}>
+      <p>
+        Disable <strong>{subuser.username}</strong>? Every API key it has stops working at once,
+        until you enable it again. Its keys are kept, and you can still manage them.
+      </p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={onDisable}>
+          {busy ? 'Disabling…' : `Disable ${subuser.username}`}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** Deleting a subuser deletes its keys too, for good: its name is typed to confirm. */
+export function DeleteSubuserDialog({
+  subuser,
+  busy,
+  error,
+  onDelete,
+  onCancel,
+}: {
+  subuser: Subuser;
+  busy: boolean;
+  error: string | null;
+  onDelete: () => void;
+  onCancel: () => void;
+}) {
+  const [typed, setTyped] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const shown = mismatch ? `Type ${subuser.username} exactly to confirm.` : error;
+  return (
+    <Dialog title="Delete Subuser" onClose={onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const matches = typed.trim() === subuser.username;
+          setMismatch(!matches);
+          if (matches) onDelete();
+          else document.getElementById('delete-subuser-confirm')?.focus();
+        }}
+        noValidate
+      >
+        <p>
+          Delete <strong>{subuser.username}</strong> and every API key it has? Anything using its
+          keys stops working at once. This cannot be undone.
+        </p>
+        <label for="delete-subuser-confirm">Type {subuser.username} to confirm</label>
+        <input
+          id="delete-subuser-confirm"
+          value={typed}
+          autoComplete="off"
+          spellcheck={false}
+          aria-invalid={mismatch ? 'true' : undefined}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+        />
+        <FormFooter
+          error={shown}
+          busy={busy}
+          busyLabel="Deleting…"
+          submitLabel={`Delete ${subuser.username}`}
+          onCancel={onCancel}
+          tone="danger"
+        />
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,276 @@
+import { randomInt } from 'node:crypto';
+import type {
+  CreatedSubuserView,
+  CreateSubuserInput,
+  ListSubusersInput,
+  SubuserViewType,
+  UpdateSubuserInput,
+} from '../schemas/subusers.js';
+import type { Caller } from './api-keys.js';
+import { auditEvent } from './audit.js';
+import {
+  BadRequestError,
+  ForbiddenError,
+  fail,
+  NotFoundError,
+  ok,
+  type Result,
+  ServiceUnavailableError,
+} from './errors.js';
+import { randomId } from './key-format.js';
+import type { AccountRecord, AuditEvent, Deps } from './ports.js';
+
+/**
+ * Subusers (SendGrid's contract): accounts a parent account creates for its customers, manages
+ * the keys of with the `on-behalf-of` header, disables, enables and deletes. A subuser has no
+ * owner key: its parent creates its keys (only with scopes the parent's key holds), and a
+ * subuser's keys with `api_keys.*` scopes manage the subuser's own keys. Subusers cannot have
+ * subusers, and their keys cannot use `on-behalf-of`.
+ */
+
+/**
+ * SendGrid's answer when a key may not reach what it asks for. The same for every refused
+ * `on-behalf-of` (an unknown name, another parent's subuser, a subuser's own key, a subuser
+ * being deleted): which of them it was is not the caller's business.
+ */
+export const ON_BEHALF_OF_REFUSED = 'access forbidden';
+
+/** SendGrid's documented 403 of the Subusers routes: a subuser's key calling them. */
+export const NOT_A_PARENT = 'you dont have permission to access this resource';
+
+/** Another parent's subuser answers exactly as one that does not exist (as keys do). */
+export const SUBUSER_NOT_FOUND = 'No user found';
+
+/**
+ * A subuser's username: what `on-behalf-of` names. SendGrid publishes no syntax (its support
+ * says there is no strict policy; its v2 API capped names at 64 characters; its docs use an email
+ * address as an example), so Keygate takes letters, digits and `.`, `_`, `-`, `@`, `+`, starting
+ * with a letter or digit: every name fits in a header, a URL path and a log line unescaped.
+ * Unique across the deployment whatever the case.
+ */
+export const SUBUSER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
+
+export const INVALID_USERNAME = 'invalid username';
+export const DEFAULT_SUBUSERS_LIMIT = 100;
+export const USERNAME_EXISTS = 'username exists';
+export const NO_FIELDS = 'no fields provided';
+
+/** A new subuser's numeric ID: random, safe in JSON, reserved (`userid#…`) so unique. */
+const USER_ID_RANGE = [1_000_000, 2 ** 48] as const;
+const USER_ID_ATTEMPTS = 3;
+
+/**
+ * The caller to act as: the caller itself, or, with `on-behalf-of`, the named subuser's account
+ * with the parent's key (its scopes, type and restrictions bound everything it does there).
+ * Anything but the caller's own live subuser is refused alike.
+ */
+export async function actingCaller(deps: Deps, caller: Caller): Promise<Result<Caller>> {
+  if (caller.onBehalfOf === undefined) return ok(caller);
+  const subuser = await subuserOf(deps, caller.accountId, caller.onBehalfOf);
+  if (!subuser) return fail(new ForbiddenError(ON_BEHALF_OF_REFUSED));
+  const { onBehalfOf: _, ...rest } = caller;
+  return ok({ ...rest, accountId: subuser.accountId, parentAccountId: caller.accountId });
+}
+
+/** Creates a subuser of the caller's account (`POST /v3/subusers`). */
+export async function createSubuser(
+  deps: Deps,
+  caller: Caller,
+  input: CreateSubuserInput,
+): Promise<Result<CreatedSubuserView>> {
+  const parent = await parentOf(deps, caller);
+  if (!parent.ok) return parent;
+  const limit = parent.value.subuserLimit ?? deps.config.defaultSubuserLimit;
+  for (let attempt = 1; ; attempt++) {
+    const now = deps.now().toISOString();
+    // A subuser starts with its parent's limits and plan: the team's settings for its customers.
+    const subuser: AccountRecord = {
+      accountId: randomId(),
+      name: input.username,
+      keyLimit: parent.value.keyLimit,
+      keyCount: 0,
+      ...(parent.value.plan === undefined ? {} : { plan: parent.value.plan }),
+      ...(parent.value.maxKeyLifetimeSeconds === undefined
+        ? {}
+        : { maxKeyLifetimeSeconds: parent.value.maxKeyLifetimeSeconds }),
+      createdAt: now,
+      parentAccountId: parent.value.accountId,
+      userId: randomInt(...USER_ID_RANGE),
+      email: input.email,
+      stateVersion: 0,
+    };
+    const event = subuserEvent(deps, caller, 'subuser.created', subuser);
+    const created = await deps.repo.createSubuser(parent.value.accountId, limit, subuser, [event]);
+    if (created.ok) {
+      return ok({
+        username: subuser.name,
+        user_id: subuser.userId as number,
+        email: input.email,
+        credit_allocation: { type: 'unlimited' },
+        ...(input.include_region === true ? { region: 'global' as const } : {}),
+      });
+    }
+    switch (created.reason) {
+      case 'name_taken':
+        return fail(new BadRequestError(USERNAME_EXISTS, 'username'));
+      case 'limit_reached':
+        return fail(new ForbiddenError(`Cannot create more than ${created.limit} subusers`));
+      case 'not_a_parent':
+        return fail(new ForbiddenError(NOT_A_PARENT));
+      case 'user_id_taken':
+        if (attempt >= USER_ID_ATTEMPTS) return fail(new ServiceUnavailableError());
+    }
+  }
+}
+
+/** The caller's subusers, by name (`GET /v3/subusers`). */
+export async function listSubusers(
+  deps: Deps,
+  caller: Caller,
+  input: ListSubusersInput,
+): Promise<Result<SubuserViewType[]>> {
+  const parent = await parentOf(deps, caller);
+  if (!parent.ok) return parent;
+  const subusers = await deps.repo.listSubusers(parent.value.accountId, {
+    ...(input.username ? { prefix: input.username } : {}),
+    limit: input.limit ?? DEFAULT_SUBUSERS_LIMIT,
+    offset: input.offset ?? 0,
+  });
+  const region = input.include_region === 'true';
+  return ok(subusers.map((s) => subuserView(s, region)));
+}
+
+/**
+ * Disables or enables a subuser (`PATCH /v3/subusers/{name}`). Disabling answers only once
+ * every key of the subuser is marked and the gateway's cache of authorizer results is flushed,
+ * so its keys are refused from the next request, cached allows included.
+ */
+export async function updateSubuser(
+  deps: Deps,
+  caller: Caller,
+  name: string,
+  input: UpdateSubuserInput,
+): Promise<Result<true>> {
+  if (!SUBUSER_NAME_PATTERN.test(name)) return fail(new BadRequestError(INVALID_USERNAME));
+  if (input.disabled === undefined) return fail(new BadRequestError(NO_FIELDS));
+  const parent = await parentOf(deps, caller);
+  if (!parent.ok) return parent;
+  const subuser = await subuserOf(deps, parent.value.accountId, name);
+  if (!subuser) return fail(new NotFoundError(SUBUSER_NOT_FOUND));
+  const disabled = input.disabled;
+  const outcome = await deps.repo.setAccountDisabled(subuser.accountId, disabled, [
+    subuserEvent(deps, caller, disabled ? 'subuser.disabled' : 'subuser.enabled', subuser),
+    auditEvent(deps, {
+      accountId: subuser.accountId,
+      action: disabled ? 'account.disabled' : 'account.enabled',
+      actor: { ...caller, parentAccountId: caller.accountId },
+      targetKeyId: '-',
+      details: { username: subuser.name },
+    }),
+  ]);
+  if (outcome === 'not_found') return fail(new NotFoundError(SUBUSER_NOT_FOUND));
+  // `superseded`: a concurrent change came later and holds; this one happened before it.
+  await deps.authorizerCache.flush();
+  return ok(true);
+}
+
+/**
+ * Deletes a subuser and every key it has (`DELETE /v3/subusers/{name}`); its name is free again
+ * once the account is gone. A delete that failed half-way is finished by deleting it again.
+ */
+export async function deleteSubuser(
+  deps: Deps,
+  caller: Caller,
+  name: string,
+): Promise<Result<true>> {
+  if (!SUBUSER_NAME_PATTERN.test(name)) return fail(new BadRequestError(INVALID_USERNAME));
+  const parent = await parentOf(deps, caller);
+  if (!parent.ok) return parent;
+  const subuser = await subuserOf(deps, parent.value.accountId, name, { deleting: true });
+  if (!subuser) return fail(new NotFoundError(SUBUSER_NOT_FOUND));
+  const outcome = await deps.repo.deleteSubuser(subuser, [
+    subuserEvent(deps, caller, 'subuser.deleted', subuser),
+  ]);
+  if (outcome === 'not_found') return fail(new NotFoundError(SUBUSER_NOT_FOUND));
+  await deps.authorizerCache.flush();
+  return ok(true);
+}
+
+/**
+ * Disables or enables any account, parent or subuser: operators (the CLI), not API callers. A
+ * disabled parent's own keys are refused; its subusers keep working until disabled themselves.
+ */
+export async function setAccountDisabledByOperator(
+  deps: Deps,
+  accountName: string,
+  disabled: boolean,
+): Promise<Result<AccountRecord>> {
+  const accountId = await deps.repo.findAccountIdByName(accountName);
+  const account = accountId ? await deps.repo.getAccount(accountId) : undefined;
+  if (!account || account.deleting)
+    return fail(new NotFoundError(`no account named "${accountName}"`));
+  const events: AuditEvent[] = [
+    auditEvent(deps, {
+      accountId: account.accountId,
+      action: disabled ? 'account.disabled' : 'account.enabled',
+      actor: null,
+      targetKeyId: '-',
+      details: { by: 'operator' },
+    }),
+  ];
+  const outcome = await deps.repo.setAccountDisabled(account.accountId, disabled, events);
+  if (outcome === 'not_found') return fail(new NotFoundError(`no account named "${accountName}"`));
+  await deps.authorizerCache.flush();
+  return ok({ ...account, disabled });
+}
+
+/** The caller's own account, which must be a parent (subusers cannot manage subusers). */
+async function parentOf(deps: Deps, caller: Caller): Promise<Result<AccountRecord>> {
+  const account = await deps.repo.getAccount(caller.accountId);
+  // The authorizer vouched for the account moments ago.
+  if (!account) return fail(new ServiceUnavailableError());
+  if (account.parentAccountId !== undefined) return fail(new ForbiddenError(NOT_A_PARENT));
+  return ok(account);
+}
+
+/** `name`, if it is a live subuser of `parentId` (or one being deleted, when asked for). */
+async function subuserOf(
+  deps: Deps,
+  parentId: string,
+  name: string,
+  options: { deleting?: boolean } = {},
+): Promise<AccountRecord | undefined> {
+  // A name that cannot exist costs no read.
+  if (!SUBUSER_NAME_PATTERN.test(name)) return undefined;
+  const accountId = await deps.repo.findAccountIdByName(name);
+  if (accountId === undefined) return undefined;
+  const account = await deps.repo.getAccount(accountId);
+  if (!account || account.parentAccountId !== parentId) return undefined;
+  if (account.deleting && options.deleting !== true) return undefined;
+  return account;
+}
+
+function subuserEvent(
+  deps: Pick<Deps, 'now'>,
+  caller: Caller,
+  action: 'subuser.created' | 'subuser.disabled' | 'subuser.enabled' | 'subuser.deleted',
+  subuser: AccountRecord,
+): AuditEvent {
+  return auditEvent(deps, {
+    accountId: caller.accountId,
+    action,
+    actor: caller,
+    targetKeyId: '-',
+    details: { username: subuser.name, user_id: String(subuser.userId) },
+  });
+}
+
+function subuserView(account: AccountRecord, region: boolean): SubuserViewType {
+  return {
+    disabled: account.disabled === true,
+    id: account.userId ?? 0,
+    username: account.name,
+    email: account.email ?? '',
+    ...(region ? { region: 'global' as const } : {}),
+  };
+}

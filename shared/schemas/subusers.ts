@@ -1,0 +1,131 @@
+import * as z from 'zod';
+import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from '../domain/subusers.js';
+import { CONTROL_CHARACTERS } from './text.js';
+
+/**
+ * Request and response schemas of SendGrid's Subusers contract (list, create, enable/disable,
+ * delete: `shared/contracts/sendgrid-subusers.openapi.json`). Keygate has no password sign-in
+ * and no sending IPs: `password` and `ips` are accepted so SendGrid's clients work, checked for
+ * shape, then dropped (never stored, logged or echoed).
+ */
+
+export const SUBUSERS_LIST_MAX = 500;
+export const PASSWORD_MAX_LENGTH = 128;
+export const SUBUSER_IPS_MAX = 100;
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/** Good enough for an address a person reads: one `@`, a dot in the domain, no spaces. */
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(?:\.[^\s@.]+)+$/;
+
+const username = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined ? 'username is required' : 'username must be a string',
+  })
+  .regex(SUBUSER_NAME_PATTERN, INVALID_USERNAME)
+  .meta({
+    description:
+      'The subuser\'s username: 1-64 letters, digits, ".", "_", "-", "@" or "+", starting with a letter or digit; unique whatever the case.',
+  });
+
+const email = z
+  .string({
+    error: (issue) => (issue.input === undefined ? 'email is required' : 'email must be a string'),
+  })
+  .max(254, 'email must be at most 254 characters')
+  .regex(EMAIL, 'email must be an email address')
+  .refine((v) => !CONTROL_CHARACTERS.test(v), 'email must be an email address')
+  .meta({ description: 'The email address of the subuser.', format: 'email' });
+
+export const CreateSubuserBody = z
+  .object({
+    username,
+    email,
+    password: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? 'password is required' : 'password must be a string',
+      })
+      .min(1, 'password must not be empty')
+      .max(PASSWORD_MAX_LENGTH, `password must be at most ${PASSWORD_MAX_LENGTH} characters`)
+      .meta({
+        description:
+          'Accepted for compatibility and discarded: Keygate has no password sign-in, and never stores or logs it.',
+      }),
+    ips: z
+      .array(z.string().regex(IPV4, 'ips must be IPv4 addresses'), {
+        error: (issue) =>
+          issue.input === undefined ? 'ips is required' : 'ips must be an array of IPv4 addresses',
+      })
+      .max(SUBUSER_IPS_MAX, `ips may list at most ${SUBUSER_IPS_MAX} addresses`)
+      .meta({
+        description:
+          'Accepted for compatibility and discarded: Keygate assigns no sending IPs (SendGrid requires the field).',
+      }),
+    region: z
+      .enum(['global', 'eu'], { error: 'region must be "global" or "eu"' })
+      .optional()
+      .meta({ description: 'Accepted; every Keygate subuser is global.' }),
+    include_region: z.boolean({ error: 'include_region must be a boolean' }).optional(),
+  })
+  .meta({ id: 'CreateSubuserRequest' });
+export type CreateSubuserInput = z.output<typeof CreateSubuserBody>;
+
+export const UpdateSubuserBody = z
+  .object({
+    disabled: z.boolean({ error: 'disabled must be a boolean' }).optional().meta({
+      description: '`true` disables the subuser (its keys are refused), `false` enables it.',
+    }),
+  })
+  .meta({ id: 'UpdateSubuserRequest' });
+export type UpdateSubuserInput = z.output<typeof UpdateSubuserBody>;
+
+const wholeNumber = (name: string, min: number, max: number) => {
+  const message = `${name} must be an integer from ${min} to ${max}`;
+  return z
+    .string()
+    .regex(/^[0-9]{1,7}$/, message)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, message)
+    .optional();
+};
+
+export const ListSubusersQuery = z.object({
+  username: z
+    .string()
+    .max(64, 'username must be at most 64 characters')
+    .optional()
+    .meta({ description: 'Only subusers whose username starts with this (any case).' }),
+  limit: wholeNumber('limit', 1, SUBUSERS_LIST_MAX),
+  offset: wholeNumber('offset', 0, 1_000_000),
+  region: z.enum(['all', 'global', 'eu'], { error: 'region must be all, global or eu' }).optional(),
+  include_region: z
+    .enum(['true', 'false'], { error: 'include_region must be true or false' })
+    .optional(),
+});
+export type ListSubusersInput = z.output<typeof ListSubusersQuery>;
+
+export const SubuserView = z
+  .object({
+    disabled: z.boolean(),
+    id: z.number().meta({ description: 'The ID of this subuser.' }),
+    username: z.string(),
+    email: z.string(),
+    region: z.enum(['global', 'eu']).optional(),
+  })
+  .meta({ id: 'Subuser' });
+export type SubuserViewType = z.output<typeof SubuserView>;
+
+export const SubuserList = z.array(SubuserView).meta({ id: 'SubuserList' });
+
+export const CreatedSubuser = z
+  .object({
+    username: z.string(),
+    user_id: z.number(),
+    email: z.string(),
+    credit_allocation: z.object({ type: z.string() }).optional(),
+    region: z.enum(['global', 'eu']).optional(),
+  })
+  .meta({ id: 'SubuserPost' });
+export type CreatedSubuserView = z.output<typeof CreatedSubuser>;
