@@ -100,12 +100,20 @@ export function esbuildOptions(
 /** The authorizer's entry under `functions/`. */
 export const AUTHORIZER_HANDLER = 'authorizer/handler';
 
+/** The trailing flusher's entry under `functions/` (the flush lease's stream trigger). */
+export const CACHE_FLUSHER_HANDLER = 'cache-flusher/handler';
+
 /**
  * Every function entry the `Keygate` construct deploys, under `functions/` without extension:
- * the authorizer, then one per handler of the route table, in route table order.
+ * the authorizer, then one per handler of the route table, in route table order, then the
+ * trailing flusher.
  */
 export function deployedHandlers(): string[] {
-  return [AUTHORIZER_HANDLER, ...new Set(ROUTE_LIST.map((route) => route.handler))];
+  return [
+    AUTHORIZER_HANDLER,
+    ...new Set(ROUTE_LIST.map((route) => route.handler)),
+    CACHE_FLUSHER_HANDLER,
+  ];
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   Billing,
   type GlobalSecondaryIndexPropsV2,
   ProjectionType,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   ACCOUNTS_TABLE,
   AUDIT_TABLE,
+  FLUSH_TABLE,
   type IndexDefinition,
   KEYS_TABLE,
   TABLES,
@@ -50,6 +52,8 @@ export class KeygateTables extends Construct {
   readonly accountsTable: TableV2;
   /** The append-only audit log ({@link AUDIT_TABLE}). */
   readonly auditTable: TableV2;
+  /** The stage's authorizer-cache flush lease, with a stream ({@link FLUSH_TABLE}). */
+  readonly flushTable: TableV2;
 
   constructor(scope: Construct, id: string, props: KeygateTablesProps = {}) {
     super(scope, id);
@@ -62,6 +66,7 @@ export class KeygateTables extends Construct {
     this.keysTable = this.tableFor(KEYS_TABLE);
     this.accountsTable = this.tableFor(ACCOUNTS_TABLE);
     this.auditTable = this.tableFor(AUDIT_TABLE);
+    this.flushTable = this.tableFor(FLUSH_TABLE);
   }
 
   private createTable(definition: TableDefinition, removalPolicy: RemovalPolicy): TableV2 {
@@ -76,6 +81,7 @@ export class KeygateTables extends Construct {
       ...(definition.timeToLiveAttribute
         ? { timeToLiveAttribute: definition.timeToLiveAttribute }
         : {}),
+      ...(definition.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

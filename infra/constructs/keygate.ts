@@ -25,17 +25,31 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  FilterCriteria,
+  FilterRule,
+  type IFunction,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FLUSH_MARK } from '../../shared/adapters/dynamodb/flush-lease.js';
 import {
   DEFAULT_SPEC,
   type Deployment,
   type DeploymentSpec,
   deploymentOf,
 } from '../../shared/deployment/deployment.js';
+import { FLUSH_METRICS } from '../../shared/domain/flush-coalescing.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
 import type { KeyType } from '../../shared/domain/scopes.js';
 import {
@@ -47,6 +61,7 @@ import {
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway.js';
+import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
 import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import {
@@ -56,7 +71,7 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
-import { AUTHORIZER_HANDLER } from './bundling.js';
+import { AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
@@ -64,6 +79,7 @@ import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 import { pascalCase } from './names.js';
 import {
   AUTHORIZER_PERMISSIONS,
+  CACHE_FLUSHER_PERMISSIONS,
   type Permission,
   permissionsOf,
   type TableName,
@@ -240,6 +256,12 @@ export const ACCESS_LOG_FIELDS = {
   authorizerError: '$context.authorizer.error',
 } as const;
 
+export interface KeygateCacheFlusher {
+  readonly function: NodejsFunction;
+  /** A revocation waited past its bound; the flusher failed with marks pending. */
+  readonly alarms: readonly Alarm[];
+}
+
 interface FunctionSpec {
   /** Construct ID of the {@link KeygateFunction}. */
   id: string;
@@ -285,6 +307,8 @@ export class Keygate extends Construct {
   readonly routeFunctions: ReadonlyMap<RouteId, NodejsFunction>;
   /** One function per route of the team's config, by route ID (`GET /v1/invoices`). */
   readonly teamFunctions: ReadonlyMap<string, NodejsFunction>;
+  /** The trailing authorizer-cache flusher and its alarms (revocation past its bound). */
+  readonly cacheFlusher: KeygateCacheFlusher;
   /** What the API serves (SendGrid's service, or a team's config). */
   readonly deployment: Deployment;
   /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
@@ -420,6 +444,7 @@ export class Keygate extends Construct {
     }
     this.routeFunctions = functions;
     this.teamFunctions = teamFunctions;
+    this.cacheFlusher = this.createCacheFlusher();
     this.methods = this.methodMap;
 
     Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
@@ -653,12 +678,72 @@ export class Keygate extends Construct {
     }
   }
 
+  /**
+   * The trailing flusher (`functions/cache-flusher/handler.ts`) on the flush lease's stream, and
+   * the alarms that say a revocation waited longer than its bound. Records of one item go to one
+   * shard in order, and Lambda processes a shard's batches one at a time
+   * (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so one flusher runs at a time;
+   * a failed batch is retried until its records expire, while the lease keeps the marks.
+   */
+  private createCacheFlusher(): KeygateCacheFlusher {
+    const permissions = CACHE_FLUSHER_PERMISSIONS;
+    const fn = this.createFunction({
+      id: 'CacheFlusher',
+      handler: CACHE_FLUSHER_HANDLER,
+      description: 'Keygate: coalesced authorizer-cache flushes (at most one per second)',
+      permissions,
+      environment: this.environmentFor(permissions),
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+    });
+    // A mapping, not `DynamoEventSource`: that one grants the stream through a separate policy;
+    // the role's own statements (`readStream`) hold it here, as for every other function.
+    fn.addEventSourceMapping('LeaseStream', {
+      eventSourceArn: this.tables.flushTable.tableStreamArn as string,
+      // Marks made before the mapping existed are flushed too (a spare flush at worst).
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      bisectBatchOnError: false,
+      // Marks only; a flush's own writes to the lease wake nothing.
+      filters: [
+        FilterCriteria.filter({
+          dynamodb: { NewImage: { lastWrite: { S: FilterRule.isEqual(FLUSH_MARK) } } },
+        }),
+      ],
+    });
+    const boundMissed = new Alarm(this, 'RevocationBoundMissedAlarm', {
+      alarmDescription:
+        "A revoked or narrowed key stayed usable from the authorizer cache longer than 5 s. Runbook: check the AuthorizerCacheFlushFailed metric and the CacheFlusher logs (TooManyRequestsException: another client is using API Gateway's control-plane quota).",
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FLUSH_METRICS.boundMissed,
+        statistic: Stats.SUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const stuck = new Alarm(this, 'CacheFlusherFailingAlarm', {
+      alarmDescription:
+        'The trailing flusher ran out of time with revocations still waiting for a flush: revoked keys may be served from the authorizer cache until it recovers (at most the cache TTL). Runbook: read the CacheFlusher logs; check API Gateway throttling and the flush table.',
+      metric: fn.metricErrors({ period: Duration.minutes(1), statistic: Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return { function: fn, alarms: [boundMissed, stuck] };
+  }
+
   /** What a route function reads from its environment: only what it uses. */
   private environmentFor(permissions: readonly Permission[]): Record<string, string> {
     const environment: Record<string, string> = {};
     if (permissions.some((p) => p.kind === 'flushAuthorizerCache')) {
       environment.KEYGATE_REST_API_ID = this.api.restApiId;
       environment.KEYGATE_STAGE = this.stageName;
+      environment.KEYGATE_FLUSH_TABLE = this.tables.flushTable.tableName;
     }
     if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {
       environment.KEYGATE_SES_IDENTITY = this.sesIdentity;
@@ -729,6 +814,24 @@ export class Keygate extends Construct {
               `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/restapis/${this.api.restApiId}/stages/${this.stageName}/cache/authorizers`,
             ],
           }),
+          new PolicyStatement({
+            actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            resources: [this.tableArn('flush')],
+          }),
+        ];
+      case 'readStream':
+        // What Lambda's poller needs of a DynamoDB stream, on that stream only, as AWS's own
+        // example scopes it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html).
+        return [
+          new PolicyStatement({
+            actions: [
+              'dynamodb:DescribeStream',
+              'dynamodb:GetRecords',
+              'dynamodb:GetShardIterator',
+              'dynamodb:ListStreams',
+            ],
+            resources: [this.streamArn(permission.table)],
+          }),
         ];
       case 'touchKeys':
         // The last-use record only: the request may name no attribute but these and ask for
@@ -764,11 +867,18 @@ export class Keygate extends Construct {
     }
   }
 
+  private streamArn(table: TableName): string {
+    const arn = this.tables.flushTable.tableStreamArn;
+    if (table !== 'flush' || arn === undefined) throw new Error(`No stream on the ${table} table`);
+    return arn;
+  }
+
   private tableArn(table: TableName): string {
     const tables = {
       keys: this.tables.keysTable,
       accounts: this.tables.accountsTable,
       audit: this.tables.auditTable,
+      flush: this.tables.flushTable,
     };
     return tables[table].tableArn;
   }

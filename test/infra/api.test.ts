@@ -319,6 +319,7 @@ describe('no secrets in the template', () => {
       'KEYGATE_KEY_PREFIX',
       'KEYGATE_REST_API_ID',
       'KEYGATE_STAGE',
+      'KEYGATE_FLUSH_TABLE',
       'KEYGATE_SES_IDENTITY',
       'KEYGATE_EXTRA_ROUTES',
     ]);

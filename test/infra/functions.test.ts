@@ -29,6 +29,7 @@ const idOf = (s: Stack, construct: { node: { defaultChild?: unknown } }) =>
 const KEYS = `\${${idOf(stack, stack.tables.keysTable)}.Arn}`;
 const ACCOUNTS = `\${${idOf(stack, stack.tables.accountsTable)}.Arn}`;
 const AUDIT = `\${${idOf(stack, stack.tables.auditTable)}.Arn}`;
+const LEASE = `\${${idOf(stack, stack.tables.flushTable)}.Arn}`;
 const API = `\${${idOf(stack, stack.keygate.api)}}`;
 const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
 
@@ -85,6 +86,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // getKey + deleteKey: TransactWrite [Put event, Delete key, Update account counter] + flush
@@ -94,6 +98,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // listEvents: Query on the audit table, or on its byTarget index; cursorKey: GetItem of the
@@ -113,6 +120,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // getKey (the ID is in the value) + deleteKey (TransactWrite [Delete key, Update account
@@ -125,6 +135,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // findKeyIdByHash + getKey + deleteKey / updateKey + flush
@@ -136,6 +149,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // Answer from the authorizer's context and the bundled catalogue; resolve on-behalf-of
   listScopes: [ON_BEHALF_OF],
@@ -162,6 +178,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${KEYS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // find the subuser + UpdateItem (being deleted) + Query byAccount + TransactWrite [Update
   // counter, Delete keys] + TransactWrite [Delete account, name, user ID; Update parent counter;
@@ -174,6 +193,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:DeleteItem ${KEYS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // No SES identity configured: nothing (the mailer refuses every sender).
   sendMail: [],
@@ -249,8 +271,8 @@ describe('functions', () => {
   // Keygate's functions: all but the console deployment's provider (see console.test.ts).
   const functions = keygateFunctionsOf(stack, template);
 
-  it('are one per route of the table, plus the authorizer', () => {
-    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 1);
+  it('are one per route of the table, plus the authorizer and the trailing flusher', () => {
+    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 2);
     expect([...stack.keygate.routeFunctions.keys()].sort()).toEqual(
       ROUTE_LIST.map((r) => r.id).sort(),
     );
