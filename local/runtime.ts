@@ -103,6 +103,12 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
     });
     handle(req, res);
   });
+  // Node closes an idle keep-alive connection after 5 s, while a client may still take it from
+  // its pool (one whose event loop was busy past its own idle limit, like a test between
+  // synchronous CLI runs) and see "other side closed". A server that keeps idle connections
+  // longer than its clients do (undici's pool lets them go after 4 s) never races them; shutdown
+  // still closes every connection at once (`closeAllConnections`).
+  server.keepAliveTimeout = 65_000;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     answerClientError(error, socket, inFlight.get(socket), log);
   });
