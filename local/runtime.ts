@@ -81,8 +81,8 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
  */
 export async function startKeygate(options: StartOptions): Promise<RunningKeygate> {
   const log = options.log ?? (() => {});
-  // The handlers run here as they run in Lambda, on the same Node major (npm start's `node` is
-  // the project's node devDependency; someone running start.ts with another node learns it).
+  // The handlers run here as in Lambda, on its Node major: npm start's `node` is the project's
+  // node devDependency, and start.ts started with an older node says so before anything starts.
   const nodeProblem = nodeVersionProblem('npm start', process.versions.node);
   if (nodeProblem) throw new StartupError(nodeProblem);
   const host = options.host ?? '127.0.0.1';

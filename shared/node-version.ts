@@ -1,11 +1,12 @@
 /**
  * The Node.js major Keygate's functions run on in Lambda (`nodejs24.x`), and the check that keeps
- * the code that runs them elsewhere on it too. No imports: the `keygate` launcher loads this
- * before anything else, and it has to be able to say what is wrong on an old Node.
+ * what runs their code elsewhere (npm start, the CLI, the bench) off older majors. No imports:
+ * the `keygate` launcher loads this first, and it has to be able to say what is wrong on an old
+ * Node.
  *
- * The construct's runtime and esbuild target (`infra/constructs/bundling.ts`) are written from
- * it, and a unit test checks that the tests themselves run on this major: what passes locally
- * then ran on what Lambda runs.
+ * The esbuild target (`infra/constructs/bundling.ts`) is written from it; a unit test checks that
+ * the construct's runtime names the same major and that the tests themselves run on it, so what
+ * passes here ran on what Lambda runs.
  */
 export const LAMBDA_NODE_MAJOR = 24;
 
@@ -17,7 +18,7 @@ export function nodeMajor(version: string): number {
 /**
  * Why `what` should not run on Node `version`, or undefined when it may: a major older than
  * Lambda's is refused (the code is built and tested for Lambda's, and the AWS SDK drops old
- * majors), a newer one is allowed (Node keeps what it had).
+ * majors); a newer one is allowed, since a team's own Node may well be ahead of Lambda's.
  */
 export function nodeVersionProblem(what: string, version: string): string | undefined {
   if (nodeMajor(version) >= LAMBDA_NODE_MAJOR) return undefined;

@@ -33,8 +33,9 @@ export const ESM_REQUIRE_BANNER =
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
- * `NodejsFunction` bundling of every function: ESM for {@link LAMBDA_RUNTIME}, minified, linked source maps
- * without the sources (`NODE_OPTIONS=--enable-source-maps` reads them), the AWS SDK bundled.
+ * `NodejsFunction` bundling of every function: ESM for {@link LAMBDA_RUNTIME}, minified, linked
+ * source maps without the sources (`NODE_OPTIONS=--enable-source-maps` reads them), the AWS SDK
+ * bundled.
  * Only the options {@link esbuildOptions} mirrors may appear here (it refuses any other).
  */
 export const LAMBDA_BUNDLING: Readonly<BundlingOptions> = {

@@ -52,9 +52,9 @@ export interface KeygateFunctionProps {
  * - `NodejsFunction` bundled by the locally installed esbuild (never Docker) with
  *   {@link LAMBDA_BUNDLING}: ESM, node24, minified, source maps
  *   (`NODE_OPTIONS=--enable-source-maps`), the AWS SDK bundled.
- * - {@link LAMBDA_RUNTIME} (nodejs24.x, the newest runtime CDK knows, so cdk-nag's
- *   AwsSolutions-L1 has nothing to say) on arm64, JSON logging into an explicit log group with
- *   retention.
+ * - {@link LAMBDA_RUNTIME} (nodejs24.x) on arm64, JSON logging into an explicit log group with
+ *   retention. It is the newest Node.js runtime aws-cdk-lib knows, so cdk-nag's AwsSolutions-L1
+ *   has nothing to say; once CDK knows a newer one, the nag tests fail and ask for the move.
  * - A role holding an inline policy: `CreateLogStream`/`PutLogEvents` on its log group only
  *   (not the AWSLambdaBasicExecutionRole managed policy, which reaches every log group), plus
  *   exactly `statements`.
