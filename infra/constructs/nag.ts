@@ -4,14 +4,6 @@
  * table is written from this list, and the infra tests check that nothing else is raised.
  */
 export const NAG_ACKNOWLEDGEMENTS = {
-  lambdaRuntime: {
-    id: 'AwsSolutions-L1',
-    reason:
-      'Pinned to nodejs22.x on purpose: an AWS-supported LTS runtime, the esbuild target the ' +
-      'bundles are built and tested for (node22). AwsSolutions-L1 only compares with the newest ' +
-      'runtime family CDK knows (nodejs24.x); moving is a one-line change once the toolchain ' +
-      'and tests run on Node 24.',
-  },
   noWaf: {
     id: 'AwsSolutions-APIG3',
     reason:

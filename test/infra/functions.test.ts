@@ -296,10 +296,10 @@ describe('functions', () => {
   });
 
   it.each(Object.entries(functions))(
-    '%s runs nodejs22.x on arm64, ESM with source maps, JSON logs',
+    '%s runs nodejs24.x on arm64, ESM with source maps, JSON logs',
     (_id, fn) => {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Environment: {

@@ -62,7 +62,7 @@ describe('cdk-nag AwsSolutions', () => {
       path: '/v3/reports',
       scopes: ['stats.read'],
       handler: new LambdaFunction(stack, 'Reports', {
-        runtime: Runtime.NODEJS_22_X,
+        runtime: Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
       }),

@@ -66,7 +66,7 @@ describe('esbuildOptions', () => {
       outfile: '/out/x/index.mjs',
       bundle: true,
       platform: 'node',
-      target: 'node22',
+      target: 'node24',
       format: 'esm',
       minify: true,
       sourcemap: true,

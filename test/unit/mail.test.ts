@@ -29,9 +29,6 @@ import { openApiDocument } from '../../shared/openapi.js';
 import { type MailPayload, SendMailBody } from '../../shared/schemas/mail.js';
 import { failure, unwrap } from './support.js';
 
-// The SDK warns about Node 20 on every client; the tests do not need to hear it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
 
