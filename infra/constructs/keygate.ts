@@ -56,6 +56,7 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
+import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
 import { AUTHORIZER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
@@ -736,6 +737,9 @@ export class Keygate extends Construct {
         KEYGATE_ACCOUNTS_TABLE: this.tables.accountsTable.tableName,
         KEYGATE_AUDIT_TABLE: this.tables.auditTable.tableName,
         KEYGATE_KEY_PREFIX: this.keyPrefix,
+        // Declared empty (unset for the runtime) so `sam local --env-vars` can point it at
+        // DynamoDB Local: SAM overrides only declared variables (infra/local-recipes.ts).
+        [SAM_DYNAMODB_ENDPOINT_ENV]: '',
         ...spec.environment,
       },
       memorySize: spec.memorySize,

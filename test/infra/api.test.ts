@@ -352,9 +352,10 @@ describe('no secrets in the template', () => {
     expect(json).not.toMatch(/secret_?access|password|aws_session_token/i);
   });
 
-  it('gives functions only known, non-secret settings (never the local outbox or endpoints)', () => {
+  it('gives functions only known, non-secret settings (never the local outbox, nor an endpoint but the empty one SAM overrides)', () => {
     const allowed = new Set([
       'NODE_OPTIONS',
+      'KEYGATE_DYNAMODB_ENDPOINT',
       'KEYGATE_KEYS_TABLE',
       'KEYGATE_ACCOUNTS_TABLE',
       'KEYGATE_AUDIT_TABLE',
@@ -368,6 +369,7 @@ describe('no secrets in the template', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
       for (const name of Object.keys(variables)) expect(allowed).toContain(name);
+      expect(variables.KEYGATE_DYNAMODB_ENDPOINT).toBe('');
     }
   });
 });
