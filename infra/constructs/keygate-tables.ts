@@ -23,6 +23,7 @@ import { pascalCase } from './names.js';
 export interface KeygateTablesProps {
   /**
    * What CloudFormation does with the tables when they leave the stack (or the stack is deleted).
+   * Deletion protection is on unless it is `DESTROY`.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -40,8 +41,9 @@ const PROJECTIONS: Readonly<Record<IndexDefinition['projection'], ProjectionType
  * cannot drift from the ones the local runtime and the tests create.
  *
  * Every table is on-demand, encrypted at rest with the AWS-managed KMS key, has point-in-time
- * recovery and deletion protection, and is retained on removal unless `removalPolicy` says
- * otherwise. Physical names are left to CloudFormation; read them from `tableName`.
+ * recovery, and is retained on removal with deletion protection unless `removalPolicy` is
+ * `DESTROY` (then deletion protection is off, so the stack's deletion can delete it). Physical
+ * names are left to CloudFormation; read them from `tableName`.
  */
 export class KeygateTables extends Construct {
   /** Every table, by its definition (covers all of `TABLES`). */
@@ -85,7 +87,12 @@ export class KeygateTables extends Construct {
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
+      // Deletion protection exactly when the table is retained: while it is on, DynamoDB refuses
+      // to delete the table until someone turns it off ("Using deletion protection",
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection),
+      // so with DESTROY the stack's deletion would fail on the table. (SNAPSHOT is refused at
+      // synth: DynamoDB has no snapshot deletion policy.)
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
   }

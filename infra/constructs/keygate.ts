@@ -71,6 +71,7 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
+import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
 import { AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
@@ -132,8 +133,21 @@ export interface KeygateProps {
    */
   readonly sesIdentity?: string;
   /**
+   * Only while the SES account is in the sandbox: the verified identities (addresses or domains)
+   * mail may be sent to. In the sandbox SES also authorizes `ses:SendEmail` against each
+   * recipient's identity, so a policy on `sesIdentity` alone is denied (AccessDenied, answered
+   * 403). Each one is added, exactly, to the mail function's `ses:SendEmail` resources
+   * (`identity/<entry>`): list what SES names in its AccessDenied message, usually the
+   * recipient's address. Leave unset once the account has production access. Needs
+   * `sesIdentity`.
+   *
+   * @default - none: production access assumed
+   */
+  readonly sesSandboxRecipients?: readonly string[];
+  /**
    * What happens to the DynamoDB tables when they leave the stack or the stack is deleted.
-   * They also have deletion protection, which has to be turned off before any delete.
+   * Retained tables (the default) also have deletion protection; with `DESTROY` it is off, so
+   * deleting the stack deletes them.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -151,12 +165,26 @@ export interface KeygateProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Whether to set API Gateway's account-wide CloudWatch role (needed once per account and
-   * region for access and execution logs). Turn off where the account already has one.
+   * Whether to set API Gateway's CloudWatch role for the whole account and region
+   * (`AWS::ApiGateway::Account`, retained when the stack goes). It is one setting per account
+   * and region: it replaces whatever role another stack or person set, so it is opt-in. The
+   * stage's logs (`stageLogs`) need some role to be set there already.
    *
-   * @default true
+   * @default false
    */
   readonly cloudWatchRole?: boolean;
+  /**
+   * Whether the stage writes access logs (JSON, no header) and execution logs (ERROR only).
+   * API Gateway writes both through the account's CloudWatch role: without one (see
+   * `cloudWatchRole`) the deployment fails with "CloudWatch Logs role ARN must be set in account
+   * settings to enable logging", and a first deployment that fails half-way leaves its retained
+   * tables behind. So they are on by default only when this stack sets the role; an account
+   * that already has one turns them on with `true`. Off, the functions and the authorizer still
+   * log to their own log groups.
+   *
+   * @default - the value of `cloudWatchRole` (false)
+   */
+  readonly stageLogs?: boolean;
   /**
    * Whether to put an AWS WAF web ACL on the stage that limits each source address on the routes
    * that declare a per-source limit (the public `POST /v3/api_keys/revoke-leaked`: 10 requests a
@@ -323,6 +351,7 @@ export class Keygate extends Construct {
   private readonly requestValidator: RequestValidator;
   private readonly logRetention: RetentionDays;
   private readonly sesIdentity: string | undefined;
+  private readonly sesSandboxRecipients: readonly string[];
   private readonly authorizerCacheTtl: Duration;
   /** The spec inlined into every bundle; undefined for SendGrid's service (bundles unchanged). */
   private readonly deploymentJson: string | undefined;
@@ -363,15 +392,33 @@ export class Keygate extends Construct {
       throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
     }
     this.sesIdentity = checkSesIdentity(props.sesIdentity);
+    this.sesSandboxRecipients = (props.sesSandboxRecipients ?? []).map((r) => {
+      const recipient = checkSesIdentity(r, 'sesSandboxRecipients');
+      if (recipient === undefined) throw new Error('sesSandboxRecipients holds an empty entry');
+      return recipient;
+    });
+    if (this.sesSandboxRecipients.length > 0 && this.sesIdentity === undefined) {
+      throw new Error('sesSandboxRecipients needs sesIdentity: without it nothing is sent');
+    }
     this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = new KeygateTables(this, 'Tables', { removalPolicy });
 
-    this.api = props.restApi ?? this.createApi(throttling, props.cloudWatchRole ?? true);
+    // Opt-in: an AWS::ApiGateway::Account silently replaces the account's one CloudWatch role
+    // ("To avoid overwriting other roles, you should only have one AWS::ApiGateway::Account
+    // resource per region per account":
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-account.html).
+    // A plain `cdk deploy` must work in any account: stage logs only where a role is sure to be set.
+    const stageLogs = props.stageLogs ?? props.cloudWatchRole ?? false;
+    this.api =
+      props.restApi ??
+      this.createApi(throttling, { cloudWatchRole: props.cloudWatchRole ?? false, stageLogs });
     if (!props.restApi) {
       // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
       this.api.node.tryRemoveChild('Endpoint');
+    }
+    if (!props.restApi && stageLogs) {
       // API Gateway creates the execution log group on first use, without retention; create it
       // first, with retention, so the stage never writes to an unmanaged group.
       const executionLogs = new LogGroup(this, 'ExecutionLogs', {
@@ -460,6 +507,12 @@ export class Keygate extends Construct {
     if (!this.sourceLimits) {
       Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
     }
+    if (!props.restApi && !stageLogs) {
+      Validations.of(this.api.deploymentStage).acknowledge(
+        NAG_ACKNOWLEDGEMENTS.noAccessLogs,
+        NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
+      );
+    }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
@@ -476,20 +529,32 @@ export class Keygate extends Construct {
           });
   }
 
-  private createApi(throttling: KeygateThrottling, cloudWatchRole: boolean): RestApi {
+  private createApi(
+    throttling: KeygateThrottling,
+    logging: { cloudWatchRole: boolean; stageLogs: boolean },
+  ): RestApi {
     return new RestApi(this, 'Api', {
       restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
       description: 'Keygate: self-hosted, SendGrid-compatible API keys',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole,
+      cloudWatchRole: logging.cloudWatchRole,
       deployOptions: {
         stageName: this.stageName,
-        accessLogDestination: new LogGroupLogDestination(
-          new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
-        ),
-        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-        // Execution logs at ERROR only, never request or response data (it would hold keys).
-        loggingLevel: MethodLoggingLevel.ERROR,
+        // Both kinds of stage log go through the account's CloudWatch role: "To enable
+        // CloudWatch Logs, you must grant API Gateway permission to read and write logs to
+        // CloudWatch for your account" (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html);
+        // without it the stage update fails ("CloudWatch Logs role ARN must be set in account
+        // settings to enable logging"), so a deployment never runs with logs silently missing.
+        ...(logging.stageLogs
+          ? {
+              accessLogDestination: new LogGroupLogDestination(
+                new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
+              ),
+              accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+              // Execution logs at ERROR only, never request or response data (it would hold keys).
+              loggingLevel: MethodLoggingLevel.ERROR,
+            }
+          : { loggingLevel: MethodLoggingLevel.OFF }),
         dataTraceEnabled: false,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
@@ -761,6 +826,9 @@ export class Keygate extends Construct {
         KEYGATE_ACCOUNTS_TABLE: this.tables.accountsTable.tableName,
         KEYGATE_AUDIT_TABLE: this.tables.auditTable.tableName,
         KEYGATE_KEY_PREFIX: this.keyPrefix,
+        // Declared empty (unset for the runtime) so `sam local --env-vars` can point it at
+        // DynamoDB Local: SAM overrides only declared variables (infra/local-recipes.ts).
+        [SAM_DYNAMODB_ENDPOINT_ENV]: '',
         ...spec.environment,
       },
       memorySize: spec.memorySize,
@@ -848,22 +916,32 @@ export class Keygate extends Construct {
             },
           }),
         ];
-      case 'sendEmail':
-        return this.sesIdentity === undefined
-          ? []
-          : [
-              new PolicyStatement({
-                actions: ['ses:SendEmail'],
-                resources: [
-                  Stack.of(this).formatArn({
-                    service: 'ses',
-                    resource: 'identity',
-                    resourceName: this.sesIdentity,
-                    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-                  }),
-                ],
-              }),
-            ];
+      case 'sendEmail': {
+        if (this.sesIdentity === undefined) return [];
+        const identityArn = (name: string) =>
+          Stack.of(this).formatArn({
+            service: 'ses',
+            resource: 'identity',
+            resourceName: name,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          });
+        // In the SES sandbox, SendEmail is also authorized against the recipients' identities
+        // (AccessDenied "… on resource: arn:aws:ses:…:identity/<recipient>"). AWS notes that the
+        // sandbox's restrictions prevent some identity-scoped policies
+        // (https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html) and that the sandbox
+        // sends only to verified identities (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
+        // Each listed identity exactly (no wildcard): the ARN SES names in its AccessDenied
+        // message is the one to list.
+        return [
+          new PolicyStatement({
+            actions: ['ses:SendEmail'],
+            resources: [
+              identityArn(this.sesIdentity),
+              ...this.sesSandboxRecipients.map(identityArn),
+            ],
+          }),
+        ];
+      }
     }
   }
 
@@ -902,7 +980,7 @@ function checkInteger(
 }
 
 /** An address (`noreply@example.com`) or a domain (`example.com`); undefined when unset. */
-function checkSesIdentity(identity: string | undefined): string | undefined {
+function checkSesIdentity(identity: string | undefined, name = 'sesIdentity'): string | undefined {
   if (identity === undefined || identity === '') return undefined;
   const domain = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
   const at = identity.lastIndexOf('@');
@@ -910,6 +988,6 @@ function checkSesIdentity(identity: string | undefined): string | undefined {
     at === -1
       ? domain.test(identity)
       : at > 0 && /^[^\s@]+$/.test(identity.slice(0, at)) && domain.test(identity.slice(at + 1));
-  if (!ok) throw new Error(`sesIdentity must be an email address or a domain, got "${identity}"`);
+  if (!ok) throw new Error(`${name} must be an email address or a domain, got "${identity}"`);
   return identity;
 }

@@ -260,10 +260,52 @@ describe('the stage', () => {
     expect(executionLogs[0]?.Properties.RetentionInDays).toBe(30);
   });
 
-  it("sets API Gateway's account CloudWatch role (for logs), kept when the stack goes", () => {
-    const accounts = Object.values(resourcesOf(template, 'AWS::ApiGateway::Account'));
+  it("leaves API Gateway's account-wide CloudWatch role alone by default (it is one per account and region)", () => {
+    expect(resourcesOf(template, 'AWS::ApiGateway::Account')).toEqual({});
+    expect(
+      Object.values(resourcesOf(template, 'AWS::IAM::Role')).filter((role) =>
+        JSON.stringify(role.Properties).includes('AmazonAPIGatewayPushToCloudWatchLogs'),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('stage logs and the account CloudWatch role', () => {
+  it('sets the account role only when asked (cloudWatchRole: true), kept when the stack goes', () => {
+    const optedIn = Template.fromStack(
+      new KeygateStack(newApp(), 'WithRole', { cloudWatchRole: true }),
+    );
+    const accounts = Object.values(resourcesOf(optedIn, 'AWS::ApiGateway::Account'));
+
     expect(accounts).toHaveLength(1);
     expect(accounts[0]?.DeletionPolicy).toBe('Retain');
+    expect(render(accounts[0]?.Properties.CloudWatchRoleArn)).toMatch(
+      /^\$\{\w+CloudWatchRole\w+\.Arn\}$/,
+    );
+  });
+
+  it('with stageLogs: false, writes neither access nor execution logs (no account role needed)', () => {
+    const quiet = new KeygateStack(newApp(), 'NoStageLogs', { stageLogs: false });
+    const quietTemplate = Template.fromStack(quiet);
+    const quietStage = Object.values(resourcesOf(quietTemplate, 'AWS::ApiGateway::Stage'))[0];
+
+    expect(quietStage?.Properties.AccessLogSetting).toBeUndefined();
+    expect(
+      (quietStage?.Properties.MethodSettings as Record<string, unknown>[] | undefined)?.[0],
+    ).toEqual({
+      HttpMethod: '*',
+      ResourcePath: '/*',
+      ThrottlingRateLimit: 100,
+      ThrottlingBurstLimit: 200,
+      LoggingLevel: 'OFF',
+      DataTraceEnabled: false,
+    });
+    const apiLogGroups = Object.keys(resourcesOf(quietTemplate, 'AWS::Logs::LogGroup')).filter(
+      (id) => /^Keygate(?:AccessLogs|ExecutionLogs)/.test(id),
+    );
+    expect(apiLogGroups).toEqual([]);
+    expect(resourcesOf(quietTemplate, 'AWS::ApiGateway::Account')).toEqual({});
+    expect(quietTemplate.findOutputs('ApiUrl')).not.toEqual({});
   });
 });
 
@@ -310,9 +352,10 @@ describe('no secrets in the template', () => {
     expect(json).not.toMatch(/secret_?access|password|aws_session_token/i);
   });
 
-  it('gives functions only known, non-secret settings (never the local outbox or endpoints)', () => {
+  it('gives functions only known, non-secret settings (never the local outbox, nor an endpoint but the empty one SAM overrides)', () => {
     const allowed = new Set([
       'NODE_OPTIONS',
+      'KEYGATE_DYNAMODB_ENDPOINT',
       'KEYGATE_KEYS_TABLE',
       'KEYGATE_ACCOUNTS_TABLE',
       'KEYGATE_AUDIT_TABLE',
@@ -327,6 +370,7 @@ describe('no secrets in the template', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
       for (const name of Object.keys(variables)) expect(allowed).toContain(name);
+      expect(variables.KEYGATE_DYNAMODB_ENDPOINT).toBe('');
     }
   });
 });
@@ -369,7 +413,7 @@ describe('props', () => {
     });
   });
 
-  it('leave the account CloudWatch role alone when asked', () => {
+  it('leave the account CloudWatch role alone when told so explicitly', () => {
     expect(resourcesOf(customTemplate, 'AWS::ApiGateway::Account')).toEqual({});
   });
 

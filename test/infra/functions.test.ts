@@ -487,6 +487,39 @@ describe('least privilege', () => {
     for (const role of others) expect(grantsOf(role).some((g) => g.startsWith('ses:'))).toBe(false);
   });
 
+  it('in the SES sandbox, adds the listed recipient identities (and only those) to SendEmail', () => {
+    const sandbox = new KeygateStack(newApp(), 'Sandbox', {
+      sesIdentity: 'noreply@example.com',
+      sesSandboxRecipients: ['me@example.org', 'example.net'],
+    });
+    const sandboxTemplate = Template.fromStack(sandbox);
+    const fn = sandbox.keygate.routeFunctions.get('sendMail');
+    if (!fn) throw new Error('No sendMail function');
+    const identity = `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:identity`;
+
+    expect(
+      grantsOf(roleOf(sandboxTemplate, functionResource(sandbox, sandboxTemplate, fn))),
+    ).toEqual(
+      [
+        ...ownLogs(sandbox, sandboxTemplate, fn),
+        `ses:SendEmail ${identity}/noreply@example.com`,
+        `ses:SendEmail ${identity}/me@example.org`,
+        `ses:SendEmail ${identity}/example.net`,
+      ].sort(),
+    );
+  });
+
+  it.each([
+    ['without an SES identity', { sesSandboxRecipients: ['me@example.org'] }, /needs sesIdentity/],
+    [
+      'that are neither address nor domain',
+      { sesIdentity: 'example.com', sesSandboxRecipients: ['not a recipient'] },
+      /sesSandboxRecipients must be an email address or a domain/,
+    ],
+  ])('refuses sandbox recipients %s', (_case, props, message) => {
+    expect(() => new KeygateStack(newApp(), 'BadSandbox', props)).toThrow(message);
+  });
+
   it('lets API Gateway invoke each function only from its own method (or as the authorizer)', () => {
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission'));
 
