@@ -86,6 +86,11 @@ export interface MemoryOptions {
   arch?: Architecture;
   /** Memory must be at least this many times the measured RSS. @default 1.5 */
   headroom?: number;
+  /**
+   * Whether INIT runs at full speed whatever the memory size (reports differ on whether Lambda
+   * throttles INIT like an invocation; docs/cost.md). @default false: INIT is slowed too.
+   */
+  initAtFullSpeed?: boolean;
 }
 
 export interface MemoryRow {
@@ -116,7 +121,8 @@ export function memoryTable(
   const headroom = options.headroom ?? 1.5;
   return memories.map((memoryMb) => {
     const warmMs = durationMs(profile.warm, memoryMb);
-    const coldMs = profile.initCpuMs * cpuSlowdown(memoryMb) + durationMs(profile.first, memoryMb);
+    const initMs = profile.initCpuMs * (options.initAtFullSpeed ? 1 : cpuSlowdown(memoryMb));
+    const coldMs = initMs + durationMs(profile.first, memoryMb);
     const expectedMs = (1 - c) * warmMs + c * coldMs;
     const perInvocation =
       (1 - c) * durationCost(memoryMb, warmMs, arch) + c * durationCost(memoryMb, coldMs, arch);

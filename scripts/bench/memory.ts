@@ -21,13 +21,13 @@
  * `npx tsx scripts/bench/memory.ts [repeats]`: the figures as JSON, then docs/cost.md's tables.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { AUTHORIZER_HANDLER, entryFile } from '../../infra/constructs/bundling.js';
+import { AUTHORIZER_HANDLER, entryFile, REPO_ROOT } from '../../infra/constructs/bundling.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/constructs/keygate.js';
 import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { bootstrapAccount, verifyApiKey } from '../../shared/domain/accounts.js';
@@ -244,7 +244,11 @@ function medians(runs: readonly InvocationFigures[]): InvocationFigures {
 }
 
 export interface MemoryFigures {
+  date: string;
   node: string;
+  cpu: string;
+  /** The machine's 1-minute load average when the measurement started and ended. */
+  loadAverage: [number, number];
   repeats: number;
   functions: Record<Measured, InvocationFigures>;
 }
@@ -259,6 +263,7 @@ export async function measureFunctions(
   const repeats = options.repeats ?? 5;
   const iterations = options.iterations ?? 300;
   const touches = options.touches ?? 40;
+  const loadAtStart = loadavg()[0] ?? 0;
   const outdir = mkdtempSync(join(tmpdir(), 'keygate-memory-'));
   const outbox = mkdtempSync(join(tmpdir(), 'keygate-memory-outbox-'));
   const dynamo = await startDynamoDbLocal();
@@ -322,7 +327,10 @@ export async function measureFunctions(
       }
     }
     return {
+      date: new Date().toISOString(),
       node: process.version,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      loadAverage: [loadAtStart, loadavg()[0] ?? 0],
       repeats,
       functions: Object.fromEntries(names.map((n) => [n, medians(runs.get(n) ?? [])])) as Record<
         Measured,
@@ -403,8 +411,8 @@ export const MEMORY_CANDIDATES = [128, 256, 384, 512, 768, 1024, 1280, 1536, 176
 export function profileOf(
   figures: InvocationFigures,
   roundTrips: { warm: number; first: number },
+  rt: number = ASSUMPTIONS.dynamoRoundTripMs,
 ): FunctionProfile {
-  const rt = ASSUMPTIONS.dynamoRoundTripMs;
   return {
     warm: { cpuMs: figures.warmCpuMs, ioMs: roundTrips.warm * rt },
     initCpuMs: figures.importCpuMs,
@@ -418,12 +426,16 @@ export function profileOf(
 }
 
 /** The authorizer's warm work when every miss also records the last use (the model's case). */
-export function authorizerProfile(figures: InvocationFigures): FunctionProfile {
+export function authorizerProfile(
+  figures: InvocationFigures,
+  rt: number = ASSUMPTIONS.dynamoRoundTripMs,
+): FunctionProfile {
   const cpu = figures.touchCpuMs ?? figures.warmCpuMs;
   const w = ASSUMPTIONS.writesPerMiss;
   return profileOf(
     { ...figures, warmCpuMs: (1 - w) * figures.warmCpuMs + w * cpu },
     { warm: 1 + w, first: 2 },
+    rt,
   );
 }
 
@@ -433,13 +445,16 @@ const ROUND_TRIPS: Record<Exclude<Measured, 'authorizer'>, { warm: number; first
   sendMail: { warm: 0, first: 0 },
 };
 
-export function profiles(figures: MemoryFigures): Record<Measured, FunctionProfile> {
+export function profiles(
+  figures: MemoryFigures,
+  rt: number = ASSUMPTIONS.dynamoRoundTripMs,
+): Record<Measured, FunctionProfile> {
   const f = figures.functions;
   return {
-    authorizer: authorizerProfile(f.authorizer),
-    listScopes: profileOf(f.listScopes, ROUND_TRIPS.listScopes),
-    listApiKeys: profileOf(f.listApiKeys, ROUND_TRIPS.listApiKeys),
-    sendMail: profileOf(f.sendMail, ROUND_TRIPS.sendMail),
+    authorizer: authorizerProfile(f.authorizer, rt),
+    listScopes: profileOf(f.listScopes, ROUND_TRIPS.listScopes, rt),
+    listApiKeys: profileOf(f.listApiKeys, ROUND_TRIPS.listApiKeys, rt),
+    sendMail: profileOf(f.sendMail, ROUND_TRIPS.sendMail, rt),
   };
 }
 
@@ -586,24 +601,49 @@ export function comparisonMarkdown(rows: readonly CostRow[]): string {
   return lines.join('\n');
 }
 
-/** What the model assumes a Lambda vCPU does relative to this machine's (docs/cost.md). */
-export const CPU_SCENARIOS = [
-  { label: 'as measured here', factor: 1 },
-  { label: 'a CPU 3× faster', factor: 1 / 3 },
+/**
+ * The scenarios the memory choice must hold under (docs/cost.md): the CPU times as measured on
+ * this (slow) machine or on a CPU three times as fast, a DynamoDB round trip of 4 or 8 ms, and
+ * INIT slowed by a small memory size like an invocation, or not.
+ */
+export const SCENARIOS = [
+  { label: 'CPU as measured, DynamoDB 4 ms', cpuFactor: 1, roundTripMs: 4, initAtFullSpeed: false },
+  {
+    label: 'CPU 3× faster, DynamoDB 4 ms',
+    cpuFactor: 1 / 3,
+    roundTripMs: 4,
+    initAtFullSpeed: false,
+  },
+  {
+    label: 'CPU 3× faster, DynamoDB 8 ms',
+    cpuFactor: 1 / 3,
+    roundTripMs: 8,
+    initAtFullSpeed: false,
+  },
+  {
+    label: 'CPU 3× faster, DynamoDB 4 ms, INIT not throttled',
+    cpuFactor: 1 / 3,
+    roundTripMs: 4,
+    initAtFullSpeed: true,
+  },
 ] as const;
 
-/** Each function's memory table per CPU scenario, and the memory chosen across them. */
+/** Each function's memory table per scenario, and the memory chosen across them. */
 export function memoryChoices(figures: MemoryFigures) {
-  const p = profiles(figures);
-  return (Object.keys(p) as Measured[]).map((name) => {
-    const tables = CPU_SCENARIOS.map((s) =>
-      memoryTable(scaleCpu(p[name], s.factor), MEMORY_CANDIDATES, {
+  const byScenario = SCENARIOS.map((s) => profiles(figures, s.roundTripMs));
+  return (Object.keys(MEASURED) as Measured[]).map((name) => {
+    const scenarioProfiles = SCENARIOS.map((s, i) =>
+      scaleCpu((byScenario[i] as Record<Measured, FunctionProfile>)[name], s.cpuFactor),
+    );
+    const tables = scenarioProfiles.map((profile, i) =>
+      memoryTable(profile, MEMORY_CANDIDATES, {
         coldFraction: ASSUMPTIONS.coldFraction,
+        initAtFullSpeed: SCENARIOS[i]?.initAtFullSpeed ?? false,
       }),
     );
     return {
       name,
-      profile: p[name],
+      profiles: scenarioProfiles,
       tables,
       best: tables.map((t) => bestMemory(t).memoryMb),
       chosen: robustMemory(tables),
@@ -611,34 +651,135 @@ export function memoryChoices(figures: MemoryFigures) {
   });
 }
 
-// `npx tsx scripts/bench/memory.ts [repeats]` (`BENCH_SOURCE_MAPS=false`: without source maps).
+/**
+ * A function's candidates in docs/cost.md's form: the estimated warm and cold durations and the
+ * price per million invocations in the first two scenarios, and each size's worst cost × latency
+ * relative to the best size of each scenario.
+ */
+export function candidatesMarkdown(choice: ReturnType<typeof memoryChoices>[number]): string {
+  const [a, b] = choice.tables;
+  if (!a || !b) throw new Error('two scenarios at least');
+  const best = choice.tables.map((t) => bestMemory(t).score);
+  const lines = [
+    row([
+      'memory',
+      'warm (CPU as measured)',
+      'cold: INIT + first call',
+      'per million',
+      'warm (CPU 3× faster)',
+      'per million',
+      'worst cost × latency vs best',
+    ]),
+    row(['---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  for (const [i, r] of a.entries()) {
+    const r2 = b[i] as MemoryRow;
+    const worst = Math.max(
+      ...choice.tables.map((t, k) => (t[i] as MemoryRow).score / (best[k] ?? 1)),
+    );
+    const mark = r.memoryMb === choice.chosen.memoryMb ? ' **←**' : '';
+    lines.push(
+      row([
+        `${r.memoryMb} MB${mark}`,
+        `${r.warmMs.toFixed(1)} ms`,
+        `${r.coldMs.toFixed(0)} ms`,
+        dollars(r.costPerMillion),
+        `${r2.warmMs.toFixed(1)} ms`,
+        dollars(r2.costPerMillion),
+        `${worst.toFixed(2)}×`,
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One memory size for every route function: the robust choice over all their scenarios. */
+export function routeHandlersMemory(choices: ReturnType<typeof memoryChoices>) {
+  return robustMemory(choices.filter((c) => c.name !== 'authorizer').flatMap((c) => c.tables));
+}
+
+/** One line per function: what was measured, each scenario's best memory, the choice. */
+export function choicesMarkdown(
+  figures: MemoryFigures,
+  choices: ReturnType<typeof memoryChoices>,
+): string {
+  const lines = [
+    row([
+      'function',
+      'INIT CPU',
+      'first call CPU',
+      'warm CPU',
+      'RSS',
+      ...SCENARIOS.map((s) => `best: ${s.label}`),
+      'chosen',
+    ]),
+    row(['---', '---:', '---:', '---:', '---:', ...SCENARIOS.map(() => '---:'), '---:']),
+  ];
+  for (const c of choices) {
+    const f = figures.functions[c.name];
+    const warm =
+      f.touchCpuMs === undefined
+        ? `${f.warmCpuMs.toFixed(2)} ms`
+        : `${f.warmCpuMs.toFixed(2)} ms (${f.touchCpuMs.toFixed(2)} ms with the last-used write)`;
+    lines.push(
+      row([
+        `${c.name} (\`${MEASURED[c.name]}\`)`,
+        `${f.importCpuMs.toFixed(0)} ms`,
+        `${f.firstCpuMs.toFixed(0)} ms`,
+        warm,
+        `${f.rssMb.toFixed(0)} MB`,
+        ...c.best.map((m) => `${m} MB`),
+        `**${c.chosen.memoryMb} MB** (≤ ${((c.chosen.worstRatio - 1) * 100).toFixed(1)} % off)`,
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Where a measurement's figures are kept, beside the bench's results. */
+export const FIGURES_FILE = join(REPO_ROOT, 'bench', 'memory.json');
+
+// `npx tsx scripts/bench/memory.ts [repeats]`: measures, writes bench/memory.json, prints the
+// tables (`BENCH_SOURCE_MAPS=false`: without source maps). `--from <file>`: the tables only,
+// from figures measured before.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const repeats = process.argv[2] ? Number(process.argv[2]) : undefined;
-  const sourceMaps = process.env.BENCH_SOURCE_MAPS !== 'false';
-  const figures = await measureFunctions({ sourceMaps, ...(repeats ? { repeats } : {}) });
+  const from = process.argv.indexOf('--from');
+  let figures: MemoryFigures;
+  if (from > 0) {
+    figures = JSON.parse(readFileSync(process.argv[from + 1] ?? FIGURES_FILE, 'utf8'));
+  } else {
+    const repeats = process.argv[2] ? Number(process.argv[2]) : undefined;
+    const sourceMaps = process.env.BENCH_SOURCE_MAPS !== 'false';
+    figures = await measureFunctions({ sourceMaps, ...(repeats ? { repeats } : {}) });
+    writeFileSync(FIGURES_FILE, `${JSON.stringify(figures, null, 1)}\n`);
+  }
   console.log(JSON.stringify(figures, null, 1));
   const choices = memoryChoices(figures);
   for (const c of choices) {
-    for (const [i, s] of CPU_SCENARIOS.entries()) {
-      console.log(`\n### ${c.name} (${MEASURED[c.name]}), CPU ${s.label}\n`);
-      console.log(memoryMarkdown(scaleCpu(c.profile, s.factor), c.tables[i] ?? []));
+    for (const [i, s] of SCENARIOS.entries()) {
+      console.log(`\n### ${c.name} (${MEASURED[c.name]}): ${s.label}\n`);
+      console.log(memoryMarkdown(c.profiles[i] as FunctionProfile, c.tables[i] ?? []));
     }
-    console.log(
-      `\n${c.name}: best ${c.best.map((m) => `${m} MB`).join(' / ')}; chosen ${c.chosen.memoryMb} MB (at worst ${((c.chosen.worstRatio - 1) * 100).toFixed(1)} % above a scenario's best)`,
-    );
   }
+  for (const c of choices) {
+    console.log(`\n### ${c.name}: candidates\n`);
+    console.log(candidatesMarkdown(c));
+  }
+  console.log('\n### Memory choices\n');
+  console.log(choicesMarkdown(figures, choices));
+  const handlers = routeHandlersMemory(choices);
+  console.log(
+    `\nRoute handlers, one size for all: ${handlers.memoryMb} MB (at worst ${((handlers.worstRatio - 1) * 100).toFixed(1)} % above a function's best in a scenario).`,
+  );
   const authorizerLogBytes =
     figures.functions.authorizer.logBytes + ASSUMPTIONS.logEventOverheadBytes;
   console.log(
     `\nAccess log line: ${typicalAccessLogBytes(true)} bytes on a miss, ${typicalAccessLogBytes(false)} on a hit; authorizer: ${authorizerLogBytes} bytes per invocation.`,
   );
-  const authorizer = choices.find((c) => c.name === 'authorizer');
-  for (const memory of new Set([authorizer?.chosen.memoryMb ?? 1024, 1024])) {
-    const rows = costRows(
-      authorizer?.profile ?? profiles(figures).authorizer,
-      memory,
-      authorizerLogBytes,
-    );
+  const authorizer = profiles(figures).authorizer;
+  const chosen = choices.find((c) => c.name === 'authorizer')?.chosen.memoryMb ?? 1024;
+  for (const memory of new Set([chosen, 1024])) {
+    const rows = costRows(authorizer, memory, authorizerLogBytes);
     console.log(`\n### Per million authorized requests, authorizer at ${memory} MB\n`);
     console.log(costMarkdown(rows));
     console.log('');

@@ -89,6 +89,16 @@ describe('memoryTable', () => {
     expect(Math.max(...costs) / Math.min(...costs)).toBeLessThan(1.01);
   });
 
+  it('can leave INIT at full speed whatever the memory size', () => {
+    const [slowed, full] = [false, true].map(
+      (initAtFullSpeed) =>
+        memoryTable(PROFILE, [ONE_VCPU_MB / 2], { coldFraction: 1, initAtFullSpeed })[0],
+    );
+
+    expect(slowed?.coldMs).toBeCloseTo(240 + 120 + 12, 9);
+    expect(full?.coldMs).toBeCloseTo(120 + 120 + 12, 9);
+  });
+
   it('marks memory sizes under 1.5× the RSS as not fitting', () => {
     const rows = memoryTable(PROFILE, memories, { coldFraction: 0.01 });
 
