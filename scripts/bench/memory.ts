@@ -18,7 +18,8 @@
  * DynamoDB Local on loopback is no measure of it (docs/cost.md takes the AWS round trip as an
  * assumption). `scripts/bench/cost-model.ts` turns these figures into the memory and cost tables.
  *
- * `npx tsx scripts/bench/memory.ts [repeats]`: the figures as JSON, then docs/cost.md's tables.
+ * `npx tsx scripts/bench/memory.ts [repeats]`: measures, writes `bench/memory.json`, prints the
+ * figures and docs/cost.md's tables; `--from bench/memory.json`: the tables from figures kept.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { AUTHORIZER_HANDLER, entryFile, REPO_ROOT } from '../../infra/constructs/bundling.js';
-import { ACCESS_LOG_FIELDS } from '../../infra/constructs/keygate.js';
+import { ACCESS_LOG_FIELDS, AUTHORIZER_MEMORY_MB } from '../../infra/constructs/keygate.js';
 import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { bootstrapAccount, verifyApiKey } from '../../shared/domain/accounts.js';
 import { type Caller, createApiKey } from '../../shared/domain/api-keys.js';
@@ -66,7 +67,7 @@ export const MEASURED = {
   listScopes: ROUTES.listScopes.handler,
   /** One `Query` on `byAccount`. */
   listApiKeys: ROUTES.listApiKeys.handler,
-  /** Parse, validate and render a small message in sandbox mode: no I/O. */
+  /** Parse and validate a small message in sandbox mode: no I/O. */
   sendMail: ROUTES.sendMail.handler,
 } as const;
 export type Measured = keyof typeof MEASURED;
@@ -79,8 +80,10 @@ export interface InvocationFigures {
   firstCpuMs: number;
   /** Median wall time of a warm invocation, ms. */
   warmMs: number;
-  /** CPU per warm invocation, ms. */
+  /** CPU per warm invocation (user and system), ms. */
   warmCpuMs: number;
+  /** The user part of warmCpuMs. */
+  warmUserMs: number;
   /** Bytes written to stdout per warm invocation (log lines). */
   logBytes: number;
   rssMb: number;
@@ -120,7 +123,12 @@ let n = 0;
 const context = () => ({ functionName: 'keygate-memory', awsRequestId: 'req-' + ++n,
   getRemainingTimeInMillis: () => 10000 });
 const ms = (cpu) => (cpu.user + cpu.system) / 1000;
-const invoke = async (handler, event) => { await handler(structuredClone(event), context()); };
+// Each invocation gets an event of its own (middlewares may change it), copied before the clock.
+const copies = (event, count) => Array.from({ length: count }, () => structuredClone(event));
+const invoke = async (handler, event) => { await handler(event, context()); };
+const [firstEvent] = copies(plan.first, 1);
+const warmupEvents = copies(plan.warm, plan.warmup);
+const warmEvents = copies(plan.warm, plan.iterations);
 let cpu = process.cpuUsage();
 let start = performance.now();
 const { handler } = await import(plan.file);
@@ -128,16 +136,16 @@ const importMs = performance.now() - start;
 const importCpuMs = ms(process.cpuUsage(cpu));
 cpu = process.cpuUsage();
 start = performance.now();
-await invoke(handler, plan.first);
+await invoke(handler, firstEvent);
 const firstMs = performance.now() - start;
 const firstCpuMs = ms(process.cpuUsage(cpu));
-for (let i = 0; i < plan.warmup; i++) await invoke(handler, plan.warm);
+for (const event of warmupEvents) await invoke(handler, event);
 const walls = [];
 bytes = 0;
 cpu = process.cpuUsage();
-for (let i = 0; i < plan.iterations; i++) {
+for (const event of warmEvents) {
   const s = performance.now();
-  await invoke(handler, plan.warm);
+  await invoke(handler, event);
   walls.push(performance.now() - s);
 }
 const warmCpu = process.cpuUsage(cpu);
@@ -395,7 +403,7 @@ export const ASSUMPTIONS = {
   dynamoRoundTripMs: 4,
   /** A new environment's first call also opens the TLS connection: one more round trip. */
   firstCallExtraRoundTrips: 1,
-  /** Share of authorizer invocations that are cold starts. */
+  /** Share of invocations that are cold starts (INIT, then a first call). */
   coldFraction: 0.01,
   /** Share of authorizer invocations that record the key's last use (upper bound: all). */
   writesPerMiss: 1,
@@ -777,8 +785,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     `\nAccess log line: ${typicalAccessLogBytes(true)} bytes on a miss, ${typicalAccessLogBytes(false)} on a hit; authorizer: ${authorizerLogBytes} bytes per invocation.`,
   );
   const authorizer = profiles(figures).authorizer;
-  const chosen = choices.find((c) => c.name === 'authorizer')?.chosen.memoryMb ?? 1024;
-  for (const memory of new Set([chosen, 1024])) {
+  const chosen = choices.find((c) => c.name === 'authorizer')?.chosen.memoryMb;
+  for (const memory of new Set([AUTHORIZER_MEMORY_MB, chosen ?? AUTHORIZER_MEMORY_MB])) {
     const rows = costRows(authorizer, memory, authorizerLogBytes);
     console.log(`\n### Per million authorized requests, authorizer at ${memory} MB\n`);
     console.log(costMarkdown(rows));

@@ -297,7 +297,7 @@ describe('functions', () => {
       resourceOf(template, idOf(stack, fn)).Properties.MemorySize;
 
     expect(memoryOf(stack.keygate.authorizerFunction)).toBe(AUTHORIZER_MEMORY_MB);
-    expect(AUTHORIZER_MEMORY_MB).toBe(1280);
+    expect(AUTHORIZER_MEMORY_MB).toBe(1024);
     expect(ROUTE_MEMORY_MB).toBe(1769);
     for (const fn of stack.keygate.routeFunctions.values()) {
       expect(memoryOf(fn)).toBe(ROUTE_MEMORY_MB);
