@@ -88,6 +88,20 @@ import {
 import { KeygateSourceLimits } from './source-limits.js';
 import { projectRootOf, teamWrapperEntry } from './team-routes.js';
 
+/**
+ * Memory sizes from the cost model (docs/cost.md, "Memory sizes"; `scripts/bench/memory.ts`
+ * measures, `scripts/bench/cost-model.ts` chooses). Lambda gives CPU in proportion to memory, a
+ * whole vCPU at 1,769 MB. The route functions' INIT, first call and SDK calls are CPU-bound, so
+ * one vCPU buys them latency at nearly the same GB-seconds. The authorizer also waits on one or
+ * two DynamoDB round trips, billed at its size: 1,024 MB and 1,280 MB score within a few percent
+ * of each other, and it stays at 1,024 MB.
+ */
+export const AUTHORIZER_MEMORY_MB = 1024;
+/** Keygate's route functions (docs/cost.md, "Memory sizes"): one vCPU. */
+export const ROUTE_MEMORY_MB = 1769;
+/** A team's route functions run the team's code, which Keygate cannot measure. */
+export const TEAM_ROUTE_MEMORY_MB = 512;
+
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
 
@@ -444,7 +458,7 @@ export class Keygate extends Construct {
       environment: {
         [EXTRA_ROUTES_ENV]: Lazy.string({ produce: () => serializeExtraRoutes(this.extraRoutes) }),
       },
-      memorySize: 1024,
+      memorySize: AUTHORIZER_MEMORY_MB,
       timeout: Duration.seconds(10),
     });
     this.authorizerCacheTtl = ttl;
@@ -463,7 +477,7 @@ export class Keygate extends Construct {
           handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
           description: `Keygate: your ${route.method} ${route.path}`,
           permissions: [],
-          memorySize: 512,
+          memorySize: TEAM_ROUTE_MEMORY_MB,
           timeout: Duration.seconds(10),
         });
         teamFunctions.set(route.id, fn);
@@ -478,7 +492,7 @@ export class Keygate extends Construct {
         description: `Keygate ${route.method} ${route.path}`,
         permissions,
         environment: this.environmentFor(permissions),
-        memorySize: route.id === 'sendMail' ? 1024 : 512,
+        memorySize: ROUTE_MEMORY_MB,
         // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
         timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
       });

@@ -2,6 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
+import { AUTHORIZER_MEMORY_MB, ROUTE_MEMORY_MB } from '../../infra/constructs/keygate.js';
 import { KeygateFunction } from '../../infra/constructs/keygate-function.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { coldStartEntries } from '../../scripts/bench/cold-start.js';
@@ -312,6 +313,18 @@ describe('functions', () => {
       expect(timeout).toBeLessThanOrEqual(29);
     },
   );
+
+  it('have the memory sizes of the cost model (docs/cost.md): the authorizer, then routes', () => {
+    const memoryOf = (fn: NodejsFunction) =>
+      resourceOf(template, idOf(stack, fn)).Properties.MemorySize;
+
+    expect(memoryOf(stack.keygate.authorizerFunction)).toBe(AUTHORIZER_MEMORY_MB);
+    expect(AUTHORIZER_MEMORY_MB).toBe(1024);
+    expect(ROUTE_MEMORY_MB).toBe(1769);
+    for (const fn of stack.keygate.routeFunctions.values()) {
+      expect(memoryOf(fn)).toBe(ROUTE_MEMORY_MB);
+    }
+  });
 
   it.each(Object.entries(functions))(
     '%s logs into its own log group, with a retention',
