@@ -30,7 +30,9 @@ const stage = onlyResource('AWS::ApiGateway::Stage');
 // Stage logs need the account's CloudWatch role, so they are opt-in (`stageLogs: true`).
 const loggedStack = new KeygateStack(newApp(), 'Logged', { stageLogs: true });
 const loggedTemplate = Template.fromStack(loggedStack);
-const loggedStage = Object.values(resourcesOf(loggedTemplate, 'AWS::ApiGateway::Stage'))[0] as (typeof stage);
+const loggedStage = Object.values(
+  resourcesOf(loggedTemplate, 'AWS::ApiGateway::Stage'),
+)[0] as typeof stage;
 const authorizerId = Object.keys(resourcesOf(template, 'AWS::ApiGateway::Authorizer'))[0];
 
 function onlyResource(type: string) {
@@ -302,8 +304,8 @@ describe('stage logs and the account CloudWatch role', () => {
       LoggingLevel: 'OFF',
       DataTraceEnabled: false,
     });
-    const apiLogGroups = Object.keys(resourcesOf(template, 'AWS::Logs::LogGroup')).filter(
-      (id) => /^Keygate(?:AccessLogs|ExecutionLogs)/.test(id),
+    const apiLogGroups = Object.keys(resourcesOf(template, 'AWS::Logs::LogGroup')).filter((id) =>
+      /^Keygate(?:AccessLogs|ExecutionLogs)/.test(id),
     );
     expect(apiLogGroups).toEqual([]);
     expect(resourcesOf(template, 'AWS::ApiGateway::Account')).toEqual({});

@@ -77,20 +77,24 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   // Made only for settings the default stack does not have: without the web ACL (APIG3), with
-  // the account's CloudWatch role (IAM4), without stage logs (APIG1, APIG6).
+  // the account's CloudWatch role (IAM4); and the default's own, gone with stage logs on
+  // (APIG1, APIG6: stage logs are opt-in, they need the account's role).
   const conditional: readonly NagAcknowledgement[] = [
     NAG_ACKNOWLEDGEMENTS.noWaf,
     NAG_ACKNOWLEDGEMENTS.cloudWatchRole,
+  ];
+  const stageLogsOff: readonly NagAcknowledgement[] = [
     NAG_ACKNOWLEDGEMENTS.noAccessLogs,
     NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
   ];
 
   it.each([
-    ['the default stack', {}, []],
+    ['the default stack', {}, stageLogsOff],
+    ['the stack with stage logs', { stageLogs: true }, []],
     [
       'the stack without web ACL or stage logs, with the account role',
       { sourceLimits: false, cloudWatchRole: true, stageLogs: false },
-      conditional,
+      [...conditional, ...stageLogsOff],
     ],
   ] as const)(
     'needs every acknowledgement it makes in %s: without them, exactly those rules fire',
@@ -101,7 +105,9 @@ describe('cdk-nag AwsSolutions', () => {
       try {
         const { stack, report } = nagReport('Unacknowledged', props);
         const made = [
-          ...Object.values(NAG_ACKNOWLEDGEMENTS).filter((a) => !conditional.includes(a)),
+          ...Object.values(NAG_ACKNOWLEDGEMENTS).filter(
+            (a) => !conditional.includes(a) && !stageLogsOff.includes(a),
+          ),
           ...extra,
           ...(stack.keygate.console?.acknowledgements ?? []),
         ];
