@@ -46,55 +46,114 @@ export function tableOf(figures: readonly SimulationFigures[]): string {
   return lines.join('\n');
 }
 
-/** Staleness p99 and max by revocation rate, log scales, both designs, saturated control plane. */
+interface Panel {
+  title: string;
+  /** Maps a value to 0 (bottom) … 1 (top). */
+  scale: (v: number) => number;
+  ticks: readonly { value: number; label: string }[];
+  series: readonly {
+    label: string;
+    color: string;
+    dash: string;
+    value: (f: SimulationFigures) => number;
+    design: SimulationFigures['design'];
+  }[];
+}
+
+/** Two panels by revocation rate, control plane saturated: cache hit rate, and staleness. */
 export function chartOf(figures: readonly SimulationFigures[]): string {
-  const width = 640;
-  const height = 360;
-  const left = 70;
-  const right = 20;
-  const top = 40;
-  const bottom = 50;
-  const xs = RATES.map((r) => Math.log10(r));
-  const x = (r: number) =>
-    left +
-    ((Math.log10(r) - (xs[0] as number)) / ((xs.at(-1) as number) - (xs[0] as number))) *
-      (width - left - right);
-  const yMin = Math.log10(0.1);
-  const yMax = Math.log10(1000);
-  const y = (s: number) =>
-    top + (1 - (Math.log10(Math.max(0.1, s)) - yMin) / (yMax - yMin)) * (height - top - bottom);
-  const series = [
-    { design: 'flush-each', stat: 'max', color: '#b42318', dash: '' },
-    { design: 'flush-each', stat: 'p99', color: '#b42318', dash: '6 4' },
-    { design: 'coalesced', stat: 'max', color: '#175cd3', dash: '' },
-    { design: 'coalesced', stat: 'p99', color: '#175cd3', dash: '6 4' },
-  ] as const;
   const busy = figures.filter((f) => f.backgroundPerSecond === 12);
-  const paths = series.map((s) => {
-    const points = RATES.map((r) => {
-      const f = busy.find((b) => b.design === s.design && b.revocationsPerSecond === r);
-      return `${x(r).toFixed(1)},${y((f?.staleness[s.stat] ?? 0) / 1000).toFixed(1)}`;
-    });
-    return `<polyline fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} points="${points.join(' ')}"/>`;
-  });
-  const yTicks = [0.1, 1, 10, 100, 1000].map(
-    (s) =>
-      `<line x1="${left}" x2="${width - right}" y1="${y(s)}" y2="${y(s)}" stroke="#e4e7ec"/><text x="${left - 8}" y="${y(s) + 4}" text-anchor="end">${s} s</text>`,
-  );
-  const xTicks = RATES.map(
-    (r) => `<text x="${x(r)}" y="${height - bottom + 20}" text-anchor="middle">${r}/s</text>`,
-  );
-  const legend = series.map(
-    (s, i) =>
-      `<line x1="${left + 10 + i * 140}" x2="${left + 40 + i * 140}" y1="22" y2="22" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${left + 46 + i * 140}" y="26">${s.design} ${s.stat}</text>`,
-  );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img" aria-label="Revocation staleness by revocation rate, saturated control plane">
+  const log = (lo: number, hi: number) => (v: number) =>
+    (Math.log10(Math.max(lo, v)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
+  const red = '#b42318';
+  const blue = '#175cd3';
+  const panels: Panel[] = [
+    {
+      title: 'Authorizer cache hit rate',
+      scale: (v) => v,
+      ticks: [0, 0.25, 0.5, 0.75, 1].map((v) => ({ value: v, label: `${v * 100} %` })),
+      series: [
+        {
+          label: 'flush-each',
+          color: red,
+          dash: '',
+          design: 'flush-each',
+          value: (f) => f.hitRate,
+        },
+        { label: 'coalesced', color: blue, dash: '', design: 'coalesced', value: (f) => f.hitRate },
+      ],
+    },
+    {
+      title: 'Revocation staleness (p99 dashed, max solid)',
+      scale: log(0.05, 10),
+      ticks: [0.1, 1, 5, 10].map((v) => ({ value: v, label: `${v} s` })),
+      series: [
+        {
+          label: 'flush-each max',
+          color: red,
+          dash: '',
+          design: 'flush-each',
+          value: (f) => f.staleness.max / 1000,
+        },
+        {
+          label: 'flush-each p99',
+          color: red,
+          dash: '6 4',
+          design: 'flush-each',
+          value: (f) => f.staleness.p99 / 1000,
+        },
+        {
+          label: 'coalesced max',
+          color: blue,
+          dash: '',
+          design: 'coalesced',
+          value: (f) => f.staleness.max / 1000,
+        },
+        {
+          label: 'coalesced p99',
+          color: blue,
+          dash: '6 4',
+          design: 'coalesced',
+          value: (f) => f.staleness.p99 / 1000,
+        },
+      ],
+    },
+  ];
+  const panelWidth = 360;
+  const height = 320;
+  const top = 50;
+  const bottom = 60;
+  const inner = 260;
+  const draw = (panel: Panel, offset: number) => {
+    const left = offset + 60;
+    const x = (r: number) => left + ((Math.log10(r) + 1) / (Math.log10(50) + 1)) * inner;
+    const y = (v: number) => top + (1 - panel.scale(v)) * (height - top - bottom);
+    const parts = [
+      `<text x="${left + inner / 2}" y="${top - 24}" text-anchor="middle" font-weight="bold">${panel.title}</text>`,
+      ...panel.ticks.map(
+        (t) =>
+          `<line x1="${left}" x2="${left + inner}" y1="${y(t.value)}" y2="${y(t.value)}" stroke="#e4e7ec"/><text x="${left - 6}" y="${y(t.value) + 4}" text-anchor="end">${t.label}</text>`,
+      ),
+      ...RATES.map(
+        (r) => `<text x="${x(r)}" y="${height - bottom + 18}" text-anchor="middle">${r}/s</text>`,
+      ),
+      ...panel.series.map((series) => {
+        const points = RATES.map((r) => {
+          const f = busy.find((b) => b.design === series.design && b.revocationsPerSecond === r);
+          return `${x(r).toFixed(1)},${y(f ? series.value(f) : 0).toFixed(1)}`;
+        });
+        return `<polyline fill="none" stroke="${series.color}" stroke-width="2"${series.dash ? ` stroke-dasharray="${series.dash}"` : ''} points="${points.join(' ')}"/>`;
+      }),
+    ];
+    return parts.join('\n');
+  };
+  const width = panelWidth * 2 + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img" aria-label="Cache hit rate and revocation staleness by revocation rate, control plane saturated">
 <rect width="100%" height="100%" fill="#fff"/>
-${yTicks.join('\n')}
-${xTicks.join('\n')}
-<text x="${(left + width - right) / 2}" y="${height - 10}" text-anchor="middle">revocations per second (churning tenant), control plane saturated (12 other calls/s)</text>
-${paths.join('\n')}
-${legend.join('\n')}
+${draw(panels[0] as Panel, 0)}
+${draw(panels[1] as Panel, panelWidth + 20)}
+<text x="${width / 2}" y="${height - 22}" text-anchor="middle">revocations per second (churning tenant); control plane saturated (12 other calls/s)</text>
+<text x="${width / 2}" y="${height - 6}" text-anchor="middle"><tspan fill="${red}">red: flush-each (previous release)</tspan>   <tspan fill="${blue}">blue: coalesced (this release)</tspan></text>
 </svg>
 `;
 }

@@ -34,7 +34,7 @@ export const MIN_FLUSH_INTERVAL_MS = 1_000;
 export const REVOCATION_BOUND_MS = 5_000;
 
 /** First and largest wait between flush attempts the control plane throttled (full jitter). */
-export const FLUSH_BACKOFF_MS = { first: 200, max: 2_000 } as const;
+export const FLUSH_BACKOFF_MS = { first: 200, max: 1_000 } as const;
 
 export const FLUSH_METRICS = {
   /** A flush call failed (throttled, or the control plane down): retried by the trailing flusher. */
@@ -139,7 +139,7 @@ export type DrainOutcome =
 
 /**
  * The trailing flusher's round: while marks are pending, wait for the lease, claim it, flush
- * (retrying what the control plane throttles, with full-jitter backoff), and record the marks
+ * (retrying what the control plane throttles, with jittered backoff from 0.2 to 1 s), and record the marks
  * covered. Measures each woken-for mark's delay and counts those past the bound.
  * `deadline` is the clock time by which it must have returned (the function's timeout, less a
  * margin).
@@ -153,29 +153,34 @@ export async function drainPendingFlushes(
   const waiting = [...marks].sort((a, b) => a.seq - b.seq);
   let flushes = 0;
   let backoff: number = FLUSH_BACKOFF_MS.first;
+  // How long after the last claim the next may start: the lease's interval, or after a throttled
+  // call its backoff (a throttled call changed nothing, so only successes are held to one a
+  // second; the changes' own claims keep the full interval).
+  let gap: number = MIN_FLUSH_INTERVAL_MS;
   for (;;) {
     const state = await deps.lease.read();
     report(deps, waiting, state.flushedSeq, undefined);
     if (state.pendingSeq <= state.flushedSeq) return { kind: 'drained', flushes };
     const now = deps.clock.now();
-    const wait = Math.max(0, state.startedAt + MIN_FLUSH_INTERVAL_MS - now);
+    // Whole milliseconds: a fractional remainder below the clock's precision would never pass.
+    const wait = Math.max(0, Math.ceil(state.startedAt + gap - now));
     if (now + wait >= deadline) return { kind: 'out_of_time', flushes };
     if (wait > 0) await deps.clock.sleep(wait);
     const claimedAt = deps.clock.now();
-    const claim = await deps.lease.claim(claimedAt, MIN_FLUSH_INTERVAL_MS);
+    const claim = await deps.lease.claim(claimedAt, gap);
     if (!claim) continue; // A change's own flush took it: read again.
     try {
       await deps.control.flush();
     } catch {
       deps.metrics.count(FLUSH_METRICS.failed);
-      const pause = Math.floor(random() * backoff);
+      // Equal jitter: half the backoff, plus up to the other half.
+      gap = Math.ceil(backoff / 2 + random() * (backoff / 2));
       backoff = Math.min(backoff * 2, FLUSH_BACKOFF_MS.max);
-      if (deps.clock.now() + pause >= deadline) return { kind: 'out_of_time', flushes };
-      await deps.clock.sleep(pause);
       continue;
     }
     flushes += 1;
     backoff = FLUSH_BACKOFF_MS.first;
+    gap = MIN_FLUSH_INTERVAL_MS;
     await deps.lease.markFlushed(claim.pendingSeq);
     report(deps, waiting, claim.pendingSeq, claimedAt);
   }

@@ -133,25 +133,44 @@ describe('flush coalescing', () => {
     expect(state).toMatchObject({ pendingSeq: 2, flushedSeq: 2 });
   });
 
-  it('retries a throttled flush, at most once a second, and counts each failure', async () => {
+  it('retries a throttled flush after a growing backoff, and counts each failure', async () => {
     const w = world({ failures: 3 });
     const mark = await w.lease.markPending(w.now());
+    const markedAt = w.now();
 
-    const drained = await drainPendingFlushes(
-      w.deps,
-      [{ seq: mark, markedAt: w.now() }],
-      w.now() + 25_000,
-    );
+    const drained = await drainPendingFlushes(w.deps, [{ seq: mark, markedAt }], w.now() + 25_000);
 
+    // Equal jitter at random() = 0.5: 150, 300 and 600 ms after each failed claim.
     expect(drained).toEqual({ kind: 'drained', flushes: 1 });
     expect(w.count(FLUSH_METRICS.failed)).toBe(3);
-    expect(w.flushes).toHaveLength(1);
-    expect(w.delays).toHaveLength(1);
-    expect(w.delays[0]).toBeGreaterThanOrEqual(3 * MIN_FLUSH_INTERVAL_MS);
+    expect(w.flushes).toEqual([markedAt + 150 + 300 + 600]);
+    expect(w.delays).toEqual([150 + 300 + 600]);
+  });
+
+  it('keeps successful flushes a second apart even when a throttled one came between', async () => {
+    const w = world();
+    await requestFlushAfterChange(w.deps);
+    const mark = await w.lease.markPending(w.now());
+    let failOnce = true;
+    const control = w.deps.control;
+    w.deps.control = {
+      flush: async () => {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('Too Many Requests');
+        }
+        await control.flush();
+      },
+    };
+
+    await drainPendingFlushes(w.deps, [{ seq: mark, markedAt: w.now() }], w.now() + 25_000);
+
+    expect(w.flushes).toHaveLength(2);
+    expect((w.flushes[1] ?? 0) - (w.flushes[0] ?? 0)).toBeGreaterThanOrEqual(MIN_FLUSH_INTERVAL_MS);
   });
 
   it('counts a revocation that waited past the bound', async () => {
-    const w = world({ failures: 6 });
+    const w = world({ failures: 10 });
     const mark = await w.lease.markPending(w.now());
 
     await drainPendingFlushes(w.deps, [{ seq: mark, markedAt: w.now() }], w.now() + 25_000);

@@ -23,7 +23,11 @@ describe('revocation simulation (short mode)', () => {
         backgroundPerSecond,
       });
 
-      expect(figures.flushCallsPerSecond).toBeLessThanOrEqual(1000 / MIN_FLUSH_INTERVAL_MS);
+      // Successful flushes at most one a second; throttled attempts back off (0.5 to 1 s apart).
+      expect(figures.flushCallsPerSecond - figures.flushThrottledPerSecond).toBeLessThanOrEqual(
+        1000 / MIN_FLUSH_INTERVAL_MS,
+      );
+      expect(figures.flushCallsPerSecond).toBeLessThanOrEqual(2);
       expect(figures.staleness.count).toBeGreaterThan(1_000);
       expect(figures.staleness.max).toBeLessThanOrEqual(REVOCATION_BOUND_MS);
       expect(figures.quietTenant.count).toBeGreaterThan(0);
