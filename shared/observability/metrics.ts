@@ -7,10 +7,16 @@ export const METRICS_NAMESPACE = 'Keygate';
 const NAMESPACE = METRICS_NAMESPACE;
 const tally = new Map<string, number>();
 
-export function countMetric(
+type Write = (line: string) => void;
+const stdout: Write = (line) => process.stdout.write(`${line}\n`);
+
+/** One EMF line: `value` of metric `name`, in `unit`, under these dimensions. */
+function emit(
   name: string,
-  dimensions: Record<string, string> = {},
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  value: number,
+  unit: 'Count' | 'Milliseconds',
+  dimensions: Record<string, string>,
+  write: Write,
 ): void {
   tally.set(name, (tally.get(name) ?? 0) + 1);
   write(
@@ -21,38 +27,27 @@ export function countMetric(
           {
             Namespace: NAMESPACE,
             Dimensions: [Object.keys(dimensions)],
-            Metrics: [{ Name: name, Unit: 'Count' }],
+            Metrics: [{ Name: name, Unit: unit }],
           },
         ],
       },
       ...dimensions,
-      [name]: 1,
+      [name]: value,
     }),
   );
 }
 
-/** One measurement (a duration in milliseconds), as a metric CloudWatch keeps percentiles of. */
-export function millisecondsMetric(
+export function countMetric(
   name: string,
-  value: number,
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  dimensions: Record<string, string> = {},
+  write: Write = stdout,
 ): void {
-  tally.set(name, (tally.get(name) ?? 0) + 1);
-  write(
-    JSON.stringify({
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [
-          {
-            Namespace: NAMESPACE,
-            Dimensions: [[]],
-            Metrics: [{ Name: name, Unit: 'Milliseconds' }],
-          },
-        ],
-      },
-      [name]: value,
-    }),
-  );
+  emit(name, 1, 'Count', dimensions, write);
+}
+
+/** One measurement (a duration in milliseconds), as a metric CloudWatch keeps percentiles of. */
+export function millisecondsMetric(name: string, value: number, write: Write = stdout): void {
+  emit(name, value, 'Milliseconds', {}, write);
 }
 
 /** How many times `name` was counted (or measured) in this process. */

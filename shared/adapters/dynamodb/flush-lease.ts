@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FlushLease, FlushLeaseState } from '../../domain/flush-coalescing.js';
-import { isConditionalCheckFailure, toStorageError } from './keys-repository.js';
+import { isConditionalCheckFailure, storageCall, toStorageError } from './keys-repository.js';
 
 /** The one item of the flush table: the lease of the stage this deployment's functions flush. */
 export const FLUSH_LEASE_KEY = { pk: 'lease' } as const;
@@ -88,11 +88,7 @@ export class DynamoFlushLease implements FlushLease {
     }
   }
 
-  private async run<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw toStorageError(error);
-    }
+  private run<T>(call: () => Promise<T>): Promise<T> {
+    return storageCall(call);
   }
 }

@@ -1054,12 +1054,17 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 
   /** Runs one storage call; its failures surface as retryable storage errors. */
-  private async run<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw toStorageError(error);
-    }
+  private run<T>(call: () => Promise<T>): Promise<T> {
+    return storageCall(call);
+  }
+}
+
+/** Runs one storage call; its failures surface as retryable storage errors. */
+export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toStorageError(error);
   }
 }
 
