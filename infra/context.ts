@@ -15,6 +15,8 @@ export const CONTEXT_KEYS = {
   throttleRateLimit: 'keygate:throttleRateLimit',
   throttleBurstLimit: 'keygate:throttleBurstLimit',
   cloudWatchRole: 'keygate:cloudWatchRole',
+  stageLogs: 'keygate:stageLogs',
+  sesSandboxRecipients: 'keygate:sesSandboxRecipients',
   console: 'keygate:console',
   sourceLimits: 'keygate:sourceLimits',
   consoleDomainName: 'keygate:consoleDomainName',
@@ -65,6 +67,13 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
   } = {};
   const sesIdentity = text(CONTEXT_KEYS.sesIdentity);
   if (sesIdentity !== undefined) props.sesIdentity = sesIdentity;
+  // A comma-separated list on the command line; a JSON array under `context` in cdk.json.
+  const recipients = get(CONTEXT_KEYS.sesSandboxRecipients);
+  const recipientList = Array.isArray(recipients)
+    ? recipients.map(String)
+    : (text(CONTEXT_KEYS.sesSandboxRecipients)?.split(',') ?? []);
+  const sandboxRecipients = recipientList.map((r) => r.trim()).filter((r) => r !== '');
+  if (sandboxRecipients.length > 0) props.sesSandboxRecipients = sandboxRecipients;
   const keyPrefix = text(CONTEXT_KEYS.keyPrefix);
   if (keyPrefix !== undefined) props.keyPrefix = keyPrefix;
   const limit = integer(CONTEXT_KEYS.defaultKeyLimit);
@@ -77,6 +86,8 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
   }
   const cloudWatchRole = flag(CONTEXT_KEYS.cloudWatchRole);
   if (cloudWatchRole !== undefined) props.cloudWatchRole = cloudWatchRole;
+  const stageLogs = flag(CONTEXT_KEYS.stageLogs);
+  if (stageLogs !== undefined) props.stageLogs = stageLogs;
   const sourceLimits = flag(CONTEXT_KEYS.sourceLimits);
   if (sourceLimits !== undefined) props.sourceLimits = sourceLimits;
   const webConsole = flag(CONTEXT_KEYS.console);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
+import { nodeVersionProblem } from '../shared/node-version.js';
 import { redact } from '../shared/observability/logger.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
@@ -80,8 +81,10 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
  */
 export async function startKeygate(options: StartOptions): Promise<RunningKeygate> {
   const log = options.log ?? (() => {});
-  // Node 20 is supported here until the SDK drops it; its per-client warning is noise locally.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The handlers run here as in Lambda, on its Node major: npm start's `node` is the project's
+  // node devDependency, and start.ts started with an older node says so before anything starts.
+  const nodeProblem = nodeVersionProblem('npm start', process.versions.node);
+  if (nodeProblem) throw new StartupError(nodeProblem);
   const host = options.host ?? '127.0.0.1';
   // The team's config first: a mistake in it is one line, before anything starts.
   const deployment = await loadTeamDeployment(log);

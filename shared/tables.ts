@@ -21,6 +21,8 @@ export interface TableDefinition {
   indexes: readonly IndexDefinition[];
   /** A number attribute (epoch seconds) after which DynamoDB deletes the item (TTL). */
   timeToLiveAttribute?: string;
+  /** A DynamoDB stream of the items' new images, for a Lambda trigger (deployed tables only). */
+  stream?: 'NEW_IMAGE';
 }
 
 /** The TTL attribute of the tables that have one. */
@@ -79,7 +81,20 @@ export const AUDIT_TABLE: TableDefinition = {
   ],
 };
 
-export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE] as const;
+/**
+ * The stage's authorizer-cache flush lease: one item (`shared/adapters/dynamodb/flush-lease.ts`)
+ * that lets at most one flush start per second and counts the changes waiting for one. Its
+ * stream wakes the trailing flusher (`functions/cache-flusher.ts`). Used on AWS only: locally
+ * the in-process gateway's flush costs nothing and has no quota.
+ */
+export const FLUSH_TABLE: TableDefinition = {
+  suffix: 'flush',
+  partitionKey: 'pk',
+  indexes: [],
+  stream: 'NEW_IMAGE',
+};
+
+export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE, FLUSH_TABLE] as const;
 
 export interface TableNames {
   keys: string;

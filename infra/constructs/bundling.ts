@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
+import { LAMBDA_NODE_MAJOR } from '../../shared/node-version.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 
 /**
@@ -25,13 +27,20 @@ export const ESM_REQUIRE_BANNER =
   'const require = __keygateCreateRequire(import.meta.url);';
 
 /**
- * `NodejsFunction` bundling of every function: ESM for node22, minified, linked source maps
- * without the sources (`NODE_OPTIONS=--enable-source-maps` reads them), the AWS SDK bundled.
+ * The Lambda runtime of every function: Node.js {@link LAMBDA_NODE_MAJOR}, the major the local
+ * runtime, the CLI and the tests run on too (a unit test checks the two agree, and the target).
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * `NodejsFunction` bundling of every function: ESM for {@link LAMBDA_RUNTIME}, minified, linked
+ * source maps without the sources (`NODE_OPTIONS=--enable-source-maps` reads them), the AWS SDK
+ * bundled.
  * Only the options {@link esbuildOptions} mirrors may appear here (it refuses any other).
  */
 export const LAMBDA_BUNDLING: Readonly<BundlingOptions> = {
   format: OutputFormat.ESM,
-  target: 'node22',
+  target: `node${LAMBDA_NODE_MAJOR}`,
   mainFields: ['module', 'main'],
   minify: true,
   sourceMap: true,
@@ -100,12 +109,20 @@ export function esbuildOptions(
 /** The authorizer's entry under `functions/`. */
 export const AUTHORIZER_HANDLER = 'authorizer/handler';
 
+/** The trailing flusher's entry under `functions/` (the flush lease's stream trigger). */
+export const CACHE_FLUSHER_HANDLER = 'cache-flusher/handler';
+
 /**
  * Every function entry the `Keygate` construct deploys, under `functions/` without extension:
- * the authorizer, then one per handler of the route table, in route table order.
+ * the authorizer, then one per handler of the route table, in route table order, then the
+ * trailing flusher.
  */
 export function deployedHandlers(): string[] {
-  return [AUTHORIZER_HANDLER, ...new Set(ROUTE_LIST.map((route) => route.handler))];
+  return [
+    AUTHORIZER_HANDLER,
+    ...new Set(ROUTE_LIST.map((route) => route.handler)),
+    CACHE_FLUSHER_HANDLER,
+  ];
 }
 
 /**

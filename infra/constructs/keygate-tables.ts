@@ -4,6 +4,7 @@ import {
   Billing,
   type GlobalSecondaryIndexPropsV2,
   ProjectionType,
+  StreamViewType,
   TableEncryptionV2,
   TableV2,
 } from 'aws-cdk-lib/aws-dynamodb';
@@ -11,6 +12,7 @@ import { Construct } from 'constructs';
 import {
   ACCOUNTS_TABLE,
   AUDIT_TABLE,
+  FLUSH_TABLE,
   type IndexDefinition,
   KEYS_TABLE,
   TABLES,
@@ -21,6 +23,7 @@ import { pascalCase } from './names.js';
 export interface KeygateTablesProps {
   /**
    * What CloudFormation does with the tables when they leave the stack (or the stack is deleted).
+   * Deletion protection is on unless it is `DESTROY`.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -38,8 +41,9 @@ const PROJECTIONS: Readonly<Record<IndexDefinition['projection'], ProjectionType
  * cannot drift from the ones the local runtime and the tests create.
  *
  * Every table is on-demand, encrypted at rest with the AWS-managed KMS key, has point-in-time
- * recovery and deletion protection, and is retained on removal unless `removalPolicy` says
- * otherwise. Physical names are left to CloudFormation; read them from `tableName`.
+ * recovery, and is retained on removal with deletion protection unless `removalPolicy` is
+ * `DESTROY` (then deletion protection is off, so the stack's deletion can delete it). Physical
+ * names are left to CloudFormation; read them from `tableName`.
  */
 export class KeygateTables extends Construct {
   /** Every table, by its definition (covers all of `TABLES`). */
@@ -50,6 +54,8 @@ export class KeygateTables extends Construct {
   readonly accountsTable: TableV2;
   /** The append-only audit log ({@link AUDIT_TABLE}). */
   readonly auditTable: TableV2;
+  /** The stage's authorizer-cache flush lease, with a stream ({@link FLUSH_TABLE}). */
+  readonly flushTable: TableV2;
 
   constructor(scope: Construct, id: string, props: KeygateTablesProps = {}) {
     super(scope, id);
@@ -62,6 +68,7 @@ export class KeygateTables extends Construct {
     this.keysTable = this.tableFor(KEYS_TABLE);
     this.accountsTable = this.tableFor(ACCOUNTS_TABLE);
     this.auditTable = this.tableFor(AUDIT_TABLE);
+    this.flushTable = this.tableFor(FLUSH_TABLE);
   }
 
   private createTable(definition: TableDefinition, removalPolicy: RemovalPolicy): TableV2 {
@@ -76,10 +83,16 @@ export class KeygateTables extends Construct {
       ...(definition.timeToLiveAttribute
         ? { timeToLiveAttribute: definition.timeToLiveAttribute }
         : {}),
+      ...(definition.stream ? { dynamoStream: StreamViewType.NEW_IMAGE } : {}),
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
+      // Deletion protection exactly when the table is retained: while it is on, DynamoDB refuses
+      // to delete the table until someone turns it off ("Using deletion protection",
+      // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection),
+      // so with DESTROY the stack's deletion would fail on the table. (SNAPSHOT is refused at
+      // synth: DynamoDB has no snapshot deletion policy.)
+      deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
   }

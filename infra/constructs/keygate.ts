@@ -25,17 +25,31 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  ComparisonOperator,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  FilterCriteria,
+  FilterRule,
+  type IFunction,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FLUSH_MARK } from '../../shared/adapters/dynamodb/flush-lease.js';
 import {
   DEFAULT_SPEC,
   type Deployment,
   type DeploymentSpec,
   deploymentOf,
 } from '../../shared/deployment/deployment.js';
+import { FLUSH_METRICS } from '../../shared/domain/flush-coalescing.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
 import type { KeyType } from '../../shared/domain/scopes.js';
 import {
@@ -47,6 +61,7 @@ import {
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway.js';
+import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
 import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import {
@@ -56,7 +71,8 @@ import {
   serializeExtraRoutes,
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
-import { AUTHORIZER_HANDLER } from './bundling.js';
+import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
+import { AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateTables } from './keygate-tables.js';
@@ -64,12 +80,27 @@ import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 import { pascalCase } from './names.js';
 import {
   AUTHORIZER_PERMISSIONS,
+  CACHE_FLUSHER_PERMISSIONS,
   type Permission,
   permissionsOf,
   type TableName,
 } from './permissions.js';
 import { KeygateSourceLimits } from './source-limits.js';
 import { projectRootOf, teamWrapperEntry } from './team-routes.js';
+
+/**
+ * Memory sizes from the cost model (docs/cost.md, "Memory sizes"; `scripts/bench/memory.ts`
+ * measures, `scripts/bench/cost-model.ts` chooses). Lambda gives CPU in proportion to memory, a
+ * whole vCPU at 1,769 MB. The route functions' INIT, first call and SDK calls are CPU-bound, so
+ * one vCPU buys them latency at nearly the same GB-seconds. The authorizer also waits on one or
+ * two DynamoDB round trips, billed at its size: 1,024 MB and 1,280 MB score within a few percent
+ * of each other, and it stays at 1,024 MB.
+ */
+export const AUTHORIZER_MEMORY_MB = 1024;
+/** Keygate's route functions (docs/cost.md, "Memory sizes"): one vCPU. */
+export const ROUTE_MEMORY_MB = 1769;
+/** A team's route functions run the team's code, which Keygate cannot measure. */
+export const TEAM_ROUTE_MEMORY_MB = 512;
 
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
@@ -116,8 +147,21 @@ export interface KeygateProps {
    */
   readonly sesIdentity?: string;
   /**
+   * Only while the SES account is in the sandbox: the verified identities (addresses or domains)
+   * mail may be sent to. In the sandbox SES also authorizes `ses:SendEmail` against each
+   * recipient's identity, so a policy on `sesIdentity` alone is denied (AccessDenied, answered
+   * 403). Each one is added, exactly, to the mail function's `ses:SendEmail` resources
+   * (`identity/<entry>`): list what SES names in its AccessDenied message, usually the
+   * recipient's address. Leave unset once the account has production access. Needs
+   * `sesIdentity`.
+   *
+   * @default - none: production access assumed
+   */
+  readonly sesSandboxRecipients?: readonly string[];
+  /**
    * What happens to the DynamoDB tables when they leave the stack or the stack is deleted.
-   * They also have deletion protection, which has to be turned off before any delete.
+   * Retained tables (the default) also have deletion protection; with `DESTROY` it is off, so
+   * deleting the stack deletes them.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -135,12 +179,26 @@ export interface KeygateProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * Whether to set API Gateway's account-wide CloudWatch role (needed once per account and
-   * region for access and execution logs). Turn off where the account already has one.
+   * Whether to set API Gateway's CloudWatch role for the whole account and region
+   * (`AWS::ApiGateway::Account`, retained when the stack goes). It is one setting per account
+   * and region: it replaces whatever role another stack or person set, so it is opt-in. The
+   * stage's logs (`stageLogs`) need some role to be set there already.
    *
-   * @default true
+   * @default false
    */
   readonly cloudWatchRole?: boolean;
+  /**
+   * Whether the stage writes access logs (JSON, no header) and execution logs (ERROR only).
+   * API Gateway writes both through the account's CloudWatch role: without one (see
+   * `cloudWatchRole`) the deployment fails with "CloudWatch Logs role ARN must be set in account
+   * settings to enable logging", and a first deployment that fails half-way leaves its retained
+   * tables behind. So they are on by default only when this stack sets the role; an account
+   * that already has one turns them on with `true`. Off, the functions and the authorizer still
+   * log to their own log groups.
+   *
+   * @default - the value of `cloudWatchRole` (false)
+   */
+  readonly stageLogs?: boolean;
   /**
    * Whether to put an AWS WAF web ACL on the stage that limits each source address on the routes
    * that declare a per-source limit (the public `POST /v3/api_keys/revoke-leaked`: 10 requests a
@@ -240,6 +298,12 @@ export const ACCESS_LOG_FIELDS = {
   authorizerError: '$context.authorizer.error',
 } as const;
 
+export interface KeygateCacheFlusher {
+  readonly function: NodejsFunction;
+  /** A revocation waited past its bound; the flusher failed with marks pending. */
+  readonly alarms: readonly Alarm[];
+}
+
 interface FunctionSpec {
   /** Construct ID of the {@link KeygateFunction}. */
   id: string;
@@ -285,6 +349,8 @@ export class Keygate extends Construct {
   readonly routeFunctions: ReadonlyMap<RouteId, NodejsFunction>;
   /** One function per route of the team's config, by route ID (`GET /v1/invoices`). */
   readonly teamFunctions: ReadonlyMap<string, NodejsFunction>;
+  /** The trailing authorizer-cache flusher and its alarms (revocation past its bound). */
+  readonly cacheFlusher: KeygateCacheFlusher;
   /** What the API serves (SendGrid's service, or a team's config). */
   readonly deployment: Deployment;
   /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
@@ -299,6 +365,7 @@ export class Keygate extends Construct {
   private readonly requestValidator: RequestValidator;
   private readonly logRetention: RetentionDays;
   private readonly sesIdentity: string | undefined;
+  private readonly sesSandboxRecipients: readonly string[];
   private readonly authorizerCacheTtl: Duration;
   /** The spec inlined into every bundle; undefined for SendGrid's service (bundles unchanged). */
   private readonly deploymentJson: string | undefined;
@@ -339,15 +406,33 @@ export class Keygate extends Construct {
       throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
     }
     this.sesIdentity = checkSesIdentity(props.sesIdentity);
+    this.sesSandboxRecipients = (props.sesSandboxRecipients ?? []).map((r) => {
+      const recipient = checkSesIdentity(r, 'sesSandboxRecipients');
+      if (recipient === undefined) throw new Error('sesSandboxRecipients holds an empty entry');
+      return recipient;
+    });
+    if (this.sesSandboxRecipients.length > 0 && this.sesIdentity === undefined) {
+      throw new Error('sesSandboxRecipients needs sesIdentity: without it nothing is sent');
+    }
     this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = new KeygateTables(this, 'Tables', { removalPolicy });
 
-    this.api = props.restApi ?? this.createApi(throttling, props.cloudWatchRole ?? true);
+    // Opt-in: an AWS::ApiGateway::Account silently replaces the account's one CloudWatch role
+    // ("To avoid overwriting other roles, you should only have one AWS::ApiGateway::Account
+    // resource per region per account":
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-account.html).
+    // A plain `cdk deploy` must work in any account: stage logs only where a role is sure to be set.
+    const stageLogs = props.stageLogs ?? props.cloudWatchRole ?? false;
+    this.api =
+      props.restApi ??
+      this.createApi(throttling, { cloudWatchRole: props.cloudWatchRole ?? false, stageLogs });
     if (!props.restApi) {
       // The URL is the stack's ApiUrl output; RestApi's own hashed-name output would duplicate it.
       this.api.node.tryRemoveChild('Endpoint');
+    }
+    if (!props.restApi && stageLogs) {
       // API Gateway creates the execution log group on first use, without retention; create it
       // first, with retention, so the stage never writes to an unmanaged group.
       const executionLogs = new LogGroup(this, 'ExecutionLogs', {
@@ -373,7 +458,7 @@ export class Keygate extends Construct {
       environment: {
         [EXTRA_ROUTES_ENV]: Lazy.string({ produce: () => serializeExtraRoutes(this.extraRoutes) }),
       },
-      memorySize: 1024,
+      memorySize: AUTHORIZER_MEMORY_MB,
       timeout: Duration.seconds(10),
     });
     this.authorizerCacheTtl = ttl;
@@ -392,7 +477,7 @@ export class Keygate extends Construct {
           handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
           description: `Keygate: your ${route.method} ${route.path}`,
           permissions: [],
-          memorySize: 512,
+          memorySize: TEAM_ROUTE_MEMORY_MB,
           timeout: Duration.seconds(10),
         });
         teamFunctions.set(route.id, fn);
@@ -407,7 +492,7 @@ export class Keygate extends Construct {
         description: `Keygate ${route.method} ${route.path}`,
         permissions,
         environment: this.environmentFor(permissions),
-        memorySize: route.id === 'sendMail' ? 1024 : 512,
+        memorySize: ROUTE_MEMORY_MB,
         // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
         timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
       });
@@ -420,6 +505,7 @@ export class Keygate extends Construct {
     }
     this.routeFunctions = functions;
     this.teamFunctions = teamFunctions;
+    this.cacheFlusher = this.createCacheFlusher();
     this.methods = this.methodMap;
 
     Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
@@ -434,6 +520,12 @@ export class Keygate extends Construct {
           });
     if (!this.sourceLimits) {
       Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
+    }
+    if (!props.restApi && !stageLogs) {
+      Validations.of(this.api.deploymentStage).acknowledge(
+        NAG_ACKNOWLEDGEMENTS.noAccessLogs,
+        NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
+      );
     }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
@@ -451,20 +543,32 @@ export class Keygate extends Construct {
           });
   }
 
-  private createApi(throttling: KeygateThrottling, cloudWatchRole: boolean): RestApi {
+  private createApi(
+    throttling: KeygateThrottling,
+    logging: { cloudWatchRole: boolean; stageLogs: boolean },
+  ): RestApi {
     return new RestApi(this, 'Api', {
       restApiName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
       description: 'Keygate: self-hosted, SendGrid-compatible API keys',
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole,
+      cloudWatchRole: logging.cloudWatchRole,
       deployOptions: {
         stageName: this.stageName,
-        accessLogDestination: new LogGroupLogDestination(
-          new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
-        ),
-        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-        // Execution logs at ERROR only, never request or response data (it would hold keys).
-        loggingLevel: MethodLoggingLevel.ERROR,
+        // Both kinds of stage log go through the account's CloudWatch role: "To enable
+        // CloudWatch Logs, you must grant API Gateway permission to read and write logs to
+        // CloudWatch for your account" (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html);
+        // without it the stage update fails ("CloudWatch Logs role ARN must be set in account
+        // settings to enable logging"), so a deployment never runs with logs silently missing.
+        ...(logging.stageLogs
+          ? {
+              accessLogDestination: new LogGroupLogDestination(
+                new LogGroup(this, 'AccessLogs', { retention: this.logRetention }),
+              ),
+              accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+              // Execution logs at ERROR only, never request or response data (it would hold keys).
+              loggingLevel: MethodLoggingLevel.ERROR,
+            }
+          : { loggingLevel: MethodLoggingLevel.OFF }),
         dataTraceEnabled: false,
         throttlingRateLimit: throttling.rateLimit,
         throttlingBurstLimit: throttling.burstLimit,
@@ -653,12 +757,72 @@ export class Keygate extends Construct {
     }
   }
 
+  /**
+   * The trailing flusher (`functions/cache-flusher/handler.ts`) on the flush lease's stream, and
+   * the alarms that say a revocation waited longer than its bound. Records of one item go to one
+   * shard in order, and Lambda processes a shard's batches one at a time
+   * (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html), so one flusher runs at a time;
+   * a failed batch is retried until its records expire, while the lease keeps the marks.
+   */
+  private createCacheFlusher(): KeygateCacheFlusher {
+    const permissions = CACHE_FLUSHER_PERMISSIONS;
+    const fn = this.createFunction({
+      id: 'CacheFlusher',
+      handler: CACHE_FLUSHER_HANDLER,
+      description: 'Keygate: coalesced authorizer-cache flushes (at most one per second)',
+      permissions,
+      environment: this.environmentFor(permissions),
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+    });
+    // A mapping, not `DynamoEventSource`: that one grants the stream through a separate policy;
+    // the role's own statements (`readStream`) hold it here, as for every other function.
+    fn.addEventSourceMapping('LeaseStream', {
+      eventSourceArn: this.tables.flushTable.tableStreamArn as string,
+      // Marks made before the mapping existed are flushed too (a spare flush at worst).
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      bisectBatchOnError: false,
+      // Marks only; a flush's own writes to the lease wake nothing.
+      filters: [
+        FilterCriteria.filter({
+          dynamodb: { NewImage: { lastWrite: { S: FilterRule.isEqual(FLUSH_MARK) } } },
+        }),
+      ],
+    });
+    const boundMissed = new Alarm(this, 'RevocationBoundMissedAlarm', {
+      alarmDescription:
+        "A revoked or narrowed key stayed usable from the authorizer cache longer than 5 s. Runbook: check the AuthorizerCacheFlushFailed metric and the CacheFlusher logs (TooManyRequestsException: another client is using API Gateway's control-plane quota).",
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FLUSH_METRICS.boundMissed,
+        statistic: Stats.SUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const stuck = new Alarm(this, 'CacheFlusherFailingAlarm', {
+      alarmDescription:
+        'The trailing flusher ran out of time with revocations still waiting for a flush: revoked keys may be served from the authorizer cache until it recovers (at most the cache TTL). Runbook: read the CacheFlusher logs; check API Gateway throttling and the flush table.',
+      metric: fn.metricErrors({ period: Duration.minutes(1), statistic: Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return { function: fn, alarms: [boundMissed, stuck] };
+  }
+
   /** What a route function reads from its environment: only what it uses. */
   private environmentFor(permissions: readonly Permission[]): Record<string, string> {
     const environment: Record<string, string> = {};
     if (permissions.some((p) => p.kind === 'flushAuthorizerCache')) {
       environment.KEYGATE_REST_API_ID = this.api.restApiId;
       environment.KEYGATE_STAGE = this.stageName;
+      environment.KEYGATE_FLUSH_TABLE = this.tables.flushTable.tableName;
     }
     if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {
       environment.KEYGATE_SES_IDENTITY = this.sesIdentity;
@@ -676,6 +840,9 @@ export class Keygate extends Construct {
         KEYGATE_ACCOUNTS_TABLE: this.tables.accountsTable.tableName,
         KEYGATE_AUDIT_TABLE: this.tables.auditTable.tableName,
         KEYGATE_KEY_PREFIX: this.keyPrefix,
+        // Declared empty (unset for the runtime) so `sam local --env-vars` can point it at
+        // DynamoDB Local: SAM overrides only declared variables (infra/local-recipes.ts).
+        [SAM_DYNAMODB_ENDPOINT_ENV]: '',
         ...spec.environment,
       },
       memorySize: spec.memorySize,
@@ -729,6 +896,24 @@ export class Keygate extends Construct {
               `arn:${Aws.PARTITION}:apigateway:${Aws.REGION}::/restapis/${this.api.restApiId}/stages/${this.stageName}/cache/authorizers`,
             ],
           }),
+          new PolicyStatement({
+            actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            resources: [this.tableArn('flush')],
+          }),
+        ];
+      case 'readStream':
+        // What Lambda's poller needs of a DynamoDB stream, on that stream only, as AWS's own
+        // example scopes it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/iam-policy-example-lamda-process-dynamodb-streams.html).
+        return [
+          new PolicyStatement({
+            actions: [
+              'dynamodb:DescribeStream',
+              'dynamodb:GetRecords',
+              'dynamodb:GetShardIterator',
+              'dynamodb:ListStreams',
+            ],
+            resources: [this.streamArn(permission.table)],
+          }),
         ];
       case 'touchKeys':
         // The last-use record only: the request may name no attribute but these and ask for
@@ -745,23 +930,39 @@ export class Keygate extends Construct {
             },
           }),
         ];
-      case 'sendEmail':
-        return this.sesIdentity === undefined
-          ? []
-          : [
-              new PolicyStatement({
-                actions: ['ses:SendEmail'],
-                resources: [
-                  Stack.of(this).formatArn({
-                    service: 'ses',
-                    resource: 'identity',
-                    resourceName: this.sesIdentity,
-                    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-                  }),
-                ],
-              }),
-            ];
+      case 'sendEmail': {
+        if (this.sesIdentity === undefined) return [];
+        const identityArn = (name: string) =>
+          Stack.of(this).formatArn({
+            service: 'ses',
+            resource: 'identity',
+            resourceName: name,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          });
+        // In the SES sandbox, SendEmail is also authorized against the recipients' identities
+        // (AccessDenied "… on resource: arn:aws:ses:…:identity/<recipient>"). AWS notes that the
+        // sandbox's restrictions prevent some identity-scoped policies
+        // (https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html) and that the sandbox
+        // sends only to verified identities (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
+        // Each listed identity exactly (no wildcard): the ARN SES names in its AccessDenied
+        // message is the one to list.
+        return [
+          new PolicyStatement({
+            actions: ['ses:SendEmail'],
+            resources: [
+              identityArn(this.sesIdentity),
+              ...this.sesSandboxRecipients.map(identityArn),
+            ],
+          }),
+        ];
+      }
     }
+  }
+
+  private streamArn(table: TableName): string {
+    const arn = this.tables.flushTable.tableStreamArn;
+    if (table !== 'flush' || arn === undefined) throw new Error(`No stream on the ${table} table`);
+    return arn;
   }
 
   private tableArn(table: TableName): string {
@@ -769,6 +970,7 @@ export class Keygate extends Construct {
       keys: this.tables.keysTable,
       accounts: this.tables.accountsTable,
       audit: this.tables.auditTable,
+      flush: this.tables.flushTable,
     };
     return tables[table].tableArn;
   }
@@ -792,7 +994,7 @@ function checkInteger(
 }
 
 /** An address (`noreply@example.com`) or a domain (`example.com`); undefined when unset. */
-function checkSesIdentity(identity: string | undefined): string | undefined {
+function checkSesIdentity(identity: string | undefined, name = 'sesIdentity'): string | undefined {
   if (identity === undefined || identity === '') return undefined;
   const domain = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
   const at = identity.lastIndexOf('@');
@@ -800,6 +1002,6 @@ function checkSesIdentity(identity: string | undefined): string | undefined {
     at === -1
       ? domain.test(identity)
       : at > 0 && /^[^\s@]+$/.test(identity.slice(0, at)) && domain.test(identity.slice(at + 1));
-  if (!ok) throw new Error(`sesIdentity must be an email address or a domain, got "${identity}"`);
+  if (!ok) throw new Error(`${name} must be an email address or a domain, got "${identity}"`);
   return identity;
 }

@@ -4,14 +4,6 @@
  * table is written from this list, and the infra tests check that nothing else is raised.
  */
 export const NAG_ACKNOWLEDGEMENTS = {
-  lambdaRuntime: {
-    id: 'AwsSolutions-L1',
-    reason:
-      'Pinned to nodejs22.x on purpose: an AWS-supported LTS runtime, the esbuild target the ' +
-      'bundles are built and tested for (node22). AwsSolutions-L1 only compares with the newest ' +
-      'runtime family CDK knows (nodejs24.x); moving is a one-line change once the toolchain ' +
-      'and tests run on Node 24.',
-  },
   noWaf: {
     id: 'AwsSolutions-APIG3',
     reason:
@@ -46,7 +38,22 @@ export const NAG_ACKNOWLEDGEMENTS = {
       "API Gateway's CloudWatch role is one account-wide setting per region, used by every " +
       'REST API in the account to write access and execution logs. The AWS managed policy is ' +
       'the one AWS documents for it; scoping it to Keygate would break logging for the other ' +
-      'APIs of the account. Deploy with cloudWatchRole=false where the account already has one.',
+      'APIs of the account. Only with cloudWatchRole=true, which is off by default because it ' +
+      "replaces the account's existing role.",
+  },
+  noAccessLogs: {
+    id: 'AwsSolutions-APIG1',
+    reason:
+      'Only with stageLogs: false, for accounts that have no API Gateway CloudWatch role and ' +
+      'will not set one (API Gateway cannot write stage logs without it, and the deployment ' +
+      'would fail). The functions still log every request they serve to their own log groups.',
+  },
+  noExecutionLogs: {
+    id: 'AwsSolutions-APIG6',
+    reason:
+      'Only with stageLogs: false: execution logs, like access logs, need the account-wide API ' +
+      'Gateway CloudWatch role. The functions and the authorizer still log errors to their own ' +
+      'log groups.',
   },
 } as const satisfies Record<string, { id: string; reason: string }>;
 

@@ -19,7 +19,7 @@ export type DynamoAction =
   | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:Query';
 
-export type TableName = 'keys' | 'accounts' | 'audit';
+export type TableName = 'keys' | 'accounts' | 'audit' | 'flush';
 
 export type Permission =
   /**
@@ -34,12 +34,23 @@ export type Permission =
     }
   /** `Query` on one global secondary index of a table. */
   | { kind: 'index'; table: TableName; index: string }
-  /** `FlushStageAuthorizersCache` on this API's stage (`apigateway:DELETE` on its cache). */
+  /**
+   * `FlushStageAuthorizersCache` on this API's stage (`apigateway:DELETE` on its cache), through
+   * the stage's flush lease (`GetItem`, `UpdateItem` on the flush table's one item).
+   */
   | { kind: 'flushAuthorizerCache' }
   /** `ses:SendEmail` as the configured SES identity (nothing when none is configured). */
   | { kind: 'sendEmail' }
   /** `UpdateItem` on the keys table, only of the last-use attributes (the authorizer). */
-  | { kind: 'touchKeys' };
+  | { kind: 'touchKeys' }
+  /** Reading a table's stream, for a Lambda trigger on it (the trailing flusher). */
+  | { kind: 'readStream'; table: TableName };
+
+/** The trailing flusher: the flush lease's stream, and the flush (with the lease) itself. */
+export const CACHE_FLUSHER_PERMISSIONS: readonly Permission[] = [
+  { kind: 'flushAuthorizerCache' },
+  { kind: 'readStream', table: 'flush' },
+];
 
 const keys = (...actions: DynamoAction[]): Permission => ({
   kind: 'table',

@@ -36,6 +36,7 @@ import {
   entryFile,
   esbuildOptions,
   LAMBDA_NODE_OPTIONS,
+  LAMBDA_RUNTIME,
   REPO_ROOT,
 } from '../../infra/constructs/bundling.js';
 import { median } from './stats.js';
@@ -156,15 +157,13 @@ export function lambdaEnvironment(sourceMaps: boolean): NodeJS.ProcessEnv {
     KEYGATE_KEY_PREFIX: 'SG',
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${LAMBDA_RUNTIME.name}`,
     AWS_LAMBDA_FUNCTION_NAME: 'keygate-cold-start',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_LOG_FORMAT: 'JSON',
     AWS_LAMBDA_LOG_LEVEL: 'INFO',
-    // Node 20 here, node22 on Lambda: keep the SDK's version notice out of the output.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...(sourceMaps ? { NODE_OPTIONS: LAMBDA_NODE_OPTIONS } : {}),
   };
 }

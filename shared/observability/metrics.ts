@@ -3,13 +3,20 @@
  * into a metric with no agent and no SDK call. Dimensions stay low-cardinality (never a key ID).
  * The in-process tally lets tests and the local runtime read the same counts.
  */
-const NAMESPACE = 'Keygate';
+export const METRICS_NAMESPACE = 'Keygate';
+const NAMESPACE = METRICS_NAMESPACE;
 const tally = new Map<string, number>();
 
-export function countMetric(
+type Write = (line: string) => void;
+const stdout: Write = (line) => process.stdout.write(`${line}\n`);
+
+/** One EMF line: `value` of metric `name`, in `unit`, under these dimensions. */
+function emit(
   name: string,
-  dimensions: Record<string, string> = {},
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  value: number,
+  unit: 'Count' | 'Milliseconds',
+  dimensions: Record<string, string>,
+  write: Write,
 ): void {
   tally.set(name, (tally.get(name) ?? 0) + 1);
   write(
@@ -20,17 +27,30 @@ export function countMetric(
           {
             Namespace: NAMESPACE,
             Dimensions: [Object.keys(dimensions)],
-            Metrics: [{ Name: name, Unit: 'Count' }],
+            Metrics: [{ Name: name, Unit: unit }],
           },
         ],
       },
       ...dimensions,
-      [name]: 1,
+      [name]: value,
     }),
   );
 }
 
-/** How many times `name` was counted in this process. */
+export function countMetric(
+  name: string,
+  dimensions: Record<string, string> = {},
+  write: Write = stdout,
+): void {
+  emit(name, 1, 'Count', dimensions, write);
+}
+
+/** One measurement (a duration in milliseconds), as a metric CloudWatch keeps percentiles of. */
+export function millisecondsMetric(name: string, value: number, write: Write = stdout): void {
+  emit(name, value, 'Milliseconds', {}, write);
+}
+
+/** How many times `name` was counted (or measured) in this process. */
 export function metricCount(name: string): number {
   return tally.get(name) ?? 0;
 }

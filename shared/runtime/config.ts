@@ -17,6 +17,11 @@ export interface RuntimeConfig extends KeygateConfig {
   mailer: MailerConfig;
   /** API Gateway stage whose authorizer cache is flushed; unset locally (in-process gateway). */
   gateway: { restApiId: string; stage: string } | undefined;
+  /**
+   * The flush lease's table (`KEYGATE_FLUSH_TABLE`), set on the functions that flush: their
+   * flushes then go through the lease (at most one per second per stage). Unset locally.
+   */
+  flushTable: string | undefined;
   /** DynamoDB endpoint override: DynamoDB Local. Unset on AWS. */
   dynamodbEndpoint: string | undefined;
   /**
@@ -64,6 +69,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       ? { kind: 'outbox', dir: outbox }
       : { kind: 'ses', identity: env.KEYGATE_SES_IDENTITY || undefined },
     gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
+    flushTable: env.KEYGATE_FLUSH_TABLE || undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
     defaultSubuserLimit: subuserLimit,

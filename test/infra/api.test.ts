@@ -27,6 +27,12 @@ const stack = new KeygateStack(newApp(), 'Keygate');
 const template = Template.fromStack(stack);
 const methods = methodsOf(template);
 const stage = onlyResource('AWS::ApiGateway::Stage');
+// Stage logs need the account's CloudWatch role, so they are opt-in (`stageLogs: true`).
+const loggedStack = new KeygateStack(newApp(), 'Logged', { stageLogs: true });
+const loggedTemplate = Template.fromStack(loggedStack);
+const loggedStage = Object.values(
+  resourcesOf(loggedTemplate, 'AWS::ApiGateway::Stage'),
+)[0] as typeof stage;
 const authorizerId = Object.keys(resourcesOf(template, 'AWS::ApiGateway::Authorizer'))[0];
 
 function onlyResource(type: string) {
@@ -188,14 +194,14 @@ describe('gateway responses', () => {
 });
 
 describe('the stage', () => {
-  const settings = (stage.Properties.MethodSettings as Record<string, unknown>[])[0];
-  const format = (stage.Properties.AccessLogSetting as { Format: string }).Format;
+  const settings = (loggedStage.Properties.MethodSettings as Record<string, unknown>[])[0];
+  const format = (loggedStage.Properties.AccessLogSetting as { Format: string }).Format;
   const fields = JSON.parse(format) as Record<string, string>;
 
   it('throttles the routes the table limits more tightly (the public leaked-key report)', () => {
     const limited = ROUTE_LIST.filter((r) => r.throttle);
     expect(limited.length).toBeGreaterThan(0);
-    expect((stage.Properties.MethodSettings as Record<string, unknown>[]).slice(1)).toEqual(
+    expect((loggedStage.Properties.MethodSettings as Record<string, unknown>[]).slice(1)).toEqual(
       limited.map((r) => ({
         HttpMethod: r.method,
         ResourcePath: `/${r.path.replaceAll('/', '~1')}`,
@@ -244,26 +250,66 @@ describe('the stage', () => {
   });
 
   it('sends access logs to a log group with retention, and execution logs to a managed one', () => {
-    const destination = (stage.Properties.AccessLogSetting as { DestinationArn: unknown })
+    const destination = (loggedStage.Properties.AccessLogSetting as { DestinationArn: unknown })
       .DestinationArn;
     const accessLogsId = /:log-group:\$\{(\w+)\}$/.exec(render(destination))?.[1];
-    const accessLogs = resourceOf(template, accessLogsId ?? '');
+    const accessLogs = resourceOf(loggedTemplate, accessLogsId ?? '');
     expect(accessLogs.Type).toBe('AWS::Logs::LogGroup');
     expect(accessLogs.Properties.RetentionInDays).toBe(30);
 
-    const executionLogs = Object.values(resourcesOf(template, 'AWS::Logs::LogGroup')).filter(
+    const executionLogs = Object.values(resourcesOf(loggedTemplate, 'AWS::Logs::LogGroup')).filter(
       (g) => g.Properties.LogGroupName !== undefined,
     );
     expect(executionLogs.map((g) => render(g.Properties.LogGroupName))).toEqual([
-      `API-Gateway-Execution-Logs_\${${logicalIdOf(stack.keygate.api)}}/prod`,
+      `API-Gateway-Execution-Logs_\${${loggedStack.getLogicalId(loggedStack.keygate.api.node.defaultChild as Parameters<typeof loggedStack.getLogicalId>[0])}}/prod`,
     ]);
     expect(executionLogs[0]?.Properties.RetentionInDays).toBe(30);
   });
 
-  it("sets API Gateway's account CloudWatch role (for logs), kept when the stack goes", () => {
-    const accounts = Object.values(resourcesOf(template, 'AWS::ApiGateway::Account'));
+  it("leaves API Gateway's account-wide CloudWatch role alone by default (it is one per account and region)", () => {
+    expect(resourcesOf(template, 'AWS::ApiGateway::Account')).toEqual({});
+    expect(
+      Object.values(resourcesOf(template, 'AWS::IAM::Role')).filter((role) =>
+        JSON.stringify(role.Properties).includes('AmazonAPIGatewayPushToCloudWatchLogs'),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe('stage logs and the account CloudWatch role', () => {
+  it('sets the account role only when asked (cloudWatchRole: true), kept when the stack goes', () => {
+    const optedIn = Template.fromStack(
+      new KeygateStack(newApp(), 'WithRole', { cloudWatchRole: true }),
+    );
+    const accounts = Object.values(resourcesOf(optedIn, 'AWS::ApiGateway::Account'));
+
     expect(accounts).toHaveLength(1);
     expect(accounts[0]?.DeletionPolicy).toBe('Retain');
+    expect(render(accounts[0]?.Properties.CloudWatchRoleArn)).toMatch(
+      /^\$\{\w+CloudWatchRole\w+\.Arn\}$/,
+    );
+  });
+
+  it('by default writes neither access nor execution logs, so a plain deploy needs no account role', () => {
+    const quietStage = stage;
+
+    expect(quietStage?.Properties.AccessLogSetting).toBeUndefined();
+    expect(
+      (quietStage?.Properties.MethodSettings as Record<string, unknown>[] | undefined)?.[0],
+    ).toEqual({
+      HttpMethod: '*',
+      ResourcePath: '/*',
+      ThrottlingRateLimit: 100,
+      ThrottlingBurstLimit: 200,
+      LoggingLevel: 'OFF',
+      DataTraceEnabled: false,
+    });
+    const apiLogGroups = Object.keys(resourcesOf(template, 'AWS::Logs::LogGroup')).filter((id) =>
+      /^Keygate(?:AccessLogs|ExecutionLogs)/.test(id),
+    );
+    expect(apiLogGroups).toEqual([]);
+    expect(resourcesOf(template, 'AWS::ApiGateway::Account')).toEqual({});
+    expect(template.findOutputs('ApiUrl')).not.toEqual({});
   });
 });
 
@@ -310,15 +356,17 @@ describe('no secrets in the template', () => {
     expect(json).not.toMatch(/secret_?access|password|aws_session_token/i);
   });
 
-  it('gives functions only known, non-secret settings (never the local outbox or endpoints)', () => {
+  it('gives functions only known, non-secret settings (never the local outbox, nor an endpoint but the empty one SAM overrides)', () => {
     const allowed = new Set([
       'NODE_OPTIONS',
+      'KEYGATE_DYNAMODB_ENDPOINT',
       'KEYGATE_KEYS_TABLE',
       'KEYGATE_ACCOUNTS_TABLE',
       'KEYGATE_AUDIT_TABLE',
       'KEYGATE_KEY_PREFIX',
       'KEYGATE_REST_API_ID',
       'KEYGATE_STAGE',
+      'KEYGATE_FLUSH_TABLE',
       'KEYGATE_SES_IDENTITY',
       'KEYGATE_EXTRA_ROUTES',
     ]);
@@ -326,6 +374,7 @@ describe('no secrets in the template', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
         .Variables;
       for (const name of Object.keys(variables)) expect(allowed).toContain(name);
+      expect(variables.KEYGATE_DYNAMODB_ENDPOINT).toBe('');
     }
   });
 });
@@ -368,7 +417,7 @@ describe('props', () => {
     });
   });
 
-  it('leave the account CloudWatch role alone when asked', () => {
+  it('leave the account CloudWatch role alone when told so explicitly', () => {
     expect(resourcesOf(customTemplate, 'AWS::ApiGateway::Account')).toEqual({});
   });
 

@@ -77,7 +77,6 @@ function invoke(name: keyof typeof ENTRIES, event: unknown): unknown {
       KEYGATE_ACCOUNTS_TABLE: 'accounts',
       KEYGATE_AUDIT_TABLE: 'audit',
       AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 20_000,

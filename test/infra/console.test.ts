@@ -43,7 +43,7 @@ const custom = new KeygateStack(newApp(), 'Custom', {
   consoleDomain: { domainName: 'keys.example.com', certificateArn: CERTIFICATE },
 });
 const reports = new LambdaFunction(custom, 'Reports', {
-  runtime: Runtime.NODEJS_22_X,
+  runtime: Runtime.NODEJS_24_X,
   handler: 'index.handler',
   code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
 });
@@ -415,7 +415,7 @@ describe('the API on the same domain', () => {
   ])('refuses a route of your own at %s, which would shadow the console', (path, message) => {
     const s = new KeygateStack(newApp(), 'Clash');
     const fn = new LambdaFunction(s, 'Fn', {
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
     });
@@ -557,7 +557,7 @@ describe('outputs and settings', () => {
   it('without the console, takes routes of your own anywhere', () => {
     const s = new KeygateStack(newApp(), 'OffRoutes', { console: false });
     const fn = new LambdaFunction(s, 'Fn', {
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
     });

@@ -21,7 +21,9 @@ describe('keygatePropsFromContext', () => {
       [CONTEXT_KEYS.stageName]: 'v3',
       [CONTEXT_KEYS.throttleRateLimit]: '20',
       [CONTEXT_KEYS.throttleBurstLimit]: '40',
-      [CONTEXT_KEYS.cloudWatchRole]: 'false',
+      [CONTEXT_KEYS.cloudWatchRole]: 'true',
+      [CONTEXT_KEYS.stageLogs]: 'false',
+      [CONTEXT_KEYS.sesSandboxRecipients]: 'me@example.org, qa.example.org',
       [CONTEXT_KEYS.console]: true,
       [CONTEXT_KEYS.consoleDomainName]: 'keys.example.com',
       [CONTEXT_KEYS.consoleCertificateArn]: CERTIFICATE,
@@ -34,10 +36,19 @@ describe('keygatePropsFromContext', () => {
       authorizerCacheTtl: Duration.seconds(60),
       stageName: 'v3',
       throttling: { rateLimit: 20, burstLimit: 40 },
-      cloudWatchRole: false,
+      sesSandboxRecipients: ['me@example.org', 'qa.example.org'],
+      cloudWatchRole: true,
+      stageLogs: false,
       console: true,
       consoleDomain: { domainName: 'keys.example.com', certificateArn: CERTIFICATE },
     });
+  });
+
+  it('reads the sandbox recipients as a JSON array from cdk.json too, and skips empty entries', () => {
+    expect(
+      from({ [CONTEXT_KEYS.sesSandboxRecipients]: ['a@example.org', ' b.example.org '] }),
+    ).toEqual({ sesSandboxRecipients: ['a@example.org', 'b.example.org'] });
+    expect(from({ [CONTEXT_KEYS.sesSandboxRecipients]: ' , ' })).toEqual({});
   });
 
   it('turns the web console off with keygate:console=false', () => {

@@ -2,6 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
+import { AUTHORIZER_MEMORY_MB, ROUTE_MEMORY_MB } from '../../infra/constructs/keygate.js';
 import { KeygateFunction } from '../../infra/constructs/keygate-function.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { coldStartEntries } from '../../scripts/bench/cold-start.js';
@@ -29,6 +30,7 @@ const idOf = (s: Stack, construct: { node: { defaultChild?: unknown } }) =>
 const KEYS = `\${${idOf(stack, stack.tables.keysTable)}.Arn}`;
 const ACCOUNTS = `\${${idOf(stack, stack.tables.accountsTable)}.Arn}`;
 const AUDIT = `\${${idOf(stack, stack.tables.auditTable)}.Arn}`;
+const LEASE = `\${${idOf(stack, stack.tables.flushTable)}.Arn}`;
 const API = `\${${idOf(stack, stack.keygate.api)}}`;
 const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
 
@@ -85,6 +87,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // getKey + deleteKey: TransactWrite [Put event, Delete key, Update account counter] + flush
@@ -94,6 +99,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // listEvents: Query on the audit table, or on its byTarget index; cursorKey: GetItem of the
@@ -113,6 +121,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS} ${REFUSAL_COUNTERS_ONLY}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // getKey (the ID is in the value) + deleteKey (TransactWrite [Delete key, Update account
@@ -125,6 +136,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
     ON_BEHALF_OF,
   ],
   // findKeyIdByHash + getKey + deleteKey / updateKey + flush
@@ -136,6 +150,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${ACCOUNTS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // Answer from the authorizer's context and the bundled catalogue; resolve on-behalf-of
   listScopes: [ON_BEHALF_OF],
@@ -162,6 +179,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:UpdateItem ${KEYS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // find the subuser + UpdateItem (being deleted) + Query byAccount + TransactWrite [Update
   // counter, Delete keys] + TransactWrite [Delete account, name, user ID; Update parent counter;
@@ -174,6 +194,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:DeleteItem ${KEYS}`,
     `dynamodb:PutItem ${AUDIT}`,
     `apigateway:DELETE ${FLUSH}`,
+    // The flush lease: claim, mark, record (shared/adapters/dynamodb/flush-lease.ts)
+    `dynamodb:GetItem ${LEASE}`,
+    `dynamodb:UpdateItem ${LEASE}`,
   ],
   // No SES identity configured: nothing (the mailer refuses every sender).
   sendMail: [],
@@ -249,8 +272,8 @@ describe('functions', () => {
   // Keygate's functions: all but the console deployment's provider (see console.test.ts).
   const functions = keygateFunctionsOf(stack, template);
 
-  it('are one per route of the table, plus the authorizer', () => {
-    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 1);
+  it('are one per route of the table, plus the authorizer and the trailing flusher', () => {
+    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 2);
     expect([...stack.keygate.routeFunctions.keys()].sort()).toEqual(
       ROUTE_LIST.map((r) => r.id).sort(),
     );
@@ -274,10 +297,10 @@ describe('functions', () => {
   });
 
   it.each(Object.entries(functions))(
-    '%s runs nodejs22.x on arm64, ESM with source maps, JSON logs',
+    '%s runs nodejs24.x on arm64, ESM with source maps, JSON logs',
     (_id, fn) => {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Environment: {
@@ -290,6 +313,18 @@ describe('functions', () => {
       expect(timeout).toBeLessThanOrEqual(29);
     },
   );
+
+  it('have the memory sizes of the cost model (docs/cost.md): the authorizer, then routes', () => {
+    const memoryOf = (fn: NodejsFunction) =>
+      resourceOf(template, idOf(stack, fn)).Properties.MemorySize;
+
+    expect(memoryOf(stack.keygate.authorizerFunction)).toBe(AUTHORIZER_MEMORY_MB);
+    expect(AUTHORIZER_MEMORY_MB).toBe(1024);
+    expect(ROUTE_MEMORY_MB).toBe(1769);
+    for (const fn of stack.keygate.routeFunctions.values()) {
+      expect(memoryOf(fn)).toBe(ROUTE_MEMORY_MB);
+    }
+  });
 
   it.each(Object.entries(functions))(
     '%s logs into its own log group, with a retention',
@@ -463,6 +498,39 @@ describe('least privilege', () => {
       (role) => role !== roleOf(mailTemplate, resource) && role.Properties.Policies !== undefined,
     );
     for (const role of others) expect(grantsOf(role).some((g) => g.startsWith('ses:'))).toBe(false);
+  });
+
+  it('in the SES sandbox, adds the listed recipient identities (and only those) to SendEmail', () => {
+    const sandbox = new KeygateStack(newApp(), 'Sandbox', {
+      sesIdentity: 'noreply@example.com',
+      sesSandboxRecipients: ['me@example.org', 'example.net'],
+    });
+    const sandboxTemplate = Template.fromStack(sandbox);
+    const fn = sandbox.keygate.routeFunctions.get('sendMail');
+    if (!fn) throw new Error('No sendMail function');
+    const identity = `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:identity`;
+
+    expect(
+      grantsOf(roleOf(sandboxTemplate, functionResource(sandbox, sandboxTemplate, fn))),
+    ).toEqual(
+      [
+        ...ownLogs(sandbox, sandboxTemplate, fn),
+        `ses:SendEmail ${identity}/noreply@example.com`,
+        `ses:SendEmail ${identity}/me@example.org`,
+        `ses:SendEmail ${identity}/example.net`,
+      ].sort(),
+    );
+  });
+
+  it.each([
+    ['without an SES identity', { sesSandboxRecipients: ['me@example.org'] }, /needs sesIdentity/],
+    [
+      'that are neither address nor domain',
+      { sesIdentity: 'example.com', sesSandboxRecipients: ['not a recipient'] },
+      /sesSandboxRecipients must be an email address or a domain/,
+    ],
+  ])('refuses sandbox recipients %s', (_case, props, message) => {
+    expect(() => new KeygateStack(newApp(), 'BadSandbox', props)).toThrow(message);
   });
 
   it('lets API Gateway invoke each function only from its own method (or as the authorizer)', () => {

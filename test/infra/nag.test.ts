@@ -8,6 +8,7 @@ import {
   DEPLOYMENT_S3_WILDCARD_ACTIONS,
   deploymentAcknowledgements,
   NAG_ACKNOWLEDGEMENTS,
+  type NagAcknowledgement,
 } from '../../infra/constructs/nag.js';
 import { KeygateStack, type KeygateStackProps } from '../../infra/keygate-stack.js';
 import { newApp } from './support.js';
@@ -45,6 +46,8 @@ describe('cdk-nag AwsSolutions', () => {
       },
     ],
     ['without the per-source limits (no web ACL: APIG3 acknowledged)', { sourceLimits: false }],
+    ["setting the account's CloudWatch role (IAM4 acknowledged)", { cloudWatchRole: true }],
+    ['without stage logs (APIG1 and APIG6 acknowledged)', { stageLogs: false }],
   ] as const)('finds nothing unacknowledged %s', (_case, props) => {
     const { report } = nagReport('Variant', props);
 
@@ -62,7 +65,7 @@ describe('cdk-nag AwsSolutions', () => {
       path: '/v3/reports',
       scopes: ['stats.read'],
       handler: new LambdaFunction(stack, 'Reports', {
-        runtime: Runtime.NODEJS_22_X,
+        runtime: Runtime.NODEJS_24_X,
         handler: 'index.handler',
         code: Code.fromInline('export const handler = async () => ({ statusCode: 200 });'),
       }),
@@ -73,25 +76,50 @@ describe('cdk-nag AwsSolutions', () => {
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
   });
 
-  it('needs every acknowledgement it makes: without them, exactly those rules fire', () => {
-    const acknowledge = vi.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
-    try {
-      const { stack, report } = nagReport('Unacknowledged');
-      const made = [
-        // With the per-source limits' web ACL on the stage (the default), APIG3 is satisfied.
-        ...Object.values(NAG_ACKNOWLEDGEMENTS).filter(
-          (a) => a !== NAG_ACKNOWLEDGEMENTS.noWaf || stack.keygate.sourceLimits === undefined,
-        ),
-        ...(stack.keygate.console?.acknowledgements ?? []),
-      ];
+  // Made only for settings the default stack does not have: without the web ACL (APIG3), with
+  // the account's CloudWatch role (IAM4); and the default's own, gone with stage logs on
+  // (APIG1, APIG6: stage logs are opt-in, they need the account's role).
+  const conditional: readonly NagAcknowledgement[] = [
+    NAG_ACKNOWLEDGEMENTS.noWaf,
+    NAG_ACKNOWLEDGEMENTS.cloudWatchRole,
+  ];
+  const stageLogsOff: readonly NagAcknowledgement[] = [
+    NAG_ACKNOWLEDGEMENTS.noAccessLogs,
+    NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
+  ];
 
-      expect([...new Set(report.violations.map((v) => v.ruleName))].sort()).toEqual(
-        [...new Set(made.map((a) => a.id))].sort(),
-      );
-    } finally {
-      acknowledge.mockRestore();
-    }
-  });
+  it.each([
+    ['the default stack', {}, stageLogsOff],
+    ['the stack with stage logs', { stageLogs: true }, []],
+    [
+      'the stack without web ACL or stage logs, with the account role',
+      { sourceLimits: false, cloudWatchRole: true, stageLogs: false },
+      [...conditional, ...stageLogsOff],
+    ],
+  ] as const)(
+    'needs every acknowledgement it makes in %s: without them, exactly those rules fire',
+    (_case, props, extra) => {
+      const acknowledge = vi
+        .spyOn(Validations.prototype, 'acknowledge')
+        .mockImplementation(() => {});
+      try {
+        const { stack, report } = nagReport('Unacknowledged', props);
+        const made = [
+          ...Object.values(NAG_ACKNOWLEDGEMENTS).filter(
+            (a) => !conditional.includes(a) && !stageLogsOff.includes(a),
+          ),
+          ...extra,
+          ...(stack.keygate.console?.acknowledgements ?? []),
+        ];
+
+        expect([...new Set(report.violations.map((v) => v.ruleName))].sort()).toEqual(
+          [...new Set(made.map((a) => a.id))].sort(),
+        );
+      } finally {
+        acknowledge.mockRestore();
+      }
+    },
+  );
 
   it.each(ALL_ACKNOWLEDGEMENTS.map((a) => [a.id, a] as const))(
     'acknowledges %s with a reason a reviewer can check',

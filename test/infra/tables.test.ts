@@ -126,13 +126,45 @@ describe('KeygateStack tables', () => {
 });
 
 describe('KeygateTables removalPolicy', () => {
-  it('can be overridden', () => {
+  const replicaOf = (table: Record<string, unknown>) =>
+    ((table.Properties as Record<string, unknown>).Replicas as Record<string, unknown>[])[0];
+
+  it('with DESTROY, deletes the tables with the stack, deletion protection off (it would block the delete)', () => {
     const stack = new Stack(newApp(), 'Test');
     new KeygateTables(stack, 'Tables', { removalPolicy: RemovalPolicy.DESTROY });
     const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable');
     expect(Object.keys(tables)).toHaveLength(TABLES.length);
     for (const table of Object.values(tables)) {
       expect(table).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+      expect(replicaOf(table)?.DeletionProtectionEnabled).toBe(false);
+      expect(replicaOf(table)?.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
     }
+  });
+
+  it.each([
+    ['RETAIN', RemovalPolicy.RETAIN, 'Retain', 'Retain'],
+    [
+      'RETAIN_ON_UPDATE_OR_DELETE',
+      RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+      'RetainExceptOnCreate',
+      'Retain',
+    ],
+  ])('with %s, keeps deletion protection on', (_name, removalPolicy, deletion, replace) => {
+    const stack = new Stack(newApp(), 'Test');
+    new KeygateTables(stack, 'Tables', { removalPolicy });
+    const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable');
+    for (const table of Object.values(tables)) {
+      expect(table).toMatchObject({ DeletionPolicy: deletion, UpdateReplacePolicy: replace });
+      expect(replicaOf(table)?.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  it('refuses SNAPSHOT at synth (DynamoDB has no snapshot deletion policy)', () => {
+    const stack = new Stack(newApp(), 'Test');
+    expect(
+      () => new KeygateTables(stack, 'Tables', { removalPolicy: RemovalPolicy.SNAPSHOT }),
+    ).toThrow(/snapshot/i);
   });
 });

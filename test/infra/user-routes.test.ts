@@ -14,7 +14,7 @@ const STAGE = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod';
 
 function downstream(scope: Stack, id: string) {
   return new LambdaFunction(scope, id, {
-    runtime: Runtime.NODEJS_22_X,
+    runtime: Runtime.NODEJS_24_X,
     handler: 'index.handler',
     code: Code.fromInline('export const handler = async () => ({ statusCode: 200, body: "{}" });'),
   });

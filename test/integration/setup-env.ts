@@ -15,7 +15,6 @@ process.env.KEYGATE_ACCOUNTS_TABLE = tables.accounts;
 process.env.KEYGATE_AUDIT_TABLE = tables.audit;
 process.env.KEYGATE_KEY_PREFIX = 'SG';
 process.env.AWS_REGION = 'local';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const outbox = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));
 process.env.KEYGATE_OUTBOX_DIR = outbox;
 // Each test file gets its own outbox; it leaves nothing behind.

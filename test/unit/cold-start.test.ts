@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AUTHORIZER_HANDLER,
+  CACHE_FLUSHER_HANDLER,
   ESM_REQUIRE_BANNER,
   entryFile,
   esbuildOptions,
@@ -32,10 +33,13 @@ function functionFiles(): string[] {
 describe('cold-start entries', () => {
   const entries = coldStartEntries();
 
-  it('start with the authorizer, then the baseline, then one per route in route table order', () => {
+  it('start with the authorizer, then the baseline, then one per route in route table order, then the trailing flusher', () => {
     expect(entries[0]).toEqual({ name: AUTHORIZER_HANDLER, entry: entryFile(AUTHORIZER_HANDLER) });
     expect(entries[1]).toEqual({ name: BASELINE, entry: undefined });
-    expect(entries.slice(2).map((e) => e.name)).toEqual(ROUTE_LIST.map((r) => r.handler));
+    expect(entries.slice(2).map((e) => e.name)).toEqual([
+      ...ROUTE_LIST.map((r) => r.handler),
+      CACHE_FLUSHER_HANDLER,
+    ]);
   });
 
   it('are every function under functions/, each once (none missing, none left unmeasured)', () => {
@@ -66,7 +70,7 @@ describe('esbuildOptions', () => {
       outfile: '/out/x/index.mjs',
       bundle: true,
       platform: 'node',
-      target: 'node22',
+      target: 'node24',
       format: 'esm',
       minify: true,
       sourcemap: true,

@@ -3,10 +3,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
-import { formatAddress, SesMailer } from '../../shared/adapters/ses/mailer.js';
+import {
+  formatAddress,
+  SES_ACCESS_DENIED_MESSAGE,
+  SesMailer,
+} from '../../shared/adapters/ses/mailer.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
-import { ServiceUnavailableError } from '../../shared/domain/errors.js';
+import { ForbiddenError, ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   isValidEmail,
   MAIL_MESSAGES,
@@ -28,9 +32,6 @@ import {
 import { openApiDocument } from '../../shared/openapi.js';
 import { type MailPayload, SendMailBody } from '../../shared/schemas/mail.js';
 import { failure, unwrap } from './support.js';
-
-// The SDK warns about Node 20 on every client; the tests do not need to hear it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const NOW_SECONDS = NOW.getTime() / 1000;
@@ -811,6 +812,42 @@ describe('SesMailer', () => {
     expect((first as ServiceUnavailableError).status).toBe(503);
     expect(second).toBe(rejected);
   });
+
+  it.each([
+    ['AccessDeniedException', 'SES API v2'],
+    ['AccessDenied', 'SES API v1'],
+  ])(
+    "answers SES denying the role (%s, %s: the sandbox checks recipients too) with a 403 that says what to do, and logs SES's message",
+    async (name) => {
+      // Arrange: what SES answers in the sandbox for a recipient the role may not send to
+      const denied = Object.assign(
+        new Error(
+          'User: arn:aws:sts::123456789012:assumed-role/mail/fn is not authorized to perform: ses:SendEmail on resource: arn:aws:ses:us-east-1:123456789012:identity/friend@example.org',
+        ),
+        { name, $fault: 'client', $metadata: { httpStatusCode: 403 } },
+      );
+      const warn = vi.fn();
+      const mailer = new SesMailer({
+        identity: 'example.com',
+        client: new SESv2Client({}),
+        logger: { debug: vi.fn(), info: vi.fn(), warn, error: vi.fn() },
+      });
+      ses.on(SendEmailCommand).rejectsOnce(denied);
+
+      // Act
+      const error = await mailer.send(outgoing(MINIMAL)).catch((e: unknown) => e);
+
+      // Assert
+      expect(error).toBeInstanceOf(ForbiddenError);
+      expect((error as ForbiddenError).status).toBe(403);
+      expect((error as ForbiddenError).errors).toEqual([
+        { field: null, message: SES_ACCESS_DENIED_MESSAGE },
+      ]);
+      expect(SES_ACCESS_DENIED_MESSAGE).toContain('keygate:sesSandboxRecipients');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]?.[1]).toEqual({ error: denied });
+    },
+  );
 
   it('turns a hung SES (the request timeout of its client) into a retryable 503', async () => {
     // Arrange: what @smithy/node-http-handler throws when `requestTimeout` passes

@@ -1054,12 +1054,17 @@ export class DynamoKeyRepository implements KeyRepository {
   }
 
   /** Runs one storage call; its failures surface as retryable storage errors. */
-  private async run<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw toStorageError(error);
-    }
+  private run<T>(call: () => Promise<T>): Promise<T> {
+    return storageCall(call);
+  }
+}
+
+/** Runs one storage call; its failures surface as retryable storage errors. */
+export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toStorageError(error);
   }
 }
 
@@ -1087,14 +1092,14 @@ function backoffDelay(attempt: number): number {
   return Math.random() * Math.min(1000, 10 * 2 ** attempt);
 }
 
-function isConditionalCheckFailure(
+export function isConditionalCheckFailure(
   error: unknown,
 ): error is Error & { Item?: Record<string, unknown> } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
 /** Any storage failure the client cannot fix becomes a retryable 503, never a 401 or a 404. */
-function toStorageError(error: unknown): Error {
+export function toStorageError(error: unknown): Error {
   if (error instanceof ServiceUnavailableError) return error;
   return new ServiceUnavailableError({ cause: error });
 }

@@ -4,9 +4,10 @@ import {
   SendEmailCommand,
   type SendEmailCommandInput,
 } from '@aws-sdk/client-sesv2';
-import { ServiceUnavailableError } from '../../domain/errors.js';
+import { ForbiddenError, ServiceUnavailableError } from '../../domain/errors.js';
 import type { Mailer, OutgoingMail } from '../../domain/ports.js';
 import { renderMessage } from '../../domain/substitutions.js';
+import { logger as defaultLogger, type Logger } from '../../observability/logger.js';
 import type { MailAddress, MailPayload, MailPersonalization } from '../../schemas/mail.js';
 
 export interface SesMailerOptions {
@@ -18,7 +19,21 @@ export interface SesMailerOptions {
   identity: string | undefined;
   /** The SES client, or a factory for it; by default a `SESv2Client` for the Lambda's region. */
   client?: SESv2Client | (() => SESv2Client);
+  /** Where a denied send is logged with SES's own message; the function's logger by default. */
+  logger?: Logger;
 }
+
+/**
+ * What the caller is told (403) when SES denies the function's role `ses:SendEmail`. Most often
+ * the SES sandbox: there SES also authorizes the send against every recipient's identity, so a
+ * policy on the sender alone is denied (see `sesSandboxRecipients` in infra/constructs/keygate.ts
+ * and the README's Deploy to AWS). SES's own message, logged, names the identity it checked.
+ */
+export const SES_ACCESS_DENIED_MESSAGE =
+  'Amazon SES denied this deployment permission to send the message. While its SES account is ' +
+  'in the sandbox, every recipient (to, cc, bcc) must be a verified SES identity listed in the ' +
+  "deployment's keygate:sesSandboxRecipients setting; otherwise its IAM policy does not cover " +
+  'what SES checked (the function logs which identity).';
 
 /**
  * Without timeouts the SDK waits for ever on a hung SES. Each `SendEmail` gives up within about
@@ -52,17 +67,21 @@ const CONCURRENT_SENDS = 10;
  *   tracking and mail settings (SendGrid features with no SES equivalent here). `send_at` is not
  *   honoured: SES has no scheduled send, so the message goes out on acceptance.
  *
- * Throttling and SES server faults become a retryable 503; other SES errors surface as 500.
+ * Throttling and SES server faults become a retryable 503; SES denying the role (AccessDenied:
+ * the SES sandbox checks recipients' identities too) a 403 that says so
+ * ({@link SES_ACCESS_DENIED_MESSAGE}); other SES errors surface as 500.
  * Several personalizations are several sends: a failure can leave earlier ones delivered.
  */
 export class SesMailer implements Mailer {
   private readonly identity: string | undefined;
   private readonly clientOption: SesMailerOptions['client'];
+  private readonly logger: Logger;
   private client: SESv2Client | undefined;
 
   constructor(options: SesMailerOptions) {
     this.identity = options.identity?.toLowerCase();
     this.clientOption = options.client;
+    this.logger = options.logger ?? defaultLogger;
   }
 
   /**
@@ -93,6 +112,15 @@ export class SesMailer implements Mailer {
           try {
             await client.send(new SendEmailCommand(input));
           } catch (error) {
+            if (accessDenied(error)) {
+              this.logger.warn(
+                'SES denied SendEmail (in the SES sandbox: an unlisted recipient?)',
+                {
+                  error,
+                },
+              );
+              throw new ForbiddenError(SES_ACCESS_DENIED_MESSAGE);
+            }
             throw retryable(error) ? new ServiceUnavailableError({ cause: error }) : error;
           }
         }),
@@ -187,6 +215,15 @@ function encodedWords(text: string): string {
   }
   words.push(chunk);
   return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
+}
+
+/**
+ * IAM refused the call: SES API v2 (REST-JSON) names it `AccessDeniedException`; `AccessDenied`
+ * is the Query API's (SES v1) name for the same refusal.
+ */
+function accessDenied(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'AccessDeniedException' || name === 'AccessDenied';
 }
 
 function retryable(error: unknown): boolean {
