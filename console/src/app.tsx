@@ -4,14 +4,12 @@ import { ApiError, api, type Subuser, session, subusersApi } from './api.js';
 import { KeysPage } from './keys-page.js';
 import { RetryAlert } from './retry-alert.js';
 import { hrefOf, type Route, resetRoute, usePageHeading, useRoute } from './route.js';
+import type { SignedIn } from './session.js';
 import { Shell } from './shell.js';
 import { SignIn } from './sign-in.js';
 import { SubusersPage } from './subusers-page.js';
 
-export interface SignedIn {
-  apiKey: string;
-  scopes: string[];
-}
+export type { SignedIn };
 
 /**
  * Signed out: the sign-in form. Signed in: the API Keys page, and the Subusers page when the key

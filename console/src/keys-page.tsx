@@ -9,7 +9,6 @@ import {
   type RolledKey,
   type Subuser,
 } from './api.js';
-import type { SignedIn } from './app.js';
 import { Dialog } from './dialog.js';
 import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
 import { type FormError, KeyForm, type KeyFormValue } from './key-form.js';
@@ -23,6 +22,7 @@ import {
 import { type Area, accessTypeOf, levelsFromScopes } from './permissions.js';
 import { RetryAlert } from './retry-alert.js';
 import { usePageHeading } from './route.js';
+import type { SignedIn } from './session.js';
 import { ACTING_DISABLED_ID } from './shell.js';
 
 type Modal =

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api } from './api.js';
-import type { SignedIn } from './app.js';
+import type { SignedIn } from './session.js';
 
 const NEEDED = ['api_keys.read'];
 

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, SUBUSERS_PAGE, type Subuser, subusersApi } from './api.js';
-import type { SignedIn } from './app.js';
 import { RetryAlert } from './retry-alert.js';
 import { hrefOf, usePageHeading } from './route.js';
+import type { SignedIn } from './session.js';
 import {
   CreateSubuserDialog,
   DeleteSubuserDialog,

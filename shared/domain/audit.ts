@@ -1,5 +1,5 @@
 import type { AuditEventViewType, ListEventsInput } from '../schemas/api-keys.js';
-import type { Caller } from './api-keys.js';
+import type { Caller } from './caller.js';
 import { type CursorScope, openCursor, sealCursor } from './cursor.js';
 import { BadRequestError, fail, ok, type Result } from './errors.js';
 import { KEY_ID_PATTERN, randomId } from './key-format.js';

@@ -6,7 +6,7 @@ import {
   type UpdateBillingProfileInput,
 } from '../schemas/billing.js';
 import { DEFAULT_PLAN } from './accounts.js';
-import type { Caller } from './api-keys.js';
+import type { Caller } from './caller.js';
 import { BadRequestError, fail, ok, type Result, ServiceUnavailableError } from './errors.js';
 import type { BillingProfileRecord, Deps } from './ports.js';
 

@@ -1,5 +1,5 @@
 import type { MailAddress, MailPayload } from '../schemas/mail.js';
-import type { Caller } from './api-keys.js';
+import type { Caller } from './caller.js';
 import {
   type FieldError,
   ForbiddenError,
@@ -9,63 +9,23 @@ import {
   ValidationError,
 } from './errors.js';
 import { randomId } from './key-format.js';
-import type { Deps, Mailer, OutgoingMail } from './ports.js';
 import {
-  MAX_RENDERED_BYTES,
-  MAX_SUBSTITUTIONS_BYTES,
-  renderedBytes,
-  substitutionsProblems,
-} from './substitutions.js';
+  MAIL_MESSAGES,
+  MAX_CATEGORIES,
+  MAX_RECIPIENTS,
+  SEND_AT_HORIZON_SECONDS,
+} from './mail-messages.js';
+import type { Deps, Mailer, OutgoingMail } from './ports.js';
+import { MAX_RENDERED_BYTES, renderedBytes, substitutionsProblems } from './substitutions.js';
+
+// Where the schema and the rules both read them (`mail-messages.ts` breaks the import cycle).
+export { MAIL_MESSAGES, MAX_CATEGORIES, MAX_RECIPIENTS, SEND_AT_HORIZON_SECONDS };
 
 /**
  * `POST /v3/mail/send`: SendGrid's rules that span fields, the sender check, sandbox mode, and
  * the hand-over to the {@link Mailer}. The zod schema (`shared/schemas/mail.ts`) has already
  * checked shapes and types; everything here is reported with SendGrid's field names and messages.
  */
-
-/** `10000` as `10,000`, as SendGrid writes its limits (without depending on the runtime's ICU). */
-const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ',');
-
-/** SendGrid's messages, verbatim where SendGrid documents one (SendGrid contract notes, §5). */
-export const MAIL_MESSAGES = {
-  from: 'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.  e.g. {"email" : "example@example.com"}  or {"email" : "example@example.com", "name" : "Example Recipient"}.',
-  fromInvalid: 'The from email does not contain a valid address.',
-  personalizations:
-    'The personalizations field is required and must have at least one personalization.',
-  to: 'The to parameter is required for all personalization objects.',
-  invalidAddress: 'Does not contain a valid address.',
-  recipientLimit: 'There is a limit of 1000 total recipients (to + cc + bcc) per request.',
-  subject:
-    'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.',
-  content:
-    'Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block. We typically suggest both text/plain and text/html blocks are included, but only one block is required.',
-  contentValue: 'The content value must be a string at least one character in length.',
-  contentType: 'The content type must be a string at least one character in length.',
-  sendAtHorizon: 'Scheduling more than 72 hours in advance is forbidden.',
-  duplicate: (email: string) =>
-    `Each unique email address in the personalizations array should only be included once. You have included ${email} more than once.`,
-  unverifiedSender:
-    'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements',
-  // SendGrid's documented limit, in its own words (v3 Mail Send reference, `substitutions`).
-  substitutionsSize: `The total collective size of your substitutions may not exceed ${grouped(MAX_SUBSTITUTIONS_BYTES)} bytes per personalization object.`,
-  // Keygate's own wording, where SendGrid documents no message.
-  replyToBoth: 'You can use either the reply_to property or reply_to_list property but not both.',
-  categories: 'categories must be an array of at most 10 unique strings',
-  category: 'a category must be a string of at most 255 characters',
-  attachmentContent: 'The attachment content must be base64 encoded.',
-  attachmentFilename: 'The attachment filename parameter is required.',
-  templateUnsupported:
-    "template_id is not supported by this deployment's mail service; send subject and content instead",
-  substitutionKey: 'A substitution key must be a string at least one character in length.',
-  renderedSize: `The subjects and contents of all personalizations together may not exceed ${grouped(MAX_RENDERED_BYTES)} bytes (UTF-8), before or after substitutions.`,
-} as const;
-
-/** Most recipients (to + cc + bcc over all personalizations) one request may address. */
-export const MAX_RECIPIENTS = 1000;
-/** Most categories one message may carry. */
-export const MAX_CATEGORIES = 10;
-/** How far ahead `send_at` may schedule a send. */
-export const SEND_AT_HORIZON_SECONDS = 72 * 3600;
 
 const ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';

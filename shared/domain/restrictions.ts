@@ -1,4 +1,4 @@
-import type { Caller } from './api-keys.js';
+import type { Caller } from './caller.js';
 import { ForbiddenError, fail, ok, type Result } from './errors.js';
 import { cidrWithin } from './ip-allowlist.js';
 

@@ -1,4 +1,5 @@
 import type { MailPayload, MailPersonalization } from '../schemas/mail.js';
+import { MAX_RENDERED_BYTES, MAX_SUBSTITUTIONS_BYTES } from './mail-messages.js';
 
 /**
  * SendGrid substitutions (`personalizations[].substitutions`): every occurrence of a key in a
@@ -11,35 +12,7 @@ import type { MailPayload, MailPersonalization } from '../schemas/mail.js';
  * code points: never half of a surrogate pair.
  */
 
-/**
- * SendGrid's limit, in the description of `personalizations[].substitutions` in its OpenAPI for
- * Mail Send (`tsg_mail_v3`; Keygate's copy: test/contract/sendgrid-api-keys.openapi.json), as
- * published in the v3 Mail Send reference,
- * https://docs.sendgrid.com/api-reference/mail-send/mail-send : "The total collective size of
- * your substitutions may not exceed 10,000 bytes per personalization object." Counted as the
- * UTF-8 bytes of every key plus every value. (SendGrid's Substitution Tags guide, written for its
- * SMTP API, says 50,000 bytes per personalization block; Keygate follows the v3 contract.)
- */
-export const MAX_SUBSTITUTIONS_BYTES = 10_000;
-
-/**
- * Most bytes (UTF-8) that the subjects and contents of all personalizations together may take,
- * before and after substitution.
- *
- * Why a cap on the output: one pass bounds a rendering by (text length × longest value), and
- * that is far too much. The worst 5 MiB body, about 5 MiB of content with a 1-byte key worth
- * 9,999 bytes, renders as ~52 GB for one personalization. And every personalization renders
- * (SES sends one message each, the outbox stores each), so even without substitutions 1,000
- * personalizations of a ~5 MiB content make ~5 GB.
- *
- * Why 40 MB: it is Amazon SES's largest message, so a request may render, over all its
- * personalizations, what SES accepts as one message (1,000 personalizations of 40 KB each).
- * It keeps the mail Lambda (1 GB, holding every rendering at once) and the outbox file (one JSON
- * string, which V8 caps near 512 M characters, even if escaping grows control characters six
- * times) well within bounds; and since the text is measured before it is scanned, it bounds the
- * scan too.
- */
-export const MAX_RENDERED_BYTES = 40_000_000;
+export { MAX_RENDERED_BYTES, MAX_SUBSTITUTIONS_BYTES };
 
 export type SubstitutionsProblem = 'empty_key' | 'too_large';
 

@@ -6,8 +6,8 @@ import type {
   SubuserViewType,
   UpdateSubuserInput,
 } from '../schemas/subusers.js';
-import type { Caller } from './api-keys.js';
 import { auditEvent } from './audit.js';
+import type { Caller } from './caller.js';
 import {
   BadRequestError,
   ForbiddenError,
@@ -19,6 +19,10 @@ import {
 } from './errors.js';
 import { randomId } from './key-format.js';
 import type { AccountRecord, AuditEvent, Deps } from './ports.js';
+import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from './subuser-names.js';
+
+// Where the request schema and these operations both read them (no import cycle).
+export { INVALID_USERNAME, SUBUSER_NAME_PATTERN };
 
 /**
  * Subusers (SendGrid's contract): accounts a parent account creates for its customers, manages
@@ -41,16 +45,6 @@ export const NOT_A_PARENT = 'you dont have permission to access this resource';
 /** Another parent's subuser answers exactly as one that does not exist (as keys do). */
 export const SUBUSER_NOT_FOUND = 'No user found';
 
-/**
- * A subuser's username: what `on-behalf-of` names. SendGrid publishes no syntax (its support
- * says there is no strict policy; its v2 API capped names at 64 characters; its docs use an email
- * address as an example), so Keygate takes letters, digits and `.`, `_`, `-`, `@`, `+`, starting
- * with a letter or digit: every name fits in a header, a URL path and a log line unescaped.
- * Unique across the deployment whatever the case.
- */
-export const SUBUSER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-
-export const INVALID_USERNAME = 'invalid username';
 export const DEFAULT_SUBUSERS_LIMIT = 100;
 export const USERNAME_EXISTS = 'username exists';
 export const NO_FIELDS = 'no fields provided';

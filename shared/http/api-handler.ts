@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
-import type { Caller } from '../domain/api-keys.js';
+import type { Caller } from '../domain/caller.js';
 import type { Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { logger } from '../observability/logger.js';

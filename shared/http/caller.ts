@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Caller } from '../domain/api-keys.js';
+import type { Caller } from '../domain/caller.js';
 import {
   BadRequestError,
   ForbiddenError,

@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import type { Caller } from '../domain/api-keys.js';
+import type { Caller } from '../domain/caller.js';
 import {
   BadRequestError,
   type FieldError,

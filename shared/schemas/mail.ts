@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { MAIL_MESSAGES, MAX_CATEGORIES, MAX_RECIPIENTS } from '../domain/mail.js';
+import { MAIL_MESSAGES, MAX_CATEGORIES, MAX_RECIPIENTS } from '../domain/mail-messages.js';
 
 /**
  * The SendGrid v3 mail payload (`POST /v3/mail/send`), as SendGrid's OpenAPI describes it

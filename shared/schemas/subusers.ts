@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from '../domain/subusers.js';
+import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from '../domain/subuser-names.js';
 import { CONTROL_CHARACTERS } from './text.js';
 
 /**
