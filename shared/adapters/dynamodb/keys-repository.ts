@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -1092,10 +1095,11 @@ function backoffDelay(attempt: number): number {
   return Math.random() * Math.min(1000, 10 * 2 ** attempt);
 }
 
+/** The SDK's own error class (the document client passes it through), not a name to match. */
 export function isConditionalCheckFailure(
   error: unknown,
-): error is Error & { Item?: Record<string, unknown> } {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+): error is ConditionalCheckFailedException & { Item?: Record<string, unknown> } {
+  return error instanceof ConditionalCheckFailedException;
 }
 
 /** Any storage failure the client cannot fix becomes a retryable 503, never a 401 or a 404. */
