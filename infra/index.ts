@@ -1,6 +1,6 @@
 /**
  * Keygate for a team's CDK app: `import { Keygate } from 'keygate'`. The construct, its stack,
- * what a config needs, and the README's `-c keygate:*` settings
+ * what a config needs, and the `-c keygate:*` settings of docs/deploy.md
  * (`keygatePropsFromContext((key) => app.node.tryGetContext(key))`). A team's handlers import
  * from `keygate/runtime` instead (no CDK).
  */

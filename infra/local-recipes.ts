@@ -1,9 +1,9 @@
 import { type TableNames, tableNames } from '../shared/tables.js';
 
 /**
- * What the README's `sam local start-api` recipe relies on, in one place: the construct declares
+ * What docs/deploy.md's `sam local start-api` recipe relies on, in one place: the construct declares
  * these variables on every function, `scripts/sam-local.ts` writes the `--env-vars` file from
- * them, and the tests check the synthesized template and the README's text against them. No
+ * them, and the tests check the synthesized template and that page's text against them. No
  * CDK import, so the script and the unit tests can read it.
  *
  * SAM overrides only the environment variables a function declares in the template, with the

@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/sam-local.ts [--dynamodb URL] [--account NAME] [--out FILE]`: the host-side
- * half of the README's `sam local start-api` recipe (see "SAM and LocalStack").
+ * half of docs/deploy.md's `sam local start-api` recipe (see "SAM and LocalStack").
  *
  * 1. Creates Keygate's tables (`shared/tables.ts`) in the DynamoDB Local container, reached from
  *    the host at `--dynamodb` (default `http://127.0.0.1:8000`, the port the recipe publishes).

@@ -1,6 +1,6 @@
 /**
  * The cdk-nag (AwsSolutions) findings Keygate acknowledges, each with the reason a reviewer
- * needs. The construct applies them to the narrowest construct that raises them; the README's
+ * needs. The construct applies them to the narrowest construct that raises them; docs/deploy.md's
  * table is written from this list, and the infra tests check that nothing else is raised.
  */
 export const NAG_ACKNOWLEDGEMENTS = {

@@ -46,7 +46,7 @@ function bar(
 }
 
 /**
- * The README's chart of `npm run bench`'s HTTP figures: requests per second, and p50 and p99
+ * docs/performance.md's chart of `npm run bench`'s HTTP figures: requests per second, and p50 and p99
  * latency, one row per scenario, on linear scales with every value printed (no figure is read
  * off an axis). Self-contained SVG: no scripts, no external fonts or styles.
  */

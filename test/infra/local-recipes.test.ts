@@ -12,7 +12,7 @@ import {
 import { configFromEnv } from '../../shared/runtime/config.js';
 import { keygateFunctionsOf, newApp, referencedId } from './support.js';
 
-// What the README's `sam local start-api` recipe relies on in the synthesized template: SAM
+// What docs/deploy.md's `sam local start-api` recipe relies on in the synthesized template: SAM
 // overrides only variables a function declares, so every one it sets must be declared.
 const stack = new KeygateStack(newApp(), 'Keygate');
 const template = Template.fromStack(stack);

@@ -12,7 +12,7 @@ import { tempDirs } from '../helpers/temp-dirs.js';
 
 const tempDir = tempDirs();
 
-describe('scripts/sam-local.ts (the host side of the README SAM recipe)', () => {
+describe('scripts/sam-local.ts (the host side of the SAM recipe in docs/deploy.md)', () => {
   it('creates the tables, writes the --env-vars file and bootstraps an account in DynamoDB Local', async () => {
     // Arrange
     const endpoint = inject('dynamodbEndpoint');

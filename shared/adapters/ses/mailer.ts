@@ -27,7 +27,7 @@ export interface SesMailerOptions {
  * What the caller is told (403) when SES denies the function's role `ses:SendEmail`. Most often
  * the SES sandbox: there SES also authorizes the send against every recipient's identity, so a
  * policy on the sender alone is denied (see `sesSandboxRecipients` in infra/constructs/keygate.ts
- * and the README's Deploy to AWS). SES's own message, logged, names the identity it checked.
+ * and docs/deploy.md). SES's own message, logged, names the identity it checked.
  */
 export const SES_ACCESS_DENIED_MESSAGE =
   'Amazon SES denied this deployment permission to send the message. While its SES account is ' +
