@@ -31,9 +31,10 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws
 import { AUTHORIZER_HANDLER, entryFile, REPO_ROOT } from '../../infra/constructs/bundling.js';
 import { ACCESS_LOG_FIELDS, AUTHORIZER_MEMORY_MB } from '../../infra/constructs/keygate.js';
 import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb-local.js';
-import { bootstrapAccount, verifyApiKey } from '../../shared/domain/accounts.js';
+import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { type Caller, createApiKey } from '../../shared/domain/api-keys.js';
 import { authorize } from '../../shared/domain/authorize.js';
+import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import { ROUTES, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { policyRoutes } from '../../shared/runtime/storage.js';

@@ -156,7 +156,8 @@ export async function replaceApiKey(
   }
   const allowedIps = input.allowed_ips === null ? ok(null) : resolveAllowedIps(input.allowed_ips);
   if (!allowedIps.ok) return allowedIps;
-  const usage = {
+  // The IP allowlist the request sets (or clears); the expiry is resolved per key below.
+  const allowlist = {
     ...(allowedIps.value !== undefined ? { allowedIps: allowedIps.value } : {}),
   };
   const requested = normaliseScopes(input.scopes, deps.config.catalogue);
@@ -171,7 +172,7 @@ export async function replaceApiKey(
           : resolveExpiry(deps, account, input.expires_at, { onCreate: false });
       if (!expiry.ok) return expiry;
       const limits = {
-        ...usage,
+        ...allowlist,
         ...(expiry.value !== undefined ? { expiresAt: expiry.value } : {}),
       };
       // The owner key holds billing and everything else, which no grant may: it only accepts its
@@ -324,7 +325,8 @@ function sameScopes(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
-function usageView(key: KeyRecord) {
+/** When the key stops working and when it was last used (never its allowlist). */
+function lifecycleView(key: KeyRecord) {
   return {
     expires_at: key.expiresAt ?? null,
     last_used_at: key.lastUsedAt ?? null,
@@ -338,7 +340,7 @@ function toSummaryView(key: KeyRecord): ApiKeySummaryView {
     name: key.name,
     type: key.type,
     created_at: key.createdAt,
-    ...usageView(key),
+    ...lifecycleView(key),
   };
 }
 
@@ -350,7 +352,7 @@ export function toDetailView(key: KeyRecord): ApiKeyDetailView {
     type: key.type,
     created_at: key.createdAt,
     updated_at: key.updatedAt,
-    ...usageView(key),
+    ...lifecycleView(key),
     allowed_ips: key.allowedIps ?? [],
   };
 }

@@ -1,5 +1,4 @@
 import { stageArn } from '../gateway.js';
-import { verifyApiKey } from './accounts.js';
 import { ipAllowed } from './ip-allowlist.js';
 import {
   DEFAULT_POLICY_ROUTES,
@@ -12,6 +11,7 @@ import {
 } from './policy.js';
 import type { Deps, KeyRecord } from './ports.js';
 import type { KeyType } from './scopes.js';
+import { verifyApiKey } from './verify-key.js';
 
 /** The authorizer context handlers read from `requestContext.authorizer` (strings only). */
 export interface AuthorizerContext {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect } from 'vitest';
-import { bootstrapAccount, verifyApiKey } from '../../shared/domain/accounts.js';
+import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
+import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import { ROUTES, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { expectContract, inContract } from './contract.js';

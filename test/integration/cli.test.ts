@@ -121,7 +121,7 @@ describe('keygate CLI', () => {
     ]);
     const { api_key: ownerKey } = JSON.parse(boot.out) as { api_key: string };
     const ownerId = ownerKey.split('.')[1] ?? '';
-    const { verifyApiKey } = await import('../../shared/domain/accounts.js');
+    const { verifyApiKey } = await import('../../shared/domain/verify-key.js');
     const { defaultDeps } = await import('../../shared/runtime/deps.js');
 
     // Act

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verifyApiKey } from '../../shared/domain/accounts.js';
+import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { type InvokeResult, invoke, newAccount, type TestAccount } from '../helpers/harness.js';
 import { expectConsistentAccount, removesKey } from '../helpers/invariants.js';

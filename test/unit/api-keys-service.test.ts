@@ -4,7 +4,6 @@ import {
   ACCOUNT_NAME_PATTERN,
   bootstrapAccount,
   OWNER_KEY_NAME,
-  verifyApiKey,
 } from '../../shared/domain/accounts.js';
 import {
   type Caller,
@@ -26,6 +25,7 @@ import {
 import { hashApiKey, parseApiKey } from '../../shared/domain/key-format.js';
 import type { Deps, KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import {
   BASE64URL_ALPHABET,
   buildKey,
