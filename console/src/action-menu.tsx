@@ -1,16 +1,16 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 
+/** One entry of a row's action menu. */
+export interface ActionMenuItem {
+  label: string;
+  onSelect: () => void;
+}
+
 /**
  * A menu button (WAI-ARIA pattern): Enter/Space/ArrowDown open it on the first item, arrows move,
  * Escape closes it and returns focus to the button.
  */
-export function ActionMenu({
-  label,
-  items,
-}: {
-  label: string;
-  items: { label: string; onSelect: () => void }[];
-}) {
+export function ActionMenu({ label, items }: { label: string; items: ActionMenuItem[] }) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);

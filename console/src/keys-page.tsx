@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ActionMenu } from './action-menu.js';
+import { ActionMenu, type ActionMenuItem } from './action-menu.js';
 import {
   ApiError,
   type Auth,
@@ -72,50 +72,21 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
     ? { apiKey: user.apiKey, onBehalfOf: subuser.username }
     : { apiKey: user.apiKey };
   const heading = usePageHeading(subuser ? `API Keys of ${subuser.username}` : 'API Keys');
-  const [keys, setKeys] = useState<KeySummary[] | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const {
+    keys,
+    loadError,
+    setLoadError,
+    loadedAt,
+    areas,
+    areasError,
+    areasAnswered,
+    load,
+    loadAreas,
+  } = useKeysAndAreas(auth);
   const [modal, setModal] = useState<Modal | null>(null);
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<FormError | null>(null);
   const [notice, setNotice] = useState('');
-  const [loadedAt, setLoadedAt] = useState(() => Date.now());
-  // The deployment's areas, fetched once per sign-in: the picker shows what the deployment
-  // declares. Without them, keys can still be listed, rolled and deleted, not created or edited.
-  const [areas, setAreas] = useState<Area[] | null>(null);
-  const [areasError, setAreasError] = useState<string | null>(null);
-  // The list waits for the first answer, so its action menus do not gain Edit under the cursor.
-  const [areasAnswered, setAreasAnswered] = useState(false);
-
-  async function loadAreas() {
-    setAreasError(null);
-    try {
-      setAreas((await api.areas(auth)).areas);
-    } catch (e) {
-      setAreasError(
-        `Keys cannot be created or edited: the permissions could not be loaded. ${
-          e instanceof ApiError ? e.message : 'Something went wrong.'
-        }`,
-      );
-    } finally {
-      setAreasAnswered(true);
-    }
-  }
-
-  async function load() {
-    setLoadError(null);
-    try {
-      const { result } = await api.list(auth);
-      setLoadedAt(Date.now());
-      setKeys(result);
-    } catch (e) {
-      setLoadError(e instanceof ApiError ? e.message : 'The keys could not be loaded.');
-    }
-  }
-
-  useEffect(() => {
-    load();
-    loadAreas();
-  }, []);
 
   const closeModal = () => {
     setModal(null);
@@ -185,56 +156,17 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
           </p>
         )}
         {shown !== null && shown.length > 0 && (
-          <table class="list">
-            <caption class="sr-only">
-              {subuser ? `API keys of subuser ${subuser.username}` : 'Your API keys'}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">API Key ID</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((key) => (
-                <tr key={key.api_key_id}>
-                  <th scope="row" data-label="Name">
-                    {key.name}
-                    {key.type !== 'general' && <span class="badge">{key.type}</span>}
-                  </th>
-                  <td data-label="API Key ID">
-                    <code>{key.api_key_id}</code>
-                  </td>
-                  <td data-label="Created">
-                    {key.created_at ? <When value={key.created_at} /> : '—'}
-                  </td>
-                  <td data-label="Last used">
-                    <LastUsed keyInfo={key} />
-                  </td>
-                  <td data-label="Expires">
-                    <Expires keyInfo={key} now={loadedAt} />
-                  </td>
-                  <td class="row-actions">
-                    <ActionMenu
-                      label={`Actions for ${key.name}`}
-                      items={[
-                        ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
-                        { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
-                        { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
-                        { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
-                      ]}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <KeysTable
+            keys={shown}
+            subuser={subuser}
+            loadedAt={loadedAt}
+            actions={(key) => [
+              ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
+              { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
+              { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
+              { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
+            ]}
+          />
         )}
       </main>
 
@@ -329,39 +261,172 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
       )}
 
       {modal?.kind === 'delete' && (
-        <Dialog title="Delete API Key" onClose={closeModal}>
-          <p>
-            Delete <strong>{modal.key.name}</strong> (<code>{modal.key.api_key_id}</code>)? Anything
-            using it stops working at once. This cannot be undone.
-          </p>
-          {formError && (
-            <p class="error" role="alert">
-              {formError.message}
-            </p>
-          )}
-          <div class="actions">
-            <button type="button" onClick={closeModal}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              class="danger"
-              disabled={busy}
-              onClick={() =>
-                run(async () => {
-                  await api.remove(auth, modal.key.api_key_id);
-                  closeModal();
-                  setNotice(`Deleted ${modal.key.name}.`);
-                  await load();
-                })
-              }
-            >
-              Delete {modal.key.name}
-            </button>
-          </div>
-        </Dialog>
+        <DeleteKeyDialog
+          keyInfo={modal.key}
+          busy={busy}
+          error={formError?.message ?? null}
+          onCancel={closeModal}
+          onDelete={() =>
+            run(async () => {
+              await api.remove(auth, modal.key.api_key_id);
+              closeModal();
+              setNotice(`Deleted ${modal.key.name}.`);
+              await load();
+            })
+          }
+        />
       )}
     </>
+  );
+}
+
+/**
+ * The page's data: the account's keys (and when they were loaded, for the expiry marks) and the
+ * deployment's permission areas, each loaded once on mount and again on retry.
+ */
+function useKeysAndAreas(auth: Auth) {
+  const [keys, setKeys] = useState<KeySummary[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loadedAt, setLoadedAt] = useState(() => Date.now());
+  const [areas, setAreas] = useState<Area[] | null>(null);
+  const [areasError, setAreasError] = useState<string | null>(null);
+  // The list waits for the first answer, so its action menus do not gain Edit under the cursor.
+  const [areasAnswered, setAreasAnswered] = useState(false);
+
+  async function loadAreas() {
+    setAreasError(null);
+    try {
+      setAreas((await api.areas(auth)).areas);
+    } catch (e) {
+      setAreasError(
+        `Keys cannot be created or edited: the permissions could not be loaded. ${
+          e instanceof ApiError ? e.message : 'Something went wrong.'
+        }`,
+      );
+    } finally {
+      setAreasAnswered(true);
+    }
+  }
+
+  async function load() {
+    setLoadError(null);
+    try {
+      const { result } = await api.list(auth);
+      setLoadedAt(Date.now());
+      setKeys(result);
+    } catch (e) {
+      setLoadError(e instanceof ApiError ? e.message : 'The keys could not be loaded.');
+    }
+  }
+
+  useEffect(() => {
+    load();
+    loadAreas();
+  }, []);
+
+  return {
+    keys,
+    loadError,
+    setLoadError,
+    loadedAt,
+    areas,
+    areasError,
+    areasAnswered,
+    load,
+    loadAreas,
+  };
+}
+
+/** The keys, one row each, with their row actions. */
+function KeysTable({
+  keys,
+  subuser,
+  loadedAt,
+  actions,
+}: {
+  keys: readonly KeySummary[];
+  subuser: Subuser | null;
+  loadedAt: number;
+  actions: (key: KeySummary) => ActionMenuItem[];
+}) {
+  return (
+    <table class="list">
+      <caption class="sr-only">
+        {subuser ? `API keys of subuser ${subuser.username}` : 'Your API keys'}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">API Key ID</th>
+          <th scope="col">Created</th>
+          <th scope="col">Last used</th>
+          <th scope="col">Expires</th>
+          <th scope="col">
+            <span class="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((key) => (
+          <tr key={key.api_key_id}>
+            <th scope="row" data-label="Name">
+              {key.name}
+              {key.type !== 'general' && <span class="badge">{key.type}</span>}
+            </th>
+            <td data-label="API Key ID">
+              <code>{key.api_key_id}</code>
+            </td>
+            <td data-label="Created">{key.created_at ? <When value={key.created_at} /> : '—'}</td>
+            <td data-label="Last used">
+              <LastUsed keyInfo={key} />
+            </td>
+            <td data-label="Expires">
+              <Expires keyInfo={key} now={loadedAt} />
+            </td>
+            <td class="row-actions">
+              <ActionMenu label={`Actions for ${key.name}`} items={actions(key)} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Deleting a key, after a confirmation that says what stops working. */
+function DeleteKeyDialog({
+  keyInfo,
+  busy,
+  error,
+  onCancel,
+  onDelete,
+}: {
+  keyInfo: KeySummary;
+  busy: boolean;
+  error: string | null;
+  onCancel: () => void;
+  onDelete: () => void;
+}) {
+  return (
+    <Dialog title="Delete API Key" onClose={onCancel}>
+      <p>
+        Delete <strong>{keyInfo.name}</strong> (<code>{keyInfo.api_key_id}</code>)? Anything using
+        it stops working at once. This cannot be undone.
+      </p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={onDelete}>
+          Delete {keyInfo.name}
+        </button>
+      </div>
+    </Dialog>
   );
 }
 
