@@ -18,7 +18,7 @@ import {
   type GatewayResponseType,
   gatewayResponseBody,
   IDENTITY_SOURCES,
-} from '../shared/gateway.js';
+} from '../shared/gateway/api-gateway.js';
 import { wrapTeamHandler } from '../shared/http/team-handler.js';
 import type { RouteDefinition, RouteId } from '../shared/routes.js';
 import { activeDeployment, teamHandlersDir } from '../shared/runtime/deployment.js';
@@ -355,7 +355,7 @@ export class ApiGatewayEmulator {
         });
       } catch (error) {
         // Only exactly `Unauthorized` is a 401; anything else thrown is, on API Gateway, an
-        // `AuthorizerConfigurationException` (shared/gateway.ts cites the reports).
+        // `AuthorizerConfigurationException` (shared/gateway/api-gateway.ts cites the reports).
         const unauthorized = error instanceof Error && error.message === 'Unauthorized';
         return {
           response: gatewayResponse(

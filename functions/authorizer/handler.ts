@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authorize } from '../../shared/domain/authorize.js';
+import { authorize } from '../../shared/gateway/authorize.js';
 import { logger } from '../../shared/observability/logger.js';
 import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime/storage.js';
 

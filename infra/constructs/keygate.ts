@@ -60,7 +60,7 @@ import {
   gatewayResponseTemplate,
   IDENTITY_SOURCES,
   routeArn,
-} from '../../shared/gateway.js';
+} from '../../shared/gateway/api-gateway.js';
 import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
 import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';

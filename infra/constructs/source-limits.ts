@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { gatewayResponseBody } from '../../shared/gateway.js';
+import { gatewayResponseBody } from '../../shared/gateway/api-gateway.js';
 import type { RouteDefinition } from '../../shared/routes.js';
 import { pascalCase } from './names.js';
 

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
-import { authorize } from '../../shared/domain/authorize.js';
 import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import type { Deps } from '../../shared/domain/ports.js';
+import { authorize } from '../../shared/gateway/authorize.js';
 import { dynamoDocumentClient, keyRepository } from '../../shared/runtime/storage.js';
 import { microsecondsEach, microsecondsInterleaved } from './stats.js';
 

@@ -33,8 +33,8 @@ import { ACCESS_LOG_FIELDS, AUTHORIZER_MEMORY_MB } from '../../infra/constructs/
 import { ensureTables, startDynamoDbLocal } from '../../local/dynamodb-local.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { type Caller, createApiKey } from '../../shared/domain/api-keys.js';
-import { authorize } from '../../shared/domain/authorize.js';
 import { verifyApiKey } from '../../shared/domain/verify-key.js';
+import { authorize } from '../../shared/gateway/authorize.js';
 import { ROUTES, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { policyRoutes } from '../../shared/runtime/storage.js';

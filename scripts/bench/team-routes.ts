@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../infra/constructs/bundling.js';
 import { teamWrapperEntry } from '../../infra/constructs/team-routes.js';
 import { deploymentOf, specFromConfig } from '../../shared/deployment/deployment.js';
-import { policyFor } from '../../shared/domain/policy.js';
+import { policyFor } from '../../shared/gateway/policy.js';
 import { bundleEntries, importMilliseconds, lambdaEnvironment, turnOrder } from './cold-start.js';
 import { median } from './stats.js';
 

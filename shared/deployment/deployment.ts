@@ -6,7 +6,7 @@ import {
   SENDGRID_CATALOGUE,
 } from '../domain/catalogue.js';
 import type { KeyType } from '../domain/scopes.js';
-import { routeArn } from '../gateway.js';
+import { routeArn } from '../gateway/api-gateway.js';
 import { type HttpMethod, ROUTE_LIST, type RouteDefinition } from '../routes.js';
 import { EXTRA_ROUTE_PATH } from '../runtime/extra-routes.js';
 import type { TeamConfig } from './team-config.js';

@@ -1,6 +1,6 @@
-import type { PolicyRoute } from '../domain/policy.js';
 import type { KeyType } from '../domain/scopes.js';
-import { routeArn } from '../gateway.js';
+import { routeArn } from '../gateway/api-gateway.js';
+import type { PolicyRoute } from '../gateway/policy.js';
 import type { HttpMethod } from '../routes.js';
 
 /**

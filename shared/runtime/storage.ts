@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoKeyRepository } from '../adapters/dynamodb/keys-repository.js';
-import type { PolicyRoute } from '../domain/policy.js';
 import type { KeyRepository } from '../domain/ports.js';
+import type { PolicyRoute } from '../gateway/policy.js';
 import { configFromEnv, type RuntimeConfig } from './config.js';
 import { activeDeployment } from './deployment.js';
 import { EXTRA_ROUTES_ENV, parseExtraRoutes } from './extra-routes.js';

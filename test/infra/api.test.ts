@@ -9,7 +9,7 @@ import {
   type GatewayResponseType,
   gatewayResponseTemplate,
   IDENTITY_SOURCES,
-} from '../../shared/gateway.js';
+} from '../../shared/gateway/api-gateway.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import {
   keygateFunctionsOf,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Keygate } from '../../infra/constructs/keygate.js';
 import { routePathRegex } from '../../infra/constructs/source-limits.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
-import { gatewayResponseBody } from '../../shared/gateway.js';
+import { gatewayResponseBody } from '../../shared/gateway/api-gateway.js';
 import { ROUTES } from '../../shared/routes.js';
 import { newApp, referencedId, render, resourcesOf } from './support.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Keygate } from '../../infra/constructs/keygate.js';
 import { KeygateStack } from '../../infra/keygate-stack.js';
 import { policyAllows } from '../../local/emulator.js';
-import { findRoute, policyFor } from '../../shared/domain/policy.js';
+import { findRoute, policyFor } from '../../shared/gateway/policy.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { EXTRA_ROUTES_ENV, parseExtraRoutes } from '../../shared/runtime/extra-routes.js';
 import { methodsOf, newApp, referencedId, resourceOf, resourcesOf } from './support.js';

@@ -8,7 +8,7 @@ import {
 } from '../../shared/deployment/deployment.js';
 import type { TeamConfig, TeamRoute } from '../../shared/deployment/team-config.js';
 import { SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
-import { routeArn } from '../../shared/gateway.js';
+import { routeArn } from '../../shared/gateway/api-gateway.js';
 import { type HttpMethod, ROUTE_LIST } from '../../shared/routes.js';
 
 /**

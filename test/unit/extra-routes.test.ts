@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { policyAllows } from '../../local/emulator.js';
-import { findRoute, policyFor } from '../../shared/domain/policy.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { findRoute, policyFor } from '../../shared/gateway/policy.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import {
   EXTRA_ROUTES_ENV,

@@ -2,11 +2,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorRoute, policyAllows } from '../../local/emulator.js';
-import type { authorize } from '../../shared/domain/authorize.js';
 import { catalogueOf } from '../../shared/domain/catalogue.js';
-import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/domain/policy.js';
 import { ALL_SCOPES, type KeyType } from '../../shared/domain/scopes.js';
-import { arnMatches, routeArn } from '../../shared/gateway.js';
+import { arnMatches, routeArn } from '../../shared/gateway/api-gateway.js';
+import type { authorize } from '../../shared/gateway/authorize.js';
+import { findRoute, keyMayCall, type PolicyRoute, policyFor } from '../../shared/gateway/policy.js';
 import { type HttpMethod, ROUTE_LIST, ROUTES } from '../../shared/routes.js';
 import { authorizerOver, keyInMemory } from './support.js';
 

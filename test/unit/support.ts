@@ -2,13 +2,13 @@ import { crc32 } from 'node:zlib';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { MemoryKeyRepository } from '../../shared/adapters/memory/keys-repository.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
-import { authorize } from '../../shared/domain/authorize.js';
 import { type ScopeCatalogue, SENDGRID_CATALOGUE } from '../../shared/domain/catalogue.js';
 import type { KeygateError, Result } from '../../shared/domain/errors.js';
 import { generateApiKey, hashApiKey } from '../../shared/domain/key-format.js';
-import type { PolicyRoute, SecretKind } from '../../shared/domain/policy.js';
 import type { AuditEvent, Deps, KeyRecord } from '../../shared/domain/ports.js';
 import type { KeyType } from '../../shared/domain/scopes.js';
+import { authorize } from '../../shared/gateway/authorize.js';
+import type { PolicyRoute, SecretKind } from '../../shared/gateway/policy.js';
 
 /** The base64url alphabet, in index order. */
 export const BASE64URL_ALPHABET =

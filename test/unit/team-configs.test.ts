@@ -7,8 +7,8 @@ import {
   specFromConfig,
 } from '../../shared/deployment/deployment.js';
 import type { TeamConfig, TeamRoute } from '../../shared/deployment/team-config.js';
-import { keyMayCall } from '../../shared/domain/policy.js';
 import type { KeyType } from '../../shared/domain/scopes.js';
+import { keyMayCall } from '../../shared/gateway/policy.js';
 import { wrapTeamHandler } from '../../shared/http/team-handler.js';
 import { type HttpMethod, ROUTE_LIST } from '../../shared/routes.js';
 import { authorizerOver, keyInMemory } from './support.js';

@@ -1,5 +1,8 @@
-import { stageArn } from '../gateway.js';
-import { ipAllowed } from './ip-allowlist.js';
+import { ipAllowed } from '../domain/ip-allowlist.js';
+import type { Deps, KeyRecord } from '../domain/ports.js';
+import type { KeyType } from '../domain/scopes.js';
+import { verifyApiKey } from '../domain/verify-key.js';
+import { stageArn } from './api-gateway.js';
 import {
   DEFAULT_POLICY_ROUTES,
   denyAll,
@@ -9,9 +12,6 @@ import {
   policyFor,
   type SecretKind,
 } from './policy.js';
-import type { Deps, KeyRecord } from './ports.js';
-import type { KeyType } from './scopes.js';
-import { verifyApiKey } from './verify-key.js';
 
 /** The authorizer context handlers read from `requestContext.authorizer` (strings only). */
 export interface AuthorizerContext {

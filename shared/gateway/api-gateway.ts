@@ -5,7 +5,7 @@
  * emulator behaves by them.
  */
 
-import { remember } from './domain/memo.js';
+import { remember } from '../domain/memo.js';
 
 /**
  * Identity sources of the REQUEST authorizer, in API Gateway's syntax; together they form the

@@ -1,7 +1,7 @@
-import { routeArn } from '../gateway.js';
+import { remember } from '../domain/memo.js';
+import type { KeyType } from '../domain/scopes.js';
 import { ROUTE_LIST, type RouteDefinition } from '../routes.js';
-import { remember } from './memo.js';
-import type { KeyType } from './scopes.js';
+import { routeArn } from './api-gateway.js';
 
 /** An IAM policy as a REST API Lambda authorizer returns it. */
 export interface PolicyDocument {
