@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
+import { ServiceUnavailableError } from '../shared/domain/errors.js';
 import { nodeVersionProblem } from '../shared/node-version.js';
 import { redact } from '../shared/observability/logger.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
@@ -314,13 +315,27 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return typeof address === 'object' && address ? address.port : port;
 }
 
-/** On the first start of a data directory: the `local` account and its owner key. */
+/**
+ * On the first start of a data directory: the `local` account and its owner key. DynamoDB Local
+ * can be slow to answer just after it started and made its tables (seconds on a loaded machine,
+ * past the clients' 2 s request timeout), so a storage error is retried a few times
+ * (0.5 + 1 + 2 + 4 s) before the start gives up. An attempt whose write landed but whose answer
+ * was lost leaves the account without its owner key shown; the start then says nothing new, and
+ * `npx keygate keys create --account local` makes a key.
+ */
 async function bootstrapLocalAccount(): Promise<string | undefined> {
   const deps = defaultDeps();
-  if (await deps.repo.findAccountIdByName('local')) return undefined;
-  const created = await bootstrapAccount(deps, { name: 'local' });
-  if (!created.ok) throw created.error;
-  return created.value.apiKey;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      if (await deps.repo.findAccountIdByName('local')) return undefined;
+      const created = await bootstrapAccount(deps, { name: 'local' });
+      if (!created.ok) throw created.error;
+      return created.value.apiKey;
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError) || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
 }
 
 async function serve(
