@@ -5,5 +5,5 @@ import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-fl
 
 export const handler = keyRouteHandler(
   { route: ROUTES.deleteApiKey, status: 204, uses: [AUTHORIZER_CACHE_FLUSH] },
-  ({ caller, pathParameters }, deps) => deleteApiKey(deps, caller, pathParameters.api_key_id ?? ''),
+  ({ caller, pathParameters }, deps) => deleteApiKey(deps, caller, pathParameters.api_key_id),
 );

@@ -4,5 +4,5 @@ import { ROUTES } from '../../shared/routes.js';
 
 export const handler = keyRouteHandler(
   { route: ROUTES.getApiKey, status: 200 },
-  ({ caller, pathParameters }, deps) => getApiKey(deps, caller, pathParameters.api_key_id ?? ''),
+  ({ caller, pathParameters }, deps) => getApiKey(deps, caller, pathParameters.api_key_id),
 );

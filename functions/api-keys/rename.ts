@@ -6,5 +6,5 @@ import { RenameApiKeyBody } from '../../shared/schemas/api-keys.js';
 export const handler = keyRouteHandler(
   { route: ROUTES.renameApiKey, body: RenameApiKeyBody, status: 200 },
   ({ caller, pathParameters, body }, deps) =>
-    renameApiKey(deps, caller, pathParameters.api_key_id ?? '', body),
+    renameApiKey(deps, caller, pathParameters.api_key_id, body),
 );

@@ -12,5 +12,5 @@ export const handler = keyRouteHandler(
     uses: [AUTHORIZER_CACHE_FLUSH],
   },
   ({ caller, pathParameters, body }, deps) =>
-    replaceApiKey(deps, caller, pathParameters.api_key_id ?? '', body),
+    replaceApiKey(deps, caller, pathParameters.api_key_id, body),
 );

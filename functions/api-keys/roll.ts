@@ -7,5 +7,5 @@ import { RollApiKeyBody } from '../../shared/schemas/api-keys.js';
 export const handler = keyRouteHandler(
   { route: ROUTES.rollApiKey, body: RollApiKeyBody, status: 200, uses: [AUTHORIZER_CACHE_FLUSH] },
   ({ caller, pathParameters, body }, deps) =>
-    rollApiKey(deps, caller, pathParameters.api_key_id ?? '', body),
+    rollApiKey(deps, caller, pathParameters.api_key_id, body),
 );

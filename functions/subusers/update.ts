@@ -12,5 +12,5 @@ export const handler = keyRouteHandler(
     uses: [AUTHORIZER_CACHE_FLUSH],
   },
   ({ caller, body, pathParameters }, deps) =>
-    updateSubuser(deps, caller, pathParameters.subuser_name ?? '', body),
+    updateSubuser(deps, caller, pathParameters.subuser_name, body),
 );

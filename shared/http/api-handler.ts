@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Caller } from '../domain/caller.js';
-import type { Result } from '../domain/errors.js';
+import { BadRequestError, type Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
@@ -17,11 +17,19 @@ import {
 } from './middlewares.js';
 import { jsonResponse } from './responses.js';
 
-export interface ApiRequest<TBody, TQuery> {
+/** The `{name}` parameters of an API Gateway resource path, as a union of their names. */
+export type PathParameterNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | PathParameterNames<Rest>
+  : never;
+
+/** A route's path parameters, typed from its path: each one present, a non-empty string. */
+export type PathParameters<P extends string> = Readonly<Record<PathParameterNames<P>, string>>;
+
+export interface ApiRequest<TBody, TQuery, TPath extends string = string> {
   caller: Caller;
   body: TBody;
   query: TQuery;
-  pathParameters: Readonly<Record<string, string>>;
+  pathParameters: PathParameters<TPath>;
 }
 
 /** A successful answer whose status or headers depend on the outcome. */
@@ -31,8 +39,13 @@ export interface ApiAnswer {
   headers?: Record<string, string>;
 }
 
-interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodType | undefined> {
-  route: RouteDefinition;
+interface HandlerSpec<
+  TRoute extends RouteDefinition,
+  TBody extends z.ZodType | undefined,
+  TQuery extends z.ZodType | undefined,
+  TValue,
+> {
+  route: TRoute;
   body?: TBody;
   query?: TQuery;
   /** Largest accepted body; defaults to `MAX_BODY_BYTES` (16 KB). */
@@ -40,7 +53,7 @@ interface HandlerSpec<TBody extends z.ZodType | undefined, TQuery extends z.ZodT
   /** How validation errors name fields; defaults to `top` (see {@link FieldPathStyle}). */
   fieldPath?: FieldPathStyle;
   /** Status of a successful answer (200, 201, 204), or an {@link ApiAnswer} built from the value. */
-  status: number | ((value: never) => ApiAnswer);
+  status: number | ((value: TValue) => ApiAnswer);
   /** Adapters beyond storage the operation needs ({@link AdapterProvider}); none by default. */
   uses?: readonly AdapterProvider[];
 }
@@ -55,18 +68,20 @@ type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
  * @example
  * export const handler = keyRouteHandler(
  *   { route: ROUTES.getApiKey, status: 200 },
- *   (req, deps) => getApiKey(deps, req.caller, req.pathParameters.api_key_id ?? ''),
+ *   (req, deps) => getApiKey(deps, req.caller, req.pathParameters.api_key_id),
  * );
  */
 export function keyRouteHandler<
+  TRoute extends RouteDefinition,
+  TValue,
   TBody extends z.ZodType | undefined = undefined,
   TQuery extends z.ZodType | undefined = undefined,
 >(
-  spec: HandlerSpec<TBody, TQuery>,
+  spec: HandlerSpec<TRoute, TBody, TQuery, TValue>,
   operation: (
-    request: ApiRequest<Parsed<TBody>, Parsed<TQuery>>,
+    request: ApiRequest<Parsed<TBody>, Parsed<TQuery>, TRoute['path']>,
     deps: Deps,
-  ) => Promise<Result<unknown>> | Result<unknown>,
+  ) => Promise<Result<TValue>> | Result<TValue>,
 ) {
   provideAdapters(...(spec.uses ?? []));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
@@ -87,17 +102,37 @@ export function keyRouteHandler<
           caller: context.caller,
           body: context.input.body as Parsed<TBody>,
           query: context.input.query as Parsed<TQuery>,
-          pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+          pathParameters: pathParametersOf<TRoute['path']>(spec.route.path, event.pathParameters),
         },
         defaultDeps(),
       );
       if (!result.ok) throw result.error;
       if (typeof spec.status === 'number') return jsonResponse(spec.status, result.value);
-      const answer = spec.status(result.value as never);
+      const answer = spec.status(result.value);
       const response = jsonResponse(answer.status, answer.body);
       return { ...response, headers: { ...response.headers, ...answer.headers } };
     });
   return withUses(handler, spec.uses);
+}
+
+/**
+ * The route's path parameters from the event, each checked present. API Gateway routes a request
+ * to a method only when its path has every parameter, so a missing one is a caller that bypassed
+ * the gateway: 400, never an empty ID handed to the domain.
+ */
+export function pathParametersOf<P extends string>(
+  path: P,
+  given: Readonly<Record<string, string | undefined>> | null,
+): PathParameters<P> {
+  const parameters: Record<string, string> = {};
+  for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) {
+    const value = given?.[name as string];
+    if (typeof value !== 'string' || value === '') {
+      throw new BadRequestError(`the path parameter ${name} is missing`, name);
+    }
+    parameters[name as string] = value;
+  }
+  return parameters as PathParameters<P>;
 }
 
 /** The adapters a handler was given, readable by tests (they are tied to IAM permissions). */
