@@ -5,6 +5,5 @@ import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-fl
 
 export const handler = keyRouteHandler(
   { route: ROUTES.deleteSubuser, status: 204, uses: [AUTHORIZER_CACHE_FLUSH] },
-  ({ caller, pathParameters }, deps) =>
-    deleteSubuser(deps, caller, pathParameters.subuser_name),
+  ({ caller, pathParameters }, deps) => deleteSubuser(deps, caller, pathParameters.subuser_name),
 );
