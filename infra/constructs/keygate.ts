@@ -75,6 +75,7 @@ import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
 import { AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
+import { KeygateMonitoring } from './keygate-monitoring.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 import { pascalCase } from './names.js';
@@ -244,6 +245,17 @@ export interface KeygateProps {
    */
   readonly restApi?: RestApi;
   /**
+   * Whether to make the operator's CloudWatch dashboard and alarms ({@link KeygateMonitoring}:
+   * authorizer errors and p99 duration, the stage's 5xx rate, authorizer-cache flush failures,
+   * DynamoDB throttles per table; runbook in docs/operations.md). Alarms cost $0.10 a month each
+   * (standard resolution; the throttle alarms use metric math: $0.10 per metric in them) and
+   * the dashboard $3 a month beyond the free tier's three. The revocation alarms of the
+   * trailing flusher ({@link KeygateCacheFlusher}) stay either way.
+   *
+   * @default true
+   */
+  readonly monitoring?: boolean;
+  /**
    * Where esbuild runs and the lock file is: the repository, or the project of a team that
    * installed Keygate as a package (every entry, Keygate's included, must be below it).
    *
@@ -359,6 +371,8 @@ export class Keygate extends Construct {
   readonly defaultKeyLimit: number;
   /** The web console and its distribution; undefined with `console: false`. */
   readonly console: KeygateConsole | undefined;
+  /** The operator's dashboard and alarms; undefined with `monitoring: false`. */
+  readonly monitoring: KeygateMonitoring | undefined;
 
   private readonly extraRoutes: ExtraRoute[] = [];
   private readonly methodMap = new Map<string, Method>();
@@ -530,6 +544,22 @@ export class Keygate extends Construct {
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
+
+    this.monitoring =
+      props.monitoring === false
+        ? undefined
+        : new KeygateMonitoring(this, 'Monitoring', {
+            stage: this.api.deploymentStage,
+            authorizer: this.authorizerFunction,
+            cacheFlusher: this.cacheFlusher.function,
+            functions: new Map<string, IFunction>([
+              ['Authorizer', this.authorizerFunction],
+              ...[...functions].map(([id, fn]): [string, IFunction] => [id, fn]),
+              ...teamFunctions,
+              ['CacheFlusher', this.cacheFlusher.function],
+            ]),
+            tables: this.tables.tables,
+          });
 
     this.console =
       props.console === false
