@@ -876,7 +876,7 @@ export class Keygate extends Construct {
       permissions,
       environment: this.environmentFor(permissions),
       memorySize: 256,
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(29),
     });
     // A mapping, as for the trailing flusher: the role's own statements (`readStream`) hold the
     // stream.
