@@ -82,6 +82,16 @@ export const MONITORING_ALARMS = {
     description:
       "5 or more authorizer-cache flushes failed in 5 minutes (Keygate AuthorizerCacheFlushFailed): the trailing flusher retries them, but revoked keys may stay usable from the cache meanwhile (at most the cache TTL). Runbook: read the CacheFlusher and route functions' logs; TooManyRequestsException means another client uses API Gateway's control-plane quota (CloudFormation deployments, scripts); see docs/revocation.md.",
   },
+  auditEventsFailing: {
+    id: 'AuditEventsFailingAlarm',
+    threshold: 1,
+    period: Duration.minutes(5),
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    comparisonOperator: gte,
+    description:
+      "The lifecycle-events publisher failed in each of the last 3 five-minute periods: key and account changes wait in the audit table's stream instead of reaching the event bus, and are lost once 24 hours old. Runbook: read the AuditEvents log group (the batch's event IDs, EventBridge's error codes); check the bus still exists and the function's role may put on it; its IteratorAge on the dashboard says how far behind it is.",
+  },
   tableThrottles: {
     id: 'ThrottlesAlarm',
     threshold: 1,
@@ -100,6 +110,8 @@ export interface KeygateMonitoringProps {
   readonly authorizer: IFunction;
   /** The trailing flusher (its own alarm lives with it). */
   readonly cacheFlusher: IFunction;
+  /** The lifecycle-events publisher on the audit table's stream. */
+  readonly auditEvents: IFunction;
   /** Every function of the deployment, for the dashboard's errors and durations. */
   readonly functions: ReadonlyMap<string, IFunction>;
   readonly tables: ReadonlyMap<TableDefinition, TableV2>;
@@ -111,7 +123,7 @@ export interface KeygateMonitoringProps {
  * - API Gateway (`AWS/ApiGateway`, dimensions ApiName and Stage): Count, 4XXError, 5XXError
  *   ("The Average statistic represents the 5XXError error rate"), Latency, IntegrationLatency
  *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
- * - Lambda (`AWS/Lambda`, dimension FunctionName): Errors, Duration, Throttles
+ * - Lambda (`AWS/Lambda`, dimension FunctionName): Errors, Duration, Throttles, IteratorAge
  *   (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
  * - DynamoDB (`AWS/DynamoDB`): ReadThrottleEvents and WriteThrottleEvents by TableName (the
  *   table only; an index's by TableName and GlobalSecondaryIndexName), ThrottledRequests by
@@ -157,6 +169,13 @@ export class KeygateMonitoring extends Construct {
       stage.metricServerError({ statistic: Stats.AVERAGE, period: A.api5xxRate.period }),
     );
     alarm(A.flushFailures, keygateMetric(FLUSH_METRICS.failed, Stats.SUM, A.flushFailures.period));
+    alarm(
+      A.auditEventsFailing,
+      props.auditEvents.metricErrors({
+        statistic: Stats.SUM,
+        period: A.auditEventsFailing.period,
+      }),
+    );
     for (const definition of TABLES) {
       const table = props.tables.get(definition);
       if (!table) throw new Error(`No ${definition.suffix} table to watch`);
@@ -263,6 +282,28 @@ export class KeygateMonitoring extends Construct {
               }),
             ],
             width: 8,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Lifecycle events publisher',
+            left: [
+              props.auditEvents.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
+              props.auditEvents.metricInvocations({
+                statistic: Stats.SUM,
+                period,
+                label: 'Invocations',
+              }),
+            ],
+            // How old the last record it read was: how far behind the bus is the audit log.
+            right: [
+              props.auditEvents.metric('IteratorAge', {
+                statistic: Stats.MAXIMUM,
+                period,
+                label: 'IteratorAge (ms)',
+              }),
+            ],
+            width: 24,
           }),
         ],
         [

@@ -567,6 +567,7 @@ export class Keygate extends Construct {
             stage: this.api.deploymentStage,
             authorizer: this.authorizerFunction,
             cacheFlusher: this.cacheFlusher.function,
+            auditEvents: this.auditEventsFunction,
             functions: new Map<string, IFunction>([
               ['Authorizer', this.authorizerFunction],
               ...[...functions].map(([id, fn]): [string, IFunction] => [id, fn]),

@@ -38,6 +38,7 @@ describe('monitoring (default: on)', () => {
       'Authorizer-cache flushes',
       'DynamoDB consumed capacity',
       'DynamoDB throttled events',
+      'Lifecycle events publisher',
     ]) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     }
@@ -54,6 +55,7 @@ describe('monitoring (default: on)', () => {
       'ConsumedWriteCapacityUnits',
       'ReadThrottleEvents',
       'WriteThrottleEvents',
+      'IteratorAge',
     ]) {
       expect(body).toContain(metric);
     }
@@ -133,6 +135,25 @@ describe('monitoring (default: on)', () => {
     expect(alarm?.Properties.Dimensions).toBeUndefined();
   });
 
+  it('alarms when the lifecycle-events publisher keeps failing', () => {
+    const [alarm] = alarmOf(MONITORING_ALARMS.auditEventsFailing.description);
+
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: idOf(stack.keygate.auditEventsFunction) } },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('alarms on DynamoDB throttles per table, its indexes included', () => {
     const throttles = alarmOf(MONITORING_ALARMS.tableThrottles.description);
 
@@ -180,8 +201,10 @@ describe('monitoring (default: on)', () => {
     for (const alarm of Object.values(alarms)) {
       expect(String(alarm.Properties.AlarmDescription)).toMatch(/Runbook: \S/);
     }
-    // The new alarms and the trailing flusher's two.
-    expect(Object.keys(alarms)).toHaveLength(4 + TABLES.length + 2);
+    // The new alarms (one per table for throttles) and the trailing flusher's two.
+    expect(Object.keys(alarms)).toHaveLength(
+      Object.keys(MONITORING_ALARMS).length - 1 + TABLES.length + 2,
+    );
   });
 
   it('documents each alarm, its threshold and its runbook in docs/operations.md', () => {
