@@ -250,10 +250,11 @@ export interface KeygateProps {
   /**
    * Whether to make the operator's CloudWatch dashboard and alarms ({@link KeygateMonitoring}:
    * authorizer errors and p99 duration, the stage's 5xx rate, authorizer-cache flush failures,
-   * DynamoDB throttles per table; runbook in docs/operations.md). Alarms cost $0.10 a month each
-   * (standard resolution; the throttle alarms use metric math: $0.10 per metric in them) and
-   * the dashboard $3 a month beyond the free tier's three. The revocation alarms of the
-   * trailing flusher ({@link KeygateCacheFlusher}) stay either way.
+   * the lifecycle-events publisher, DynamoDB throttles per table; runbook in
+   * docs/operations.md). A few dollars a month: alarms are billed per alarm metric and month (the
+   * throttle alarms' metric math holds 2 to 6 metrics each), dashboards beyond the free tier's
+   * three (https://aws.amazon.com/cloudwatch/pricing/). The revocation alarms of the trailing
+   * flusher ({@link KeygateCacheFlusher}) stay either way.
    *
    * @default true
    */
