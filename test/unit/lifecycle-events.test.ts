@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -88,6 +89,37 @@ describe('lifecycle events', () => {
       expect(account_id).toBe(account.accountId);
       expect(rest).toEqual(view.find((v) => v.id === event.detail.id));
       expect(event.time).toBe(event.detail.time);
+    }
+  });
+
+  it('are documented field by field, every action included (docs/events.md)', async () => {
+    const doc = readFileSync(new URL('../../docs/events.md', import.meta.url), 'utf8');
+    const { events } = await history();
+    const detail = lifecycleEvent(events[0] as AuditEvent).detail;
+    const actions = [
+      'api_key.created',
+      'api_key.updated',
+      'api_key.rolled',
+      'api_key.deleted',
+      'api_key.leak_revoked',
+      'api_key.escalation_refused',
+      'account.disabled',
+      'account.enabled',
+      'subuser.created',
+      'subuser.disabled',
+      'subuser.enabled',
+      'subuser.deleted',
+    ] satisfies AuditEvent['action'][];
+
+    for (const field of Object.keys(detail)) expect(doc).toContain(`| \`${field}\` |`);
+    for (const action of actions) expect(doc).toContain(`\`${action}\``);
+    // Each example is a whole event whose detail has exactly these fields.
+    const examples = [...doc.matchAll(/```json\n(\{\n[\s\S]*?\n\})\n```/g)].map(
+      (m) => JSON.parse(m[1] ?? '{}') as { detail: Record<string, unknown> },
+    );
+    expect(examples).toHaveLength(3);
+    for (const example of examples) {
+      expect(Object.keys(example.detail).sort()).toEqual(Object.keys(detail).sort());
     }
   });
 
