@@ -21,6 +21,7 @@ export const CONTEXT_KEYS = {
   sourceLimits: 'keygate:sourceLimits',
   consoleDomainName: 'keygate:consoleDomainName',
   consoleCertificateArn: 'keygate:consoleCertificateArn',
+  monitoring: 'keygate:monitoring',
 } as const;
 
 export function keygatePropsFromContext(get: (key: string) => unknown): KeygateProps {
@@ -92,6 +93,8 @@ export function keygatePropsFromContext(get: (key: string) => unknown): KeygateP
   if (sourceLimits !== undefined) props.sourceLimits = sourceLimits;
   const webConsole = flag(CONTEXT_KEYS.console);
   if (webConsole !== undefined) props.console = webConsole;
+  const monitoring = flag(CONTEXT_KEYS.monitoring);
+  if (monitoring !== undefined) props.monitoring = monitoring;
   if (consoleDomainName !== undefined && consoleCertificateArn !== undefined) {
     props.consoleDomain = { domainName: consoleDomainName, certificateArn: consoleCertificateArn };
   }

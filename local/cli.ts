@@ -9,7 +9,8 @@ import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/domain/api-keys.js';
 import { KeygateError } from '../shared/domain/errors.js';
-import type { AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
+import { lifecycleEvent } from '../shared/domain/lifecycle-events.js';
+import type { AuditEvent, AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
 import { setAccountDisabledByOperator } from '../shared/domain/subusers.js';
 import { createLogger } from '../shared/observability/logger.js';
@@ -35,6 +36,7 @@ export const USAGE = `Usage:
   keygate keys delete --account NAME --id API_KEY_ID
   keygate keys roll --account NAME --id API_KEY_ID [--grace-seconds N] [--json]
   keygate outbox [--json]
+  keygate events [--account NAME] [--json]
 
 Targets the local instance of KEYGATE_DATA_DIR (default .keygate) unless --stack NAME is given.`;
 
@@ -430,6 +432,51 @@ async function outbox(values: Options, out: (line: string) => void) {
   }
 }
 
+/** How many recent events `keygate events` shows. */
+export const RECENT_EVENTS = 50;
+
+/**
+ * The recent lifecycle events, newest first, as the deployment's bus carries them (`source`,
+ * `detail-type`, `time`, `detail`: docs/events.md), read from the audit log: of one account, or
+ * of every account (a scan of the accounts, then a query each: operators only).
+ */
+async function events(values: Options, out: (line: string) => void) {
+  const { deps } = await target(values);
+  const accountIds =
+    values.account === undefined
+      ? (await deps.repo.listAccounts()).map((a) => a.accountId)
+      : [(await ownerOf(deps, values.account)).accountId];
+  const recent: AuditEvent[] = [];
+  for (const accountId of accountIds) {
+    recent.push(...(await deps.repo.listEvents(accountId, { limit: RECENT_EVENTS })).events);
+  }
+  // Event IDs start with their RFC 3339 time: they sort by time.
+  recent.sort((a, b) => (a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0));
+  const entries = recent.slice(0, RECENT_EVENTS).map((e) => {
+    const event = lifecycleEvent(e);
+    return {
+      source: event.source,
+      'detail-type': event.detailType,
+      time: event.time,
+      detail: event.detail,
+    };
+  });
+  if (values.json) {
+    out(JSON.stringify(entries));
+    return;
+  }
+  if (entries.length === 0) out('No events.');
+  for (const { time, 'detail-type': type, detail } of entries) {
+    const scopes = [
+      ...detail.scopes_added.map((s) => `+${s}`),
+      ...detail.scopes_removed.map((s) => `-${s}`),
+    ].join(' ');
+    out(
+      `${time}  ${type.padEnd(26)}  account ${detail.account_id}  key ${detail.api_key_id}${scopes ? `  ${scopes}` : ''}`,
+    );
+  }
+}
+
 const COMMANDS: Record<string, (values: Options, out: (line: string) => void) => Promise<void>> = {
   bootstrap,
   'accounts list': listAccounts,
@@ -440,4 +487,5 @@ const COMMANDS: Record<string, (values: Options, out: (line: string) => void) =>
   'keys delete': deleteKey,
   'keys roll': rollKey,
   outbox,
+  events,
 };

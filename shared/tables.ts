@@ -71,6 +71,7 @@ export const ACCOUNTS_TABLE: TableDefinition = {
  * The audit log, append-only (the application only ever puts new items, under a condition): one
  * item per event, keyed by account and a time-ordered event ID.
  * - `byTarget`: the events about one key, newest first (the console's per-key history).
+ * - A stream of new images: the lifecycle events on the deployment's bus (docs/events.md).
  */
 export const AUDIT_TABLE: TableDefinition = {
   suffix: 'audit',
@@ -79,6 +80,9 @@ export const AUDIT_TABLE: TableDefinition = {
   indexes: [
     { indexName: 'byTarget', partitionKey: 'targetKeyId', sortKey: 'eventId', projection: 'ALL' },
   ],
+  // Feeds the lifecycle-events publisher (`functions/audit-events/handler.ts`): every change's
+  // event reaches the bus once its transaction committed, whatever its handler did next.
+  stream: 'NEW_IMAGE',
 };
 
 /**

@@ -112,16 +112,20 @@ export const AUTHORIZER_HANDLER = 'authorizer/handler';
 /** The trailing flusher's entry under `functions/` (the flush lease's stream trigger). */
 export const CACHE_FLUSHER_HANDLER = 'cache-flusher/handler';
 
+/** The lifecycle-events publisher's entry under `functions/` (the audit table's stream trigger). */
+export const AUDIT_EVENTS_HANDLER = 'audit-events/handler';
+
 /**
  * Every function entry the `Keygate` construct deploys, under `functions/` without extension:
  * the authorizer, then one per handler of the route table, in route table order, then the
- * trailing flusher.
+ * trailing flusher and the lifecycle-events publisher.
  */
 export function deployedHandlers(): string[] {
   return [
     AUTHORIZER_HANDLER,
     ...new Set(ROUTE_LIST.map((route) => route.handler)),
     CACHE_FLUSHER_HANDLER,
+    AUDIT_EVENTS_HANDLER,
   ];
 }
 

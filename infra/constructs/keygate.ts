@@ -32,6 +32,7 @@ import {
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   FilterCriteria,
@@ -64,6 +65,7 @@ import {
 import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
 import type { HttpMethod, RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
+import { EVENT_BUS_ENV } from '../../shared/runtime/event-publisher.js';
 import {
   EXTRA_ROUTE_PATH,
   EXTRA_ROUTES_ENV,
@@ -72,13 +74,15 @@ import {
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
 import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
-import { AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
+import { AUDIT_EVENTS_HANDLER, AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
+import { KeygateMonitoring } from './keygate-monitoring.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 import { pascalCase } from './names.js';
 import {
+  AUDIT_EVENTS_PERMISSIONS,
   AUTHORIZER_PERMISSIONS,
   CACHE_FLUSHER_PERMISSIONS,
   type Permission,
@@ -244,6 +248,18 @@ export interface KeygateProps {
    */
   readonly restApi?: RestApi;
   /**
+   * Whether to make the operator's CloudWatch dashboard and alarms ({@link KeygateMonitoring}:
+   * authorizer errors and p99 duration, the stage's 5xx rate, authorizer-cache flush failures,
+   * the lifecycle-events publisher, DynamoDB throttles per table; runbook in
+   * docs/operations.md). A few dollars a month: alarms are billed per alarm metric and month (the
+   * throttle alarms' metric math holds 2 to 6 metrics each), dashboards beyond the free tier's
+   * three (https://aws.amazon.com/cloudwatch/pricing/). The revocation alarms of the trailing
+   * flusher ({@link KeygateCacheFlusher}) stay either way.
+   *
+   * @default true
+   */
+  readonly monitoring?: boolean;
+  /**
    * Where esbuild runs and the lock file is: the repository, or the project of a team that
    * installed Keygate as a package (every entry, Keygate's included, must be below it).
    *
@@ -351,6 +367,14 @@ export class Keygate extends Construct {
   readonly teamFunctions: ReadonlyMap<string, NodejsFunction>;
   /** The trailing authorizer-cache flusher and its alarms (revocation past its bound). */
   readonly cacheFlusher: KeygateCacheFlusher;
+  /**
+   * The deployment's lifecycle events: every key and account change, published from the audit
+   * table's stream (`source: 'keygate'`, `detail-type` the audit action; docs/events.md). Add
+   * your rules to it.
+   */
+  readonly eventBus: EventBus;
+  /** The publisher on the audit table's stream. */
+  readonly auditEventsFunction: NodejsFunction;
   /** What the API serves (SendGrid's service, or a team's config). */
   readonly deployment: Deployment;
   /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
@@ -359,6 +383,8 @@ export class Keygate extends Construct {
   readonly defaultKeyLimit: number;
   /** The web console and its distribution; undefined with `console: false`. */
   readonly console: KeygateConsole | undefined;
+  /** The operator's dashboard and alarms; undefined with `monitoring: false`. */
+  readonly monitoring: KeygateMonitoring | undefined;
 
   private readonly extraRoutes: ExtraRoute[] = [];
   private readonly methodMap = new Map<string, Method>();
@@ -506,6 +532,10 @@ export class Keygate extends Construct {
     this.routeFunctions = functions;
     this.teamFunctions = teamFunctions;
     this.cacheFlusher = this.createCacheFlusher();
+    this.eventBus = new EventBus(this, 'EventBus', {
+      description: 'Keygate lifecycle events: every key and account change (docs/events.md)',
+    });
+    this.auditEventsFunction = this.createAuditEventsPublisher();
     this.methods = this.methodMap;
 
     Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
@@ -530,6 +560,24 @@ export class Keygate extends Construct {
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
+
+    this.monitoring =
+      props.monitoring === false
+        ? undefined
+        : new KeygateMonitoring(this, 'Monitoring', {
+            stage: this.api.deploymentStage,
+            authorizer: this.authorizerFunction,
+            cacheFlusher: this.cacheFlusher.function,
+            auditEvents: this.auditEventsFunction,
+            functions: new Map<string, IFunction>([
+              ['Authorizer', this.authorizerFunction],
+              ...[...functions].map(([id, fn]): [string, IFunction] => [id, fn]),
+              ...teamFunctions,
+              ['CacheFlusher', this.cacheFlusher.function],
+              ['AuditEvents', this.auditEventsFunction],
+            ]),
+            tables: this.tables.tables,
+          });
 
     this.console =
       props.console === false
@@ -816,6 +864,37 @@ export class Keygate extends Construct {
     return { function: fn, alarms: [boundMissed, stuck] };
   }
 
+  /**
+   * The lifecycle-events publisher (`functions/audit-events/handler.ts`) on the audit table's
+   * stream. A batch with events left unpublished fails and is retried until its records expire
+   * (24 hours), in order per shard; an event may then be published twice (docs/events.md).
+   */
+  private createAuditEventsPublisher(): NodejsFunction {
+    const permissions = AUDIT_EVENTS_PERMISSIONS;
+    const fn = this.createFunction({
+      id: 'AuditEvents',
+      handler: AUDIT_EVENTS_HANDLER,
+      description: 'Keygate: lifecycle events from the audit log onto the event bus',
+      permissions,
+      environment: this.environmentFor(permissions),
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+    });
+    // A mapping, as for the trailing flusher: the role's own statements (`readStream`) hold the
+    // stream.
+    fn.addEventSourceMapping('AuditStream', {
+      eventSourceArn: this.streamArn('audit'),
+      // Events written before the mapping existed (within the stream's 24 hours) are published too.
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      bisectBatchOnError: false,
+      // The log is append-only: new items only.
+      filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
+    });
+    return fn;
+  }
+
   /** What a route function reads from its environment: only what it uses. */
   private environmentFor(permissions: readonly Permission[]): Record<string, string> {
     const environment: Record<string, string> = {};
@@ -823,6 +902,9 @@ export class Keygate extends Construct {
       environment.KEYGATE_REST_API_ID = this.api.restApiId;
       environment.KEYGATE_STAGE = this.stageName;
       environment.KEYGATE_FLUSH_TABLE = this.tables.flushTable.tableName;
+    }
+    if (permissions.some((p) => p.kind === 'putEvents')) {
+      environment[EVENT_BUS_ENV] = this.eventBus.eventBusName;
     }
     if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {
       environment.KEYGATE_SES_IDENTITY = this.sesIdentity;
@@ -915,6 +997,16 @@ export class Keygate extends Construct {
             resources: [this.streamArn(permission.table)],
           }),
         ];
+      case 'putEvents':
+        // `events:PutEvents` on the bus's ARN, as AWS's own example scopes it
+        // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-same-account.html):
+        // this bus only, never the account's default one.
+        return [
+          new PolicyStatement({
+            actions: ['events:PutEvents'],
+            resources: [this.eventBus.eventBusArn],
+          }),
+        ];
       case 'touchKeys':
         // The last-use record only: the request may name no attribute but these and ask for
         // nothing back, so the authorizer can never rewrite a key's scopes or hash.
@@ -960,8 +1052,14 @@ export class Keygate extends Construct {
   }
 
   private streamArn(table: TableName): string {
-    const arn = this.tables.flushTable.tableStreamArn;
-    if (table !== 'flush' || arn === undefined) throw new Error(`No stream on the ${table} table`);
+    const streams = {
+      keys: this.tables.keysTable,
+      accounts: this.tables.accountsTable,
+      audit: this.tables.auditTable,
+      flush: this.tables.flushTable,
+    };
+    const arn = streams[table].tableStreamArn;
+    if (arn === undefined) throw new Error(`No stream on the ${table} table`);
     return arn;
   }
 

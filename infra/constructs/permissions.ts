@@ -44,12 +44,20 @@ export type Permission =
   /** `UpdateItem` on the keys table, only of the last-use attributes (the authorizer). */
   | { kind: 'touchKeys' }
   /** Reading a table's stream, for a Lambda trigger on it (the trailing flusher). */
-  | { kind: 'readStream'; table: TableName };
+  | { kind: 'readStream'; table: TableName }
+  /** `events:PutEvents` on the deployment's event bus only (the lifecycle-events publisher). */
+  | { kind: 'putEvents' };
 
 /** The trailing flusher: the flush lease's stream, and the flush (with the lease) itself. */
 export const CACHE_FLUSHER_PERMISSIONS: readonly Permission[] = [
   { kind: 'flushAuthorizerCache' },
   { kind: 'readStream', table: 'flush' },
+];
+
+/** The lifecycle-events publisher: the audit table's stream, and putting onto the bus. */
+export const AUDIT_EVENTS_PERMISSIONS: readonly Permission[] = [
+  { kind: 'readStream', table: 'audit' },
+  { kind: 'putEvents' },
 ];
 
 const keys = (...actions: DynamoAction[]): Permission => ({

@@ -3,6 +3,7 @@ import type { Caller } from './caller.js';
 import { type CursorScope, openCursor, sealCursor } from './cursor.js';
 import { BadRequestError, fail, ok, type Result } from './errors.js';
 import { KEY_ID_PATTERN, randomId } from './key-format.js';
+import { auditEventView } from './lifecycle-events.js';
 import type { AuditAction, AuditEvent, Deps } from './ports.js';
 
 /**
@@ -79,18 +80,7 @@ export async function listAuditEvents(
     ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
   });
   return ok({
-    result: page.events.map((e) => ({
-      id: e.eventId,
-      time: e.time,
-      action: e.action,
-      actor_key_id: e.actorKeyId,
-      actor_account_id: e.actorAccountId ?? (e.actorKeyId === null ? null : e.accountId),
-      api_key_id: e.targetKeyId,
-      scopes_added: e.scopesAdded,
-      scopes_removed: e.scopesRemoved,
-      source_ip: e.sourceIp,
-      details: e.details,
-    })),
+    result: page.events.map(auditEventView),
     next_cursor:
       page.next === undefined ? null : sealCursor(await deps.repo.cursorKey(), page.next, scope),
   });

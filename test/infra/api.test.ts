@@ -369,6 +369,7 @@ describe('no secrets in the template', () => {
       'KEYGATE_FLUSH_TABLE',
       'KEYGATE_SES_IDENTITY',
       'KEYGATE_EXTRA_ROUTES',
+      'KEYGATE_EVENT_BUS_NAME',
     ]);
     for (const fn of Object.values(keygateFunctionsOf(stack, template))) {
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })

@@ -51,6 +51,12 @@ describe('keygatePropsFromContext', () => {
     expect(from({ [CONTEXT_KEYS.sesSandboxRecipients]: ' , ' })).toEqual({});
   });
 
+  it('turns the dashboard and alarms off with keygate:monitoring=false', () => {
+    expect(from({ [CONTEXT_KEYS.monitoring]: 'false' })).toEqual({ monitoring: false });
+    expect(from({ [CONTEXT_KEYS.monitoring]: true })).toEqual({ monitoring: true });
+    expect(() => from({ [CONTEXT_KEYS.monitoring]: 'off' })).toThrow(/true or false/);
+  });
+
   it('turns the web console off with keygate:console=false', () => {
     expect(from({ [CONTEXT_KEYS.console]: 'false' })).toEqual({ console: false });
   });

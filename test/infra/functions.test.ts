@@ -272,8 +272,8 @@ describe('functions', () => {
   // Keygate's functions: all but the console deployment's provider (see console.test.ts).
   const functions = keygateFunctionsOf(stack, template);
 
-  it('are one per route of the table, plus the authorizer and the trailing flusher', () => {
-    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 2);
+  it('are one per route of the table, plus the authorizer, the trailing flusher and the lifecycle-events publisher', () => {
+    expect(Object.keys(functions)).toHaveLength(ROUTE_LIST.length + 3);
     expect([...stack.keygate.routeFunctions.keys()].sort()).toEqual(
       ROUTE_LIST.map((r) => r.id).sort(),
     );

@@ -21,7 +21,10 @@ describe('coalesced authorizer-cache flushes', () => {
   });
 
   it('wakes the trailing flusher for marks only, from the start of the stream, one shard batch at a time', () => {
-    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+    // The flusher's only (the lifecycle-events publisher has its own: lifecycle-events.test.ts).
+    const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => referencedId(m.Properties.FunctionName) === flusherId,
+    );
 
     expect(mappings).toHaveLength(1);
     const [mapping] = mappings;

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  AUDIT_EVENTS_HANDLER,
   AUTHORIZER_HANDLER,
   CACHE_FLUSHER_HANDLER,
   ESM_REQUIRE_BANNER,
@@ -33,12 +34,13 @@ function functionFiles(): string[] {
 describe('cold-start entries', () => {
   const entries = coldStartEntries();
 
-  it('start with the authorizer, then the baseline, then one per route in route table order, then the trailing flusher', () => {
+  it('start with the authorizer, then the baseline, then one per route in route table order, then the trailing flusher and the lifecycle-events publisher', () => {
     expect(entries[0]).toEqual({ name: AUTHORIZER_HANDLER, entry: entryFile(AUTHORIZER_HANDLER) });
     expect(entries[1]).toEqual({ name: BASELINE, entry: undefined });
     expect(entries.slice(2).map((e) => e.name)).toEqual([
       ...ROUTE_LIST.map((r) => r.handler),
       CACHE_FLUSHER_HANDLER,
+      AUDIT_EVENTS_HANDLER,
     ]);
   });
 

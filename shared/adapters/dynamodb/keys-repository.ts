@@ -1071,7 +1071,8 @@ export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function toEvent(item: Record<string, unknown>): AuditEvent {
+/** An audit item, as the document client (or a stream image, unmarshalled) reads it. */
+export function toEvent(item: Record<string, unknown>): AuditEvent {
   return {
     accountId: String(item.accountId),
     eventId: String(item.eventId),

@@ -1,0 +1,20 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { auditEventsOfRecords } from '../../shared/adapters/dynamodb/audit-stream.js';
+import { publishAuditEvents } from '../../shared/domain/lifecycle-events.js';
+import { logger } from '../../shared/observability/logger.js';
+import { eventPublisher } from '../../shared/runtime/event-publisher.js';
+
+/**
+ * Lifecycle events: the audit table's stream (new images) onto the deployment's EventBridge bus,
+ * one event per audit event (`shared/domain/lifecycle-events.ts`; docs/events.md). When some
+ * remain unpublished it fails the batch, and Lambda delivers it again: nothing committed is lost,
+ * and an event may arrive twice (its `detail.id` tells).
+ */
+export async function handler(event: DynamoDBStreamEvent): Promise<void> {
+  const { events, unreadable } = auditEventsOfRecords(event.Records);
+  if (unreadable.length > 0) {
+    logger.error('audit stream records without an event, skipped', { sequenceNumbers: unreadable });
+  }
+  const { published } = await publishAuditEvents({ publisher: eventPublisher() }, events);
+  logger.info('lifecycle events published', { records: event.Records.length, published });
+}

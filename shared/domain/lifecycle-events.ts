@@ -1,0 +1,141 @@
+import type { AuditEventViewType } from '../schemas/api-keys.js';
+import type { AuditEvent } from './ports.js';
+
+/**
+ * Lifecycle events: every key and account change, as the team's own systems receive it on the
+ * deployment's event bus. One per audit event, so nothing is published that was not committed
+ * (the audit item is written in the change's own transaction) and nothing committed is lost (the
+ * audit table's stream feeds the publisher, which a failed handler does not skip). Delivery is at
+ * least once: a retried batch may publish an event again; `detail.id` (the audit event's ID)
+ * identifies it. The audit log holds no key material, and neither does an event.
+ */
+
+/** `source` of every event Keygate publishes. */
+export const LIFECYCLE_EVENT_SOURCE = 'keygate';
+
+/**
+ * What one event carries: the audit event as the API's audit view shows it (`GET
+ * /v3/api_keys/events`, snake_case), with the account it belongs to.
+ */
+export type LifecycleEventDetail = AuditEventViewType & {
+  readonly account_id: string;
+  readonly actor_account_id: string | null;
+};
+
+export interface LifecycleEvent {
+  readonly source: typeof LIFECYCLE_EVENT_SOURCE;
+  /** The audit action, e.g. `api_key.created`, `subuser.disabled`. */
+  readonly detailType: string;
+  /** When the change was made (the audit event's time). */
+  readonly time: string;
+  readonly detail: LifecycleEventDetail;
+}
+
+/** The audit view of an event: what the API's events route answers, field for field. */
+export function auditEventView(
+  e: AuditEvent,
+): AuditEventViewType & { actor_account_id: string | null } {
+  return {
+    id: e.eventId,
+    time: e.time,
+    action: e.action,
+    actor_key_id: e.actorKeyId,
+    actor_account_id: e.actorAccountId ?? (e.actorKeyId === null ? null : e.accountId),
+    api_key_id: e.targetKeyId,
+    scopes_added: e.scopesAdded,
+    scopes_removed: e.scopesRemoved,
+    source_ip: e.sourceIp,
+    details: e.details,
+  };
+}
+
+export function lifecycleEvent(e: AuditEvent): LifecycleEvent {
+  return {
+    source: LIFECYCLE_EVENT_SOURCE,
+    detailType: e.action,
+    time: e.time,
+    detail: { account_id: e.accountId, ...auditEventView(e) },
+  };
+}
+
+/**
+ * The bus: one call puts up to {@link MAX_ENTRIES_PER_PUT} events and answers which of them
+ * failed (their indexes in `events`). A call that fails as a whole throws.
+ */
+export interface EventPublisher {
+  put(events: readonly LifecycleEvent[]): Promise<{ failed: readonly number[] }>;
+}
+
+/**
+ * EventBridge's limits for `PutEvents`: at most 10 entries a request, and 256 KB for the
+ * request's entries together (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html;
+ * sizes as https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html counts
+ * them).
+ */
+export const MAX_ENTRIES_PER_PUT = 10;
+export const MAX_BYTES_PER_PUT = 256 * 1024;
+/** Attempts of each batch's failed entries (EventBridge answers them per entry) before giving up. */
+export const PUT_ATTEMPTS = 3;
+
+/**
+ * An entry's size as EventBridge counts it: the UTF-8 bytes of Source, DetailType and Detail
+ * (Resources: none), plus 14 bytes for Time.
+ */
+export function entrySize(event: LifecycleEvent): number {
+  return (
+    Buffer.byteLength(event.source) +
+    Buffer.byteLength(event.detailType) +
+    Buffer.byteLength(JSON.stringify(event.detail)) +
+    14
+  );
+}
+
+/** Groups events, in order, into requests within both limits. */
+export function putBatches(events: readonly LifecycleEvent[]): LifecycleEvent[][] {
+  const batches: LifecycleEvent[][] = [];
+  let current: LifecycleEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = entrySize(event);
+    if (size > MAX_BYTES_PER_PUT) {
+      throw new Error(`event ${event.detail.id} is ${size} bytes, over EventBridge's 256 KB`);
+    }
+    if (current.length === MAX_ENTRIES_PER_PUT || bytes + size > MAX_BYTES_PER_PUT) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Publishes the events of these audit events, in order, in requests within EventBridge's limits;
+ * entries EventBridge refused are put again, up to {@link PUT_ATTEMPTS} times. Throws when some
+ * remain unpublished (the stream then delivers the batch again). Answers how many were published.
+ */
+export async function publishAuditEvents(
+  deps: { publisher: EventPublisher },
+  events: readonly AuditEvent[],
+): Promise<{ published: number }> {
+  let published = 0;
+  for (const batch of putBatches(events.map(lifecycleEvent))) {
+    let pending = batch;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > PUT_ATTEMPTS) {
+        throw new Error(
+          `${pending.length} event(s) not published after ${PUT_ATTEMPTS} attempts: ${pending
+            .map((e) => e.detail.id)
+            .join(', ')}`,
+        );
+      }
+      const { failed } = await deps.publisher.put(pending);
+      published += pending.length - failed.length;
+      pending = failed.map((i) => pending[i]).filter((e): e is LifecycleEvent => e !== undefined);
+    }
+  }
+  return { published };
+}
