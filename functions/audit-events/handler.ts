@@ -1,8 +1,7 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { auditEventsOfRecords } from '../../shared/adapters/dynamodb/audit-stream.js';
 import { publishAuditEvents } from '../../shared/domain/lifecycle-events.js';
 import { logger } from '../../shared/observability/logger.js';
-import { eventPublisher } from '../../shared/runtime/event-publisher.js';
+import { auditEventsOfRecords, eventPublisher } from '../../shared/runtime/event-publisher.js';
 
 /**
  * Lifecycle events: the audit table's stream (new images) onto the deployment's EventBridge bus,

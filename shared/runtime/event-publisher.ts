@@ -14,3 +14,6 @@ export function eventPublisher(): EventPublisher {
   publisher = new EventBridgePublisher(bus);
   return publisher;
 }
+
+/** The audit events in a batch of the audit table's stream records (the handler's parse step). */
+export { auditEventsOfRecords } from '../adapters/dynamodb/audit-stream.js';
