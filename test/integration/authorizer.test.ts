@@ -1,3 +1,5 @@
+// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
+import '../helpers/logs-on.js';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/authorizer/handler.js';

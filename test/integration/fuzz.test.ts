@@ -1,3 +1,5 @@
+// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
+import '../helpers/logs-on.js';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';

@@ -1,3 +1,5 @@
+// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
+import '../helpers/logs-on.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
