@@ -1,3 +1,5 @@
+import { setLogLevel } from '../../shared/observability/logger.js';
+
 /**
  * Tests run with the runtime's logger silent (`POWERTOOLS_LOG_LEVEL=SILENT`, set by
  * vitest.config.ts unless KEYGATE_TEST_LOGS=1): their output shows failures, not logs.
@@ -10,4 +12,14 @@ export function withRuntimeLogLevel(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (env.POWERTOOLS_LOG_LEVEL !== 'SILENT' || process.env.KEYGATE_TEST_LOGS === '1') return env;
   const { POWERTOOLS_LOG_LEVEL: _silent, ...rest } = env;
   return rest;
+}
+
+/**
+ * The runtime's logger (`logger` of shared/observability/logger.ts) logs at INFO, as outside the
+ * tests, until the function returned is called: for a test that captures its lines.
+ */
+export function runtimeLogsOn(): () => void {
+  if (withRuntimeLogLevel(process.env) === process.env) return () => {};
+  setLogLevel('INFO');
+  return () => setLogLevel('SILENT');
 }

@@ -1,8 +1,10 @@
 import { withRuntimeLogLevel } from './log-level.js';
 
 /**
- * Import first in a test file that asserts on what the runtime logs (a side-effect import: the
- * loggers read their level when they are made, i.e. when the modules that own them load).
+ * Import first in a test file that makes loggers and asserts on their lines (`createLogger`
+ * with a writer): the loggers made from here on get the level they would have had without the
+ * test run's silence (a logger reads it when it is made). For the runtime's own logger, made
+ * already, see `runtimeLogsOn`.
  *
  * @example
  * import '../helpers/logs-on.js';

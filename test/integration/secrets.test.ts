@@ -1,8 +1,6 @@
-// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
-import '../helpers/logs-on.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   ApiGatewayEmulator,
   type EmulatorRequest,
@@ -12,6 +10,7 @@ import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authori
 import { generateApiKey, keyDetectionPattern } from '../../shared/domain/key-format.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import { newAccount } from '../helpers/harness.js';
+import { runtimeLogsOn } from '../helpers/log-level.js';
 import { accountItems } from '../helpers/table-items.js';
 
 /**
@@ -132,6 +131,7 @@ describe('secrets', () => {
     };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    onTestFinished(runtimeLogsOn());
     const emulator = new ApiGatewayEmulator({ cacheTtlSeconds: 300 });
     const issued: string[] = [];
     const exchanges: Exchange[] = [];
