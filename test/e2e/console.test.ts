@@ -254,12 +254,13 @@ describe('console', () => {
     const menu = page.getByRole('button', { name: 'Actions for Mail sender' });
     await menu.focus();
     await page.keyboard.press('Enter');
-    // The menu moves focus to its first item as it opens (after the item shows): Enter before
-    // that would reach the menu button instead, and no dialog would open.
+    // The menu moves focus to its first item once it has rendered: Enter before that would go to
+    // the menu button (closing the menu) on a busy machine.
     const editItem = page.getByRole('menuitem', { name: 'Edit' });
     await expect.poll(() => editItem.evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.press('Enter');
     const edit = page.getByRole('dialog', { name: 'Edit Mail sender' });
+    await edit.waitFor();
     await edit
       .getByRole('group', { name: 'Alerts' })
       .getByRole('radio', { name: 'Read Access' })
