@@ -1,16 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+/** Every tier fails when it leaves something in the temp dir (first: its teardown runs last). */
+const TEMP_CHECK = 'test/temp-check.ts';
+
+/**
+ * Test output shows failures, not logs: the runtime's logger (Powertools) is silent in tests
+ * unless KEYGATE_TEST_LOGS=1 is set. Tests that assert on log lines turn them back on
+ * (`test/helpers/logs-on.ts`); processes they start (`npm start`, the CLI) get the level they
+ * would have had without this (`cleanEnv` of test/helpers/local-instance.ts).
+ */
+const LOG_LEVEL =
+  process.env.KEYGATE_TEST_LOGS === '1' ? (process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') : 'SILENT';
+
 export default defineConfig({
   // The package's own names (`keygate/runtime` in the example) resolve to the sources here, as
   // tsconfig.json's `paths` say; a consumer's tools get dist/ through package.json's exports.
   resolve: { tsconfigPaths: true },
   test: {
+    env: { POWERTOOLS_LOG_LEVEL: LOG_LEVEL },
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          globalSetup: [TEMP_CHECK],
         },
       },
       {
@@ -18,7 +32,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/global-setup.ts'],
+          globalSetup: [TEMP_CHECK, 'test/integration/global-setup.ts'],
           setupFiles: ['test/integration/setup-env.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -29,6 +43,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          globalSetup: [TEMP_CHECK],
           // Whole user journeys in a real browser, beside the other tiers on 2 cores: generous
           // limits, so a busy machine slows them down without failing them.
           testTimeout: 240_000,
@@ -41,7 +56,7 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
-          globalSetup: ['test/infra/global-setup.ts'],
+          globalSetup: [TEMP_CHECK, 'test/infra/global-setup.ts'],
           setupFiles: ['test/infra/setup.ts'],
           testTimeout: 60_000,
         },

@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -97,10 +98,16 @@ export async function startDynamoDbLocal(
   const port = await freePort();
   const launcher = await launcherArgs();
   const storage = options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', options.dataDir];
+  // The JVM's temp files (DynamoDB Local unpacks a native SQLite library there, about 1 MB a
+  // start) go to a directory of this JVM's own, removed when it stops: nothing is left in /tmp.
+  const javaTemp = mkdtempSync(join(tmpdir(), 'keygate-dynamodb-'));
   const java = [
     'java',
     // Jetty then opens an IPv4 socket: 127.0.0.1 rather than its IPv4-mapped IPv6 form.
     '-Djava.net.preferIPv4Stack=true',
+    `-Djava.io.tmpdir=${javaTemp}`,
+    // No /tmp/hsperfdata_<user> file (monitoring data nobody reads).
+    '-XX:-UsePerfData',
     `-Djava.library.path=${NATIVE_LIBRARY_DIR}`,
     ...launcher,
     '-port',
@@ -134,7 +141,9 @@ export async function startDynamoDbLocal(
   if (pid !== undefined && options.pidFile !== undefined) {
     writeFileSync(options.pidFile, `${pid}\n`, { mode: 0o600 });
   }
-  const stop = killOnExit(child, options.pidFile);
+  const stop = killOnExit(child, options.pidFile, () =>
+    rmSync(javaTemp, { recursive: true, force: true }),
+  );
   try {
     if (pid === undefined) throw new Error(`java could not be started: ${output.trim()}`);
     await waitUntilReady(endpoint, child, () => output);
@@ -209,19 +218,28 @@ async function compileLauncher(): Promise<string> {
   }
 }
 
-function killOnExit(child: ChildProcess, pidFile: string | undefined): () => Promise<void> {
+function killOnExit(
+  child: ChildProcess,
+  pidFile: string | undefined,
+  removeTemp: () => void,
+): () => Promise<void> {
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
-  const onSignal = (signal: NodeJS.Signals) => {
+  // On the way out there is no waiting for the JVM: its files go while it still has them open.
+  const killAndClean = () => {
     kill();
+    removeTemp();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAndClean();
     process.off(signal, onSignal);
     process.kill(process.pid, signal);
   };
-  process.once('exit', kill);
+  process.once('exit', killAndClean);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
   return async () => {
-    process.off('exit', kill);
+    process.off('exit', killAndClean);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
     // (A child that never started has no exit to wait for.)
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -229,6 +247,7 @@ function killOnExit(child: ChildProcess, pidFile: string | undefined): () => Pro
       kill();
       await exited;
     }
+    removeTemp();
     if (pidFile !== undefined) rmSync(pidFile, { force: true });
   };
 }

@@ -27,6 +27,13 @@ export function createLogger(
   persistentKeys: Record<string, unknown> = {},
   write?: (line: string) => void,
 ): Logger {
+  return wrap(powertoolsLogger(persistentKeys, write));
+}
+
+function powertoolsLogger(
+  persistentKeys: Record<string, unknown>,
+  write: ((line: string) => void) | undefined,
+): PowertoolsLogger {
   const logger = new PowertoolsLogger({
     serviceName: 'keygate',
     persistentKeys,
@@ -45,6 +52,10 @@ export function createLogger(
       stderr: stream,
     });
   }
+  return logger;
+}
+
+function wrap(logger: PowertoolsLogger): Logger {
   return {
     debug: (message, fields = {}) => logger.debug(message, fields),
     info: (message, fields = {}) => logger.info(message, fields),
@@ -53,4 +64,15 @@ export function createLogger(
   };
 }
 
-export const logger = createLogger();
+const runtimeLogger = powertoolsLogger({}, undefined);
+
+/** The runtime's logger (stdout; level from POWERTOOLS_LOG_LEVEL, INFO by default). */
+export const logger = wrap(runtimeLogger);
+
+/**
+ * Changes the level of `logger` once it is made (it reads POWERTOOLS_LOG_LEVEL only then): for
+ * tests that assert on its lines in a run that silences it.
+ */
+export function setLogLevel(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'): void {
+  runtimeLogger.setLogLevel(level);
+}

@@ -51,13 +51,29 @@ beforeAll(async () => {
   await build({ configFile: join(REPO, 'console/vite.config.ts'), logLevel: 'warn' });
   instance = await startInstance(tempDir('keygate-e2e-'), await freePort());
   ownerKey = /^\s+(SG\.\S+)$/m.exec(instance.output())?.[1] ?? '';
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchInTempDir(tempDir('keygate-chromium-'));
 });
 
 afterAll(async () => {
   await browser?.close();
   await instance?.stop();
 });
+
+/**
+ * Chromium with every temp file of the browser's (playwright's profile and artifacts folders,
+ * Chromium's own) in `dir`, which the test file removes: a run that is cut short leaves one
+ * `keygate-*` folder at most, which the e2e tier's temp-dir check reports.
+ */
+async function launchInTempDir(dir: string): Promise<Browser> {
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = dir; // os.tmpdir() for playwright, TMPDIR for Chromium
+  try {
+    return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+  }
+}
 
 async function newPage(
   width = 1440,
@@ -220,6 +236,8 @@ describe('console', () => {
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey);
     await expectAccessible(page, 'created dialog');
     await shown.getByRole('button', { name: 'Done' }).click();
+    // The page re-renders after the click has returned: wait for the dialog to go.
+    await shown.waitFor({ state: 'hidden' });
     expect(await page.content()).not.toContain(apiKey);
 
     // The key works with exactly the chosen scopes
@@ -430,6 +448,8 @@ describe('console', () => {
     const opener = page.getByRole('button', { name: 'Create API Key' });
 
     await opener.click();
+    // Tab once the dialog is open, not on the page behind it while it opens.
+    await page.getByRole('dialog', { name: 'Create API Key' }).waitFor();
     for (let i = 0; i < 200; i++) await page.keyboard.press('Tab');
     const inside = await page.evaluate(() => document.activeElement?.closest('dialog') !== null);
     await page.keyboard.press('Escape');
@@ -448,6 +468,7 @@ describe('console', () => {
       () => document.documentElement.scrollWidth - window.innerWidth,
     );
     await page.getByRole('button', { name: 'Create API Key' }).click();
+    await page.getByRole('dialog', { name: 'Create API Key' }).waitFor();
     const dialogOverflow = await page.evaluate(() => {
       const dialog = document.querySelector('dialog');
       return dialog ? dialog.scrollWidth - dialog.clientWidth : 0;
@@ -528,6 +549,7 @@ describe('console', () => {
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(second);
     await expectAccessible(page, 'rolled dialog');
     await rolled.getByRole('button', { name: 'Done' }).click();
+    await rolled.waitFor({ state: 'hidden' });
     expect(await page.content()).not.toContain(second);
     expect((await api('/v3/scopes', second)).status).toBe(200);
     expect((await api('/v3/scopes', first)).status).toBe(200); // still in its grace period

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { withRuntimeLogLevel } from './log-level.js';
 
 /** Runs `npm start`'s entry point as its own process, as a user would. */
 
@@ -11,7 +12,8 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KEYGATE_')) env[k] = v;
-  return { ...env, ...extra };
+  // The process logs as it would outside the tests (its output is read, not shown).
+  return { ...withRuntimeLogLevel(env), ...extra };
 }
 
 export interface LocalInstance {

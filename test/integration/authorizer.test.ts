@@ -4,6 +4,7 @@ import { handler } from '../../functions/authorizer/handler.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 import { invoke, newAccount } from '../helpers/harness.js';
+import { runtimeLogsOn } from '../helpers/log-level.js';
 
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/v3/scopes';
 
@@ -30,11 +31,18 @@ function event(
 /** Captures what the process writes to stdout (the Powertools logger's destination). */
 function captureStdout() {
   const chunks: string[] = [];
+  const logsOff = runtimeLogsOn();
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;
   });
-  return { text: () => chunks.join(''), restore: () => spy.mockRestore() };
+  return {
+    text: () => chunks.join(''),
+    restore: () => {
+      spy.mockRestore();
+      logsOff();
+    },
+  };
 }
 
 describe('authorizer', () => {

@@ -23,6 +23,7 @@ import { defaultDeps } from '../../shared/runtime/deps.js';
 import { CONTACT_FIELDS, CONTACT_MAX_LENGTH } from '../../shared/schemas/billing.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 import { newAccount, type TestAccount } from '../helpers/harness.js';
+import { runtimeLogsOn } from '../helpers/log-level.js';
 import { accountItems, storedItem } from '../helpers/table-items.js';
 
 /**
@@ -115,6 +116,7 @@ const emulator = new ApiGatewayEmulator({ cacheTtlSeconds: 300, now: () => clock
 const logTail: string[] = [];
 let stdout: MockInstance | undefined;
 let stderr: MockInstance | undefined;
+let logsOff: (() => void) | undefined;
 /** Requests each property actually sent. */
 const sent = { rejected: 0, chaos: 0, authorization: 0, massAssignment: 0 };
 
@@ -1661,6 +1663,8 @@ describe('hostile input, fuzzed through the gateway (seed 20261127)', () => {
     };
     stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    // The last log lines explain a 5xx (see logTail).
+    logsOff = runtimeLogsOn();
     fx = await fixtures();
     dynamo = countDynamoCommands();
   });
@@ -1668,6 +1672,7 @@ describe('hostile input, fuzzed through the gateway (seed 20261127)', () => {
   afterAll(() => {
     stdout?.mockRestore();
     stderr?.mockRestore();
+    logsOff?.();
   });
 
   it(`plans at least 10,000 requests per run (${PLANNED_REQUESTS})`, () => {

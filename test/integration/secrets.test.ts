@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   ApiGatewayEmulator,
   type EmulatorRequest,
@@ -10,6 +10,7 @@ import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authori
 import { generateApiKey, keyDetectionPattern } from '../../shared/domain/key-format.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import { newAccount } from '../helpers/harness.js';
+import { runtimeLogsOn } from '../helpers/log-level.js';
 import { accountItems } from '../helpers/table-items.js';
 
 /**
@@ -130,6 +131,7 @@ describe('secrets', () => {
     };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    onTestFinished(runtimeLogsOn());
     const emulator = new ApiGatewayEmulator({ cacheTtlSeconds: 300 });
     const issued: string[] = [];
     const exchanges: Exchange[] = [];

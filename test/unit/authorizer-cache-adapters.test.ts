@@ -1,3 +1,5 @@
+// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
+import '../helpers/logs-on.js';
 import { APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,5 @@
+// The runtime's logs are asserted on here: on, whatever the test run's level (first import).
+import '../helpers/logs-on.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../shared/domain/key-format.js';
