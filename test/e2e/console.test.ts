@@ -456,7 +456,8 @@ describe('console', () => {
 
     expect(inside).toBe(true);
     await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
-    expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Focus returns once the dialog has closed, in the render after it.
+    await expect.poll(() => opener.evaluate((el) => el === document.activeElement)).toBe(true);
     await context.close();
   });
 
@@ -501,7 +502,7 @@ describe('console', () => {
       .poll(() => create.getByRole('alert').textContent())
       .toBe('"not-an-ip" is not an IP address or CIDR block');
     expect(await allowlist.getAttribute('aria-invalid')).toBe('true');
-    expect(await allowlist.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => allowlist.evaluate((el) => el === document.activeElement)).toBe(true);
     await expectAccessible(page, 'create dialog with an allowlist error');
 
     // Act: an expiry and a valid allowlist
@@ -662,7 +663,9 @@ describe('console', () => {
     // Assert: the rest, focus on the first new event, no more button
     await expect.poll(() => events.count()).toBe(25);
     expect(await events.last().textContent()).toContain('Created');
-    expect(await events.nth(20).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect
+      .poll(() => events.nth(20).evaluate((el) => el === document.activeElement))
+      .toBe(true);
     expect(await history.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     await history.getByRole('button', { name: 'Close' }).click();
 
@@ -836,7 +839,7 @@ describe('console: subusers', () => {
     await expect.poll(() => again.getByRole('alert').textContent()).toBe('username exists');
     const username = again.getByLabel('Username');
     expect(await username.getAttribute('aria-invalid')).toBe('true');
-    expect(await username.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => username.evaluate((el) => el === document.activeElement)).toBe(true);
     await expectAccessible(page, 'create subuser dialog with a taken name');
     await again.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => again.isVisible()).toBe(false);
@@ -881,11 +884,13 @@ describe('console: subusers', () => {
     await expect.poll(() => banner.textContent()).toContain('Managing keys of subuser initech-e2e');
     await expect.poll(() => page.getByText('initech-e2e has no API keys yet.').count()).toBe(1);
     expect(await banner.getByText('Disabled').count()).toBe(0);
-    expect(
-      await page
-        .getByRole('heading', { name: 'API Keys', level: 1 })
-        .evaluate((el) => el === document.activeElement),
-    ).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('heading', { name: 'API Keys', level: 1 })
+          .evaluate((el) => el === document.activeElement),
+      )
+      .toBe(true);
     expect(await page.title()).toBe('API Keys of initech-e2e · Keygate');
     await expectAccessible(page, 'API keys of a subuser');
 
@@ -988,11 +993,13 @@ describe('console: subusers', () => {
     // Assert
     await expect.poll(() => page.getByRole('row', { name: /umbrella-e2e/ }).count()).toBe(0);
     expect(await subuserNamed('umbrella-e2e')).toBeUndefined();
-    expect(
-      await page
-        .getByRole('heading', { name: 'Subusers', level: 1 })
-        .evaluate((el) => el === document.activeElement),
-    ).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('heading', { name: 'Subusers', level: 1 })
+          .evaluate((el) => el === document.activeElement),
+      )
+      .toBe(true);
     await context.close();
   });
 
