@@ -494,41 +494,7 @@ export class Keygate extends Construct {
       resultsCacheTtl: ttl,
     });
 
-    const functions = new Map<RouteId, NodejsFunction>();
-    const teamFunctions = new Map<string, NodejsFunction>();
-    for (const route of this.deployment.routes) {
-      if (route.team) {
-        const fn = this.createFunction({
-          id: `Team${pascalCase(route.id.replace(/[^A-Za-z0-9]+/g, ' '))}`,
-          handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
-          description: `Keygate: your ${route.method} ${route.path}`,
-          permissions: [],
-          memorySize: TEAM_ROUTE_MEMORY_MB,
-          timeout: Duration.seconds(10),
-        });
-        teamFunctions.set(route.id, fn);
-        this.addMethod(route.method, route.path, fn, true);
-        continue;
-      }
-      const id = route.id as RouteId;
-      const permissions = permissionsOf(id);
-      const fn = this.createFunction({
-        id: pascalCase(route.id),
-        handler: route.handler,
-        description: `Keygate ${route.method} ${route.path}`,
-        permissions,
-        environment: this.environmentFor(permissions),
-        memorySize: ROUTE_MEMORY_MB,
-        // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
-        timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
-      });
-      functions.set(id, fn);
-      const method = this.addMethod(route.method, route.path, fn, route.access.kind === 'key');
-      if (route.access.kind === 'public') {
-        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRoute);
-        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRouteCognito);
-      }
-    }
+    const { functions, teamFunctions } = this.createRouteFunctions(configDir);
     this.routeFunctions = functions;
     this.teamFunctions = teamFunctions;
     this.cacheFlusher = this.createCacheFlusher();
@@ -561,23 +527,7 @@ export class Keygate extends Construct {
     if (cloudWatchRole)
       Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
 
-    this.monitoring =
-      props.monitoring === false
-        ? undefined
-        : new KeygateMonitoring(this, 'Monitoring', {
-            stage: this.api.deploymentStage,
-            authorizer: this.authorizerFunction,
-            cacheFlusher: this.cacheFlusher.function,
-            auditEvents: this.auditEventsFunction,
-            functions: new Map<string, IFunction>([
-              ['Authorizer', this.authorizerFunction],
-              ...[...functions].map(([id, fn]): [string, IFunction] => [id, fn]),
-              ...teamFunctions,
-              ['CacheFlusher', this.cacheFlusher.function],
-              ['AuditEvents', this.auditEventsFunction],
-            ]),
-            tables: this.tables.tables,
-          });
+    this.monitoring = props.monitoring === false ? undefined : this.createMonitoring();
 
     this.console =
       props.console === false
@@ -803,6 +753,64 @@ export class Keygate extends Construct {
           : {}),
       });
     }
+  }
+
+  /** One function and method per route: Keygate's own (least privilege each) and the team's. */
+  private createRouteFunctions(configDir: string | undefined) {
+    const functions = new Map<RouteId, NodejsFunction>();
+    const teamFunctions = new Map<string, NodejsFunction>();
+    for (const route of this.deployment.routes) {
+      if (route.team) {
+        const fn = this.createFunction({
+          id: `Team${pascalCase(route.id.replace(/[^A-Za-z0-9]+/g, ' '))}`,
+          handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
+          description: `Keygate: your ${route.method} ${route.path}`,
+          permissions: [],
+          memorySize: TEAM_ROUTE_MEMORY_MB,
+          timeout: Duration.seconds(10),
+        });
+        teamFunctions.set(route.id, fn);
+        this.addMethod(route.method, route.path, fn, true);
+        continue;
+      }
+      const id = route.id as RouteId;
+      const permissions = permissionsOf(id);
+      const fn = this.createFunction({
+        id: pascalCase(route.id),
+        handler: route.handler,
+        description: `Keygate ${route.method} ${route.path}`,
+        permissions,
+        environment: this.environmentFor(permissions),
+        memorySize: ROUTE_MEMORY_MB,
+        // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
+        timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
+      });
+      functions.set(id, fn);
+      const method = this.addMethod(route.method, route.path, fn, route.access.kind === 'key');
+      if (route.access.kind === 'public') {
+        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRoute);
+        Validations.of(method).acknowledge(NAG_ACKNOWLEDGEMENTS.publicRouteCognito);
+      }
+    }
+    return { functions, teamFunctions };
+  }
+
+  /** The dashboard and alarms over every function, the stage and the tables. */
+  private createMonitoring(): KeygateMonitoring {
+    return new KeygateMonitoring(this, 'Monitoring', {
+      stage: this.api.deploymentStage,
+      authorizer: this.authorizerFunction,
+      cacheFlusher: this.cacheFlusher.function,
+      auditEvents: this.auditEventsFunction,
+      functions: new Map<string, IFunction>([
+        ['Authorizer', this.authorizerFunction],
+        ...[...this.routeFunctions].map(([id, fn]): [string, IFunction] => [id, fn]),
+        ...this.teamFunctions,
+        ['CacheFlusher', this.cacheFlusher.function],
+        ['AuditEvents', this.auditEventsFunction],
+      ]),
+      tables: this.tables.tables,
+    });
   }
 
   /**
