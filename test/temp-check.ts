@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { leakError, leftSince, snapshotTemp } from './helpers/temp-leaks.js';
+import { inUseByLiveProcesses, leakError, leftSince, snapshotTemp } from './helpers/temp-leaks.js';
 
 /**
  * Global setup of every tier (listed first, so that its teardown runs last, after the tier's
@@ -12,7 +12,9 @@ import { leakError, leftSince, snapshotTemp } from './helpers/temp-leaks.js';
 export default function setup(project: TestProject): () => void {
   const snapshot = snapshotTemp();
   return () => {
-    const left = leftSince(snapshot);
+    const found = leftSince(snapshot);
+    const inUse = inUseByLiveProcesses(found);
+    const left = found.filter((path) => !inUse.has(path));
     if (left.length === 0) return;
     // Vitest reports a teardown error without failing the run: fail it.
     process.exitCode = 1;

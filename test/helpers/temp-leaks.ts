@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,4 +57,29 @@ export function leakError(tier: string, left: readonly string[]): Error {
   return new Error(
     `The ${tier} tests left ${left.length} entr${left.length === 1 ? 'y' : 'ies'} in the temp dir (remove what a test makes, e.g. with tempDirs() of test/helpers/temp-dirs.ts):\n${left.map((path) => `  ${path}`).join('\n')}`,
   );
+}
+
+/**
+ * The entries still named on a live process's command line (Linux /proc; none elsewhere): the
+ * temp dir of a DynamoDB Local that another tier's global setup still runs (tiers' teardowns do
+ * not run in an order one can rely on). It is removed when that setup stops it.
+ */
+export function inUseByLiveProcesses(paths: readonly string[]): Set<string> {
+  const used = new Set<string>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return used;
+  }
+  for (const pid of pids) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const path of paths) if (cmdline.includes(path)) used.add(path);
+  }
+  return used;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { tempDirs } from '../helpers/temp-dirs.js';
-import { leftSince, snapshotTemp } from '../helpers/temp-leaks.js';
+import { inUseByLiveProcesses, leftSince, snapshotTemp } from '../helpers/temp-leaks.js';
 import setupTempCheck from '../temp-check.js';
 
 const tempDir = tempDirs();
@@ -86,5 +86,15 @@ describe('the temp-dir check of every tier (test/temp-check.ts)', () => {
     mkdirSync(join(dir, 'not-keygates'));
 
     expect(() => teardown()).not.toThrow();
+  });
+});
+
+describe('entries a live process still uses', () => {
+  it('are told apart from leaks by the process command lines', () => {
+    const own = process.argv.find((arg) => arg.startsWith('/')) ?? process.execPath;
+
+    const used = inUseByLiveProcesses([own, '/nonexistent/keygate-nobody-uses-this']);
+
+    expect([...used]).toEqual([own]);
   });
 });
