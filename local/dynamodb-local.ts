@@ -100,7 +100,13 @@ export async function startDynamoDbLocal(
   const storage = options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', options.dataDir];
   // The JVM's temp files (DynamoDB Local unpacks a native SQLite library there, about 1 MB a
   // start) go to a directory of this JVM's own, removed when it stops: nothing is left in /tmp.
-  const javaTemp = mkdtempSync(join(tmpdir(), 'keygate-dynamodb-'));
+  // With a data directory it sits beside it (emptied at each start, which the data directory's
+  // lock makes one at a time), so even a start killed with SIGKILL, whose JVM then exits on its
+  // own, leaves it only there.
+  const javaTemp =
+    options.dataDir === undefined
+      ? mkdtempSync(join(tmpdir(), 'keygate-dynamodb-'))
+      : freshDir(join(dirname(options.dataDir), 'dynamodb-java-tmp'));
   const java = [
     'java',
     // Jetty then opens an IPv4 socket: 127.0.0.1 rather than its IPv4-mapped IPv6 form.
@@ -152,6 +158,13 @@ export async function startDynamoDbLocal(
     throw error;
   }
   return { endpoint, pid, stop };
+}
+
+/** `dir`, empty, private to this user. */
+function freshDir(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 let compiled: Promise<string[]> | undefined;

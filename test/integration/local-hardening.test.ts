@@ -233,6 +233,12 @@ describe('npm start on a data directory left with loose permissions', () => {
     expect(Object.keys(modes).filter((name) => name.startsWith('outbox/'))).toHaveLength(2);
     for (const [name, mode] of Object.entries(modes)) {
       const isDir = statSync(join(dataDir, name)).isDirectory();
+      // The JVM's scratch holds the native SQLite library it unpacked, which it makes
+      // executable: private to the user all the same.
+      if (name.startsWith('dynamodb-java-tmp/')) {
+        expect({ name, groupOrOther: mode & 0o077 }).toEqual({ name, groupOrOther: 0 });
+        continue;
+      }
       expect({ name, mode: mode.toString(8) }).toEqual({ name, mode: isDir ? '700' : '600' });
     }
   });
