@@ -1,6 +1,6 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { publishAuditEvents } from '../../shared/domain/lifecycle-events.js';
-import { logger } from '../../shared/observability/logger.js';
+import { addLambdaContext, logger } from '../../shared/observability/logger.js';
 import { auditEventsOfRecords, eventPublisher } from '../../shared/runtime/event-publisher.js';
 
 /**
@@ -9,7 +9,8 @@ import { auditEventsOfRecords, eventPublisher } from '../../shared/runtime/event
  * remain unpublished it fails the batch, and Lambda delivers it again: nothing committed is lost,
  * and an event may arrive twice (its `detail.id` tells).
  */
-export async function handler(event: DynamoDBStreamEvent): Promise<void> {
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<void> {
+  addLambdaContext(context);
   const { events, unreadable } = auditEventsOfRecords(event.Records);
   if (unreadable.length > 0) {
     logger.error('audit stream records without an event, skipped', { sequenceNumbers: unreadable });

@@ -1,6 +1,10 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
 import { authorize } from '../../shared/gateway/authorize.js';
-import { logger } from '../../shared/observability/logger.js';
+import { addLambdaContext, logger } from '../../shared/observability/logger.js';
 import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime/storage.js';
 
 /**
@@ -13,7 +17,9 @@ import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime
  */
 export async function handler(
   event: APIGatewayRequestAuthorizerEvent,
+  context?: Context,
 ): Promise<APIGatewayAuthorizerResult> {
+  addLambdaContext(context);
   let outcome: Awaited<ReturnType<typeof authorize>>;
   try {
     outcome = await authorize(

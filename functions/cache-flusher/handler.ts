@@ -1,6 +1,6 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { drainPendingFlushes, type PendingMark } from '../../shared/domain/flush-coalescing.js';
-import { logger } from '../../shared/observability/logger.js';
+import { addLambdaContext, logger } from '../../shared/observability/logger.js';
 import { cacheFlusherDeps } from '../../shared/runtime/cache-flusher.js';
 
 /** Time kept back from the function's timeout to answer before it is killed. */
@@ -14,6 +14,7 @@ const MARGIN_MS = 3_000;
  * stay counted in the lease, so nothing is lost meanwhile.
  */
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<void> {
+  addLambdaContext(context);
   const marks: PendingMark[] = event.Records.flatMap((record) => {
     const image = record.dynamodb?.NewImage;
     const seq = Number(image?.pendingSeq?.N);

@@ -4,7 +4,7 @@ import type * as z from 'zod';
 import type { Caller } from '../domain/caller.js';
 import { BadRequestError, type Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
-import { logger } from '../observability/logger.js';
+import { addLambdaContext, logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
 import { type AdapterProvider, defaultDeps, provideAdapters } from '../runtime/deps.js';
 import {
@@ -85,6 +85,7 @@ export function keyRouteHandler<
 ) {
   provideAdapters(...(spec.uses ?? []));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+    .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
     .use(callerContext(spec.route))
     .use(actingAs(() => defaultDeps()))
@@ -143,6 +144,7 @@ function withUses<T extends object>(handler: T, uses: readonly AdapterProvider[]
 /** A public route: no caller, no input, a fixed answer. */
 export function publicRouteHandler(answer: () => { status: number; body: unknown }) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
     .handler(async function publicRouteOperation() {
       const { status, body } = answer();
@@ -163,6 +165,7 @@ export function publicOperationHandler<TBody extends z.ZodType>(
 ) {
   provideAdapters(...(spec.uses ?? []));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
+    .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
     .use(parseInput({ body: spec.body }))
     .handler(async function publicOperation(event, context) {

@@ -1,6 +1,7 @@
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
 import { redactingReplacer } from './redact.js';
 
 /**
@@ -75,4 +76,13 @@ export const logger = wrap(runtimeLogger);
  */
 export function setLogLevel(level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'): void {
   runtimeLogger.setLogLevel(level);
+}
+
+/**
+ * Adds the invocation's Lambda context to every line `logger` writes from now on (Powertools'
+ * `function_request_id`, `cold_start`, `function_name`, `function_arn`, `function_memory_size`):
+ * every function calls it first, the authorizer included. Nothing without a context.
+ */
+export function addLambdaContext(context: Context | undefined): void {
+  if (context) runtimeLogger.addContext(context);
 }

@@ -1,4 +1,4 @@
-import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/authorizer/handler.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
@@ -140,5 +140,35 @@ describe('authorizer', () => {
     expect(text).toContain('"decision":"unauthorized"');
     expect(text).toContain(owner.keyId);
     expect(text).not.toContain(ownerKey.split('.')[2]?.slice(0, 30));
+  });
+
+  it('logs with the invocation’s Lambda context: request ID and cold start on every line', async () => {
+    // Arrange
+    const { ownerKey } = await newAccount();
+    const out = captureStdout();
+    const context = {
+      functionName: 'keygate-authorizer',
+      awsRequestId: 'req-7f3a',
+      memoryLimitInMB: '1024',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:keygate-authorizer',
+      getRemainingTimeInMillis: () => 10_000,
+    } as unknown as Context;
+
+    // Act
+    await handler(event(`Bearer ${ownerKey}`), context);
+    out.restore();
+
+    // Assert
+    const decision = out
+      .text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .find((line) => line.message === 'authorizer decision');
+    expect(decision).toMatchObject({
+      function_request_id: 'req-7f3a',
+      function_name: 'keygate-authorizer',
+      cold_start: expect.any(Boolean),
+    });
   });
 });
