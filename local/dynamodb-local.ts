@@ -112,7 +112,7 @@ export async function startDynamoDbLocal(
     // Jetty then opens an IPv4 socket: 127.0.0.1 rather than its IPv4-mapped IPv6 form.
     '-Djava.net.preferIPv4Stack=true',
     `-Djava.io.tmpdir=${javaTemp}`,
-    // No /tmp/hsperfdata_<user> file (monitoring data nobody reads).
+    // No hsperfdata_<user> file in the temp dir (monitoring data nobody reads).
     '-XX:-UsePerfData',
     `-Djava.library.path=${NATIVE_LIBRARY_DIR}`,
     ...launcher,

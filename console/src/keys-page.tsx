@@ -9,7 +9,7 @@ import {
   type RolledKey,
   type Subuser,
 } from './api.js';
-import { Dialog } from './dialog.js';
+import { Dialog, FormFooter } from './dialog.js';
 import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
 import { type FormError, KeyForm, type KeyFormValue } from './key-form.js';
 import {
@@ -413,19 +413,21 @@ function DeleteKeyDialog({
         Delete <strong>{keyInfo.name}</strong> (<code>{keyInfo.api_key_id}</code>)? Anything using
         it stops working at once. This cannot be undone.
       </p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="danger" disabled={busy} onClick={onDelete}>
-          Delete {keyInfo.name}
-        </button>
-      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onDelete();
+        }}
+      >
+        <FormFooter
+          error={error}
+          busy={busy}
+          busyLabel={`Delete ${keyInfo.name}`}
+          submitLabel={`Delete ${keyInfo.name}`}
+          onCancel={onCancel}
+          tone="danger"
+        />
+      </form>
     </Dialog>
   );
 }

@@ -155,19 +155,21 @@ export function DisableSubuserDialog({
         Disable <strong>{subuser.username}</strong>? Every API key it has stops working at once,
         until you enable it again. Its keys are kept, and you can still manage them.
       </p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" class="danger" disabled={busy} onClick={onDisable}>
-          {busy ? 'Disabling…' : `Disable ${subuser.username}`}
-        </button>
-      </div>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onDisable();
+        }}
+      >
+        <FormFooter
+          error={error}
+          busy={busy}
+          busyLabel="Disabling…"
+          submitLabel={`Disable ${subuser.username}`}
+          onCancel={onCancel}
+          tone="danger"
+        />
+      </form>
     </Dialog>
   );
 }
