@@ -42,6 +42,12 @@ export function useRoute(): Route {
       setRoute(parseRoute(location.hash));
     };
     addEventListener('hashchange', onChange);
+    // Effects run after the first paint: a fragment changed in between (a link opened in a tab
+    // that is still loading) fired its hashchange before anyone listened. Catch up once.
+    setRoute((shown) => {
+      const now = parseRoute(location.hash);
+      return hrefOf(now) === hrefOf(shown) ? shown : now;
+    });
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return route;
