@@ -1,117 +1,9 @@
 import * as z from 'zod';
-import type { RouteId } from './routes.js';
+import type { DeployedRoute } from './deployment/deployment.js';
 import { activeDeployment } from './runtime/deployment.js';
-import {
-  ApiKeyList,
-  ApiKeyView,
-  AuditEventList,
-  CreateApiKeyBody,
-  CreatedApiKey,
-  ErrorEnvelope,
-  EVENTS_LIMIT_MAX,
-  LIST_LIMIT_MAX,
-  RenameApiKeyBody,
-  RenamedApiKey,
-  ReplaceApiKeyBody,
-  RevokeByValueAnswer,
-  RevokeLeakedKeysAnswer,
-  RevokeLeakedKeysBody,
-  RollApiKeyBody,
-  RolledApiKey,
-  ScopeAreaList,
-  ScopeList,
-} from './schemas/api-keys.js';
-import { BillingProfile, UpdateBillingProfileBody } from './schemas/billing.js';
-import { Health } from './schemas/health.js';
-import { SendMailBody } from './schemas/mail.js';
-import {
-  CreatedSubuser,
-  CreateSubuserBody,
-  SUBUSERS_LIST_MAX,
-  SubuserList,
-  UpdateSubuserBody,
-} from './schemas/subusers.js';
-
-interface Operation {
-  request?: z.ZodType;
-  status: number;
-  response?: z.ZodType;
-  query?: Record<string, { description: string; schema: Record<string, unknown> }>;
-}
-
-const OPERATIONS: Record<RouteId, Operation> = {
-  createApiKey: { request: CreateApiKeyBody, status: 201, response: CreatedApiKey },
-  listApiKeys: {
-    status: 200,
-    response: ApiKeyList,
-    query: {
-      limit: {
-        description: 'Return at most this many keys (oldest first).',
-        schema: { type: 'integer', minimum: 1, maximum: LIST_LIMIT_MAX },
-      },
-    },
-  },
-  getApiKey: { status: 200, response: ApiKeyView },
-  renameApiKey: { request: RenameApiKeyBody, status: 200, response: RenamedApiKey },
-  replaceApiKey: { request: ReplaceApiKeyBody, status: 200, response: ApiKeyView },
-  deleteApiKey: { status: 204 },
-  listApiKeyEvents: {
-    status: 200,
-    response: AuditEventList,
-    query: {
-      limit: {
-        description: 'At most this many events (default 50).',
-        schema: { type: 'integer', minimum: 1, maximum: EVENTS_LIMIT_MAX },
-      },
-      cursor: { description: 'next_cursor of the previous page.', schema: { type: 'string' } },
-      api_key_id: { description: 'Only the events about this key.', schema: { type: 'string' } },
-    },
-  },
-  rollApiKey: { request: RollApiKeyBody, status: 200, response: RolledApiKey },
-  revokeApiKeysByValue: {
-    request: RevokeLeakedKeysBody,
-    status: 200,
-    response: RevokeByValueAnswer,
-  },
-  revokeLeakedApiKeys: {
-    request: RevokeLeakedKeysBody,
-    status: 202,
-    response: RevokeLeakedKeysAnswer,
-  },
-  listScopes: { status: 200, response: ScopeList },
-  listScopeAreas: { status: 200, response: ScopeAreaList },
-  listSubusers: {
-    status: 200,
-    response: SubuserList,
-    query: {
-      username: {
-        description: 'Only subusers whose username starts with this (any case).',
-        schema: { type: 'string' },
-      },
-      limit: {
-        description: 'At most this many subusers (default 100).',
-        schema: { type: 'integer', minimum: 1, maximum: SUBUSERS_LIST_MAX },
-      },
-      offset: {
-        description: 'Skip this many subusers first.',
-        schema: { type: 'integer', minimum: 0 },
-      },
-    },
-  },
-  // SendGrid answers a created subuser with 200, not 201 (its contract).
-  createSubuser: { request: CreateSubuserBody, status: 200, response: CreatedSubuser },
-  updateSubuser: { request: UpdateSubuserBody, status: 204 },
-  deleteSubuser: { status: 204 },
-  sendMail: { request: SendMailBody, status: 202 },
-  getBillingProfile: { status: 200, response: BillingProfile },
-  updateBillingProfile: {
-    request: UpdateBillingProfileBody,
-    status: 200,
-    response: BillingProfile,
-  },
-  getHealth: { status: 200, response: Health },
-  getOpenApi: { status: 200 },
-};
+import { ErrorEnvelope } from './schemas/api-keys.js';
+import { SCHEMAS, type SchemaName } from './schemas/index.js';
+import type { QueryParamMeta } from './schemas/query.js';
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'Bad request',
@@ -138,10 +30,39 @@ const ON_BEHALF_OF = {
 let cached: Record<string, unknown> | undefined;
 
 /**
- * What a team's route documents: its scopes and parameters; its bodies are the team's, so they
- * are open (any JSON), and its errors are Keygate's (the wrapper's and the gateway's).
+ * A route's query parameters, from its query schema: the names, each field's description, and
+ * the value it stands for (query values are text; see {@link QueryParamMeta}).
  */
-const TEAM_OPERATION: Operation = { status: 200, response: z.unknown() };
+function queryParameters(name: SchemaName | undefined): Record<string, unknown>[] {
+  if (name === undefined) return [];
+  const query = SCHEMAS[name];
+  if (!(query instanceof z.ZodObject)) return [];
+  return Object.entries(query.shape as Record<string, z.ZodType>).map(([param, field]) => {
+    const meta = field.meta() as Partial<QueryParamMeta> | undefined;
+    return {
+      name: param,
+      in: 'query',
+      ...(meta?.description ? { description: meta.description } : {}),
+      schema: meta?.param ?? schema(field, 'input'),
+    };
+  });
+}
+
+/**
+ * What a route answers on success. A team's route documents its bodies as open (any JSON): they
+ * are the team's; its errors are Keygate's (the wrapper's and the gateway's).
+ */
+function successResponse(route: DeployedRoute): Record<string, unknown> {
+  const body = route.team ? z.unknown() : route.response.body && SCHEMAS[route.response.body];
+  return {
+    [String(route.response.status)]: body
+      ? {
+          description: 'Success',
+          content: { 'application/json': { schema: schema(body, 'output') } },
+        }
+      : { description: 'Success' },
+  };
+}
 
 /**
  * The OpenAPI 3.1 document, generated from the routes the deployment serves (Keygate's, the
@@ -152,7 +73,7 @@ export function openApiDocument(): Record<string, unknown> {
   if (cached) return cached;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of activeDeployment().routes) {
-    const op = route.team ? TEAM_OPERATION : OPERATIONS[route.id as RouteId];
+    const requestBody = route.request?.body && SCHEMAS[route.request.body];
     const parameters = [
       ...[...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
         name: m[1],
@@ -160,17 +81,10 @@ export function openApiDocument(): Record<string, unknown> {
         required: true,
         schema: { type: 'string' },
       })),
-      ...Object.entries(op.query ?? {}).map(([name, q]) => ({ name, in: 'query', ...q })),
+      ...queryParameters(route.request?.query),
       ...(route.access.kind === 'key' && route.access.onBehalfOf === true ? [ON_BEHALF_OF] : []),
     ];
-    const responses: Record<string, unknown> = {
-      [String(op.status)]: op.response
-        ? {
-            description: 'Success',
-            content: { 'application/json': { schema: schema(op.response, 'output') } },
-          }
-        : { description: 'Success' },
-    };
+    const responses = successResponse(route);
     if (route.access.kind === 'key') {
       for (const [status, description] of Object.entries(ERROR_STATUSES)) {
         responses[status] = {
@@ -191,11 +105,11 @@ export function openApiDocument(): Record<string, unknown> {
           ? { security: [] }
           : { 'x-keygate-scopes': route.access.scopes }),
         ...(parameters.length > 0 ? { parameters } : {}),
-        ...(op.request
+        ...(requestBody
           ? {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: schema(op.request, 'input') } },
+                content: { 'application/json': { schema: schema(requestBody, 'input') } },
               },
             }
           : {}),

@@ -4,6 +4,7 @@ import { ROUTES } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
 
 export const handler = keyRouteHandler(
-  { route: ROUTES.deleteApiKey, status: 204, uses: [AUTHORIZER_CACHE_FLUSH] },
+  ROUTES.deleteApiKey,
   ({ caller, pathParameters }, deps) => deleteApiKey(deps, caller, pathParameters.api_key_id),
+  { adapters: AUTHORIZER_CACHE_FLUSH },
 );

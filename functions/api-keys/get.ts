@@ -2,7 +2,6 @@ import { getApiKey } from '../../shared/domain/api-keys.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler(
-  { route: ROUTES.getApiKey, status: 200 },
-  ({ caller, pathParameters }, deps) => getApiKey(deps, caller, pathParameters.api_key_id),
+export const handler = keyRouteHandler(ROUTES.getApiKey, ({ caller, pathParameters }, deps) =>
+  getApiKey(deps, caller, pathParameters.api_key_id),
 );

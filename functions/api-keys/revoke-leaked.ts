@@ -1,9 +1,10 @@
 import { revokeLeakedKeys } from '../../shared/domain/roll-and-revoke.js';
 import { publicOperationHandler } from '../../shared/http/api-handler.js';
+import { ROUTES } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
-import { RevokeLeakedKeysBody } from '../../shared/schemas/api-keys.js';
 
 export const handler = publicOperationHandler(
-  { body: RevokeLeakedKeysBody, status: 202, uses: [AUTHORIZER_CACHE_FLUSH] },
+  ROUTES.revokeLeakedApiKeys,
   ({ body, sourceIp }, deps) => revokeLeakedKeys(deps, body, sourceIp),
+  { adapters: AUTHORIZER_CACHE_FLUSH },
 );

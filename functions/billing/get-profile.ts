@@ -2,7 +2,6 @@ import { getBillingProfile } from '../../shared/domain/billing.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler(
-  { route: ROUTES.getBillingProfile, status: 200 },
-  ({ caller }, deps) => getBillingProfile(deps, caller),
+export const handler = keyRouteHandler(ROUTES.getBillingProfile, ({ caller }, deps) =>
+  getBillingProfile(deps, caller),
 );

@@ -2,7 +2,6 @@ import { type SentMail, sendMail } from '../../shared/domain/mail.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 import { MAILER } from '../../shared/runtime/mailer.js';
-import { SendMailBody } from '../../shared/schemas/mail.js';
 
 /**
  * Mail bodies may be far larger than API-key bodies (content, attachments). SendGrid accepts up
@@ -12,15 +11,14 @@ import { SendMailBody } from '../../shared/schemas/mail.js';
 const MAX_MAIL_BODY_BYTES = 5 * 1024 * 1024;
 
 export const handler = keyRouteHandler(
+  ROUTES.sendMail,
+  ({ caller, body }, deps) => sendMail(deps, caller, body),
   {
-    route: ROUTES.sendMail,
-    body: SendMailBody,
+    adapters: MAILER,
     maxBodyBytes: MAX_MAIL_BODY_BYTES,
     fieldPath: 'dotted',
-    uses: [MAILER],
     // SendGrid answers 202 with an empty body and the ID in X-Message-Id; sandbox mode 200.
-    status: (sent: SentMail) =>
+    answer: (sent: SentMail) =>
       sent.sandbox ? { status: 200 } : { status: 202, headers: { 'x-message-id': sent.messageId } },
   },
-  ({ caller, body }, deps) => sendMail(deps, caller, body),
 );

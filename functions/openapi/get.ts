@@ -1,4 +1,5 @@
 import { publicRouteHandler } from '../../shared/http/api-handler.js';
 import { openApiDocument } from '../../shared/openapi.js';
+import { ROUTES } from '../../shared/routes.js';
 
-export const handler = publicRouteHandler(() => ({ status: 200, body: openApiDocument() }));
+export const handler = publicRouteHandler(ROUTES.getOpenApi, openApiDocument);

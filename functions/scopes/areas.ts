@@ -2,7 +2,4 @@ import { scopeAreas } from '../../shared/domain/api-keys.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler(
-  { route: ROUTES.listScopeAreas, status: 200 },
-  (_request, deps) => scopeAreas(deps),
-);
+export const handler = keyRouteHandler(ROUTES.listScopeAreas, (_request, deps) => scopeAreas(deps));

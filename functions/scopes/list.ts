@@ -2,6 +2,4 @@ import { callerScopes } from '../../shared/domain/api-keys.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler({ route: ROUTES.listScopes, status: 200 }, ({ caller }) =>
-  callerScopes(caller),
-);
+export const handler = keyRouteHandler(ROUTES.listScopes, ({ caller }) => callerScopes(caller));

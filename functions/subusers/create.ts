@@ -1,10 +1,8 @@
 import { createSubuser } from '../../shared/domain/subusers.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
-import { CreateSubuserBody } from '../../shared/schemas/subusers.js';
 
 // SendGrid answers a created subuser with 200 (its contract), not 201.
-export const handler = keyRouteHandler(
-  { route: ROUTES.createSubuser, body: CreateSubuserBody, status: 200 },
-  ({ caller, body }, deps) => createSubuser(deps, caller, body),
+export const handler = keyRouteHandler(ROUTES.createSubuser, ({ caller, body }, deps) =>
+  createSubuser(deps, caller, body),
 );

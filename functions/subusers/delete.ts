@@ -4,6 +4,7 @@ import { ROUTES } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
 
 export const handler = keyRouteHandler(
-  { route: ROUTES.deleteSubuser, status: 204, uses: [AUTHORIZER_CACHE_FLUSH] },
+  ROUTES.deleteSubuser,
   ({ caller, pathParameters }, deps) => deleteSubuser(deps, caller, pathParameters.subuser_name),
+  { adapters: AUTHORIZER_CACHE_FLUSH },
 );

@@ -44,6 +44,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FLUSH_MARK } from '../../shared/adapters/dynamodb/flush-lease.js';
+import type { DeployedRoute } from '../../shared/deployment/deployment.js';
 import {
   DEFAULT_SPEC,
   type Deployment,
@@ -63,7 +64,7 @@ import {
   routeArn,
 } from '../../shared/gateway/api-gateway.js';
 import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
-import type { HttpMethod, RouteId } from '../../shared/routes.js';
+import { type HttpMethod, ROUTE_FUNCTION_DEFAULTS, type RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import { EVENT_BUS_ENV } from '../../shared/runtime/event-publisher.js';
 import {
@@ -101,10 +102,7 @@ import { projectRootOf, teamWrapperEntry } from './team-routes.js';
  * of each other, and it stays at 1,024 MB.
  */
 export const AUTHORIZER_MEMORY_MB = 1024;
-/** Keygate's route functions (docs/cost.md, "Memory sizes"): one vCPU. */
-export const ROUTE_MEMORY_MB = 1769;
-/** A team's route functions run the team's code, which Keygate cannot measure. */
-export const TEAM_ROUTE_MEMORY_MB = 512;
+export { ROUTE_MEMORY_MB, TEAM_ROUTE_MEMORY_MB } from '../../shared/routes.js';
 
 /** Lambda's limit is 4 KB for all environment variables of a function together. */
 const MAX_EXTRA_ROUTES_BYTES = 3 * 1024;
@@ -766,24 +764,21 @@ export class Keygate extends Construct {
           handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
           description: `Keygate: your ${route.method} ${route.path}`,
           permissions: [],
-          memorySize: TEAM_ROUTE_MEMORY_MB,
-          timeout: Duration.seconds(10),
+          ...functionSettings(route),
         });
         teamFunctions.set(route.id, fn);
         this.addMethod(route.method, route.path, fn, true);
         continue;
       }
       const id = route.id as RouteId;
-      const permissions = permissionsOf(id);
+      const permissions = permissionsOf(route);
       const fn = this.createFunction({
         id: pascalCase(route.id),
         handler: route.handler,
         description: `Keygate ${route.method} ${route.path}`,
         permissions,
         environment: this.environmentFor(permissions),
-        memorySize: ROUTE_MEMORY_MB,
-        // Mail send may make several SES calls; API Gateway's integration timeout is 29 s.
-        timeout: Duration.seconds(route.id === 'sendMail' ? 28 : 10),
+        ...functionSettings(route),
       });
       functions.set(id, fn);
       const method = this.addMethod(route.method, route.path, fn, route.access.kind === 'key');
@@ -1110,4 +1105,14 @@ function checkSesIdentity(identity: string | undefined, name = 'sesIdentity'): s
       : at > 0 && /^[^\s@]+$/.test(identity.slice(0, at)) && domain.test(identity.slice(at + 1));
   if (!ok) throw new Error(`${name} must be an email address or a domain, got "${identity}"`);
   return identity;
+}
+
+/** A route function's memory and timeout: its contract's, else a route function's defaults. */
+function functionSettings(route: DeployedRoute): { memorySize: number; timeout: Duration } {
+  return {
+    memorySize: route.lambda?.memoryMB ?? ROUTE_FUNCTION_DEFAULTS.memoryMB,
+    timeout: Duration.seconds(
+      route.lambda?.timeoutSeconds ?? ROUTE_FUNCTION_DEFAULTS.timeoutSeconds,
+    ),
+  };
 }

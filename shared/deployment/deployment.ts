@@ -7,7 +7,12 @@ import {
 } from '../domain/catalogue.js';
 import type { KeyType } from '../domain/scopes.js';
 import { routeArn } from '../gateway/api-gateway.js';
-import { type HttpMethod, ROUTE_LIST, type RouteDefinition } from '../routes.js';
+import {
+  type HttpMethod,
+  ROUTE_LIST,
+  type RouteContract,
+  TEAM_ROUTE_MEMORY_MB,
+} from '../routes.js';
 import { EXTRA_ROUTE_PATH } from '../runtime/extra-routes.js';
 import type { TeamConfig } from './team-config.js';
 
@@ -70,7 +75,7 @@ export interface DeploymentSpec {
 }
 
 /** A route the deployment serves: the route table's, or a team's (`team` set). */
-export type DeployedRoute = RouteDefinition & {
+export type DeployedRoute = RouteContract & {
   id: string;
   /** A team's route: its handler is `handler`, relative to the config's directory. */
   team?: true;
@@ -118,6 +123,11 @@ export function deploymentOf(spec: DeploymentSpec): Deployment {
     handler: route.handler,
     summary: route.summary,
     access: { kind: 'key', scopes: route.scopes, keyTypes: route.keyTypes },
+    // The team's handler answers its own statuses and bodies (documented as open JSON), and its
+    // function gets no storage permission of Keygate's: its wrapper reads the authorizer's context.
+    response: { status: 200 },
+    permissions: [],
+    lambda: { memoryMB: TEAM_ROUTE_MEMORY_MB },
     team: true,
   }));
   const appended = spec.scopeLock;

@@ -5,8 +5,9 @@ import type { Caller } from '../domain/caller.js';
 import { BadRequestError, type Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { addLambdaContext, logger } from '../observability/logger.js';
-import type { RouteDefinition } from '../routes.js';
-import { type AdapterProvider, defaultDeps, provideAdapters } from '../runtime/deps.js';
+import type { AdapterName, RouteContract } from '../routes.js';
+import { type AdapterProvider, depsWith, type ProvidersOf } from '../runtime/deps.js';
+import { SCHEMAS, type SchemaName } from '../schemas/index.js';
 import {
   actingAs,
   callerContext,
@@ -39,81 +40,112 @@ export interface ApiAnswer {
   headers?: Record<string, string>;
 }
 
-interface HandlerSpec<
-  TRoute extends RouteDefinition,
-  TBody extends z.ZodType | undefined,
-  TQuery extends z.ZodType | undefined,
-  TValue,
-> {
-  route: TRoute;
-  body?: TBody;
-  query?: TQuery;
+type Schemas = typeof SCHEMAS;
+
+/** What the route's named schema parses to (`undefined` when the route names none). */
+type Parsed<N> = N extends SchemaName ? z.output<Schemas[N]> : undefined;
+type BodyOf<R> = R extends { request: { body: infer N } } ? Parsed<N> : undefined;
+type QueryOf<R> = R extends { request: { query: infer N } } ? Parsed<N> : undefined;
+type AdaptersOf<R> = R extends { adapters: readonly (infer A extends AdapterName)[] } ? A : never;
+
+interface HandlerOptions<TValue> {
   /** Largest accepted body; defaults to `MAX_BODY_BYTES` (16 KB). */
   maxBodyBytes?: number;
   /** How validation errors name fields; defaults to `top` (see {@link FieldPathStyle}). */
   fieldPath?: FieldPathStyle;
-  /** Status of a successful answer (200, 201, 204), or an {@link ApiAnswer} built from the value. */
-  status: number | ((value: TValue) => ApiAnswer);
-  /** Adapters beyond storage the operation needs ({@link AdapterProvider}); none by default. */
-  uses?: readonly AdapterProvider[];
+  /** The answer when its status or headers depend on the outcome; else the route's status. */
+  answer?: (value: TValue) => ApiAnswer;
 }
 
-type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
+/**
+ * A handler's options: exactly the adapter factories its route declares (required when it
+ * declares any, so the compiler and {@link checkedAdapters} hold the handler to its route).
+ */
+type OptionsFor<R extends RouteContract, TValue> = [AdaptersOf<R>] extends [never]
+  ? [options?: HandlerOptions<TValue> & { adapters?: undefined }]
+  : [options: HandlerOptions<TValue> & { adapters: ProvidersOf<AdaptersOf<R>> }];
 
 /**
- * Builds a key-authenticated route handler: middlewares parse the caller and the input, the
- * operation makes one domain call, and its result becomes the response. Errors of any kind
- * leave as SendGrid's envelope.
+ * Builds a key-authenticated route handler from its route's contract: middlewares parse the
+ * caller and the input with the schemas the route names, the operation makes one domain call,
+ * and its result is answered with the route's status. Errors of any kind leave as SendGrid's
+ * envelope. The function's wiring is built from what this handler is given, nothing else.
  *
  * @example
- * export const handler = keyRouteHandler(
- *   { route: ROUTES.getApiKey, status: 200 },
- *   (req, deps) => getApiKey(deps, req.caller, req.pathParameters.api_key_id),
+ * export const handler = keyRouteHandler(ROUTES.getApiKey, (req, deps) =>
+ *   getApiKey(deps, req.caller, req.pathParameters.api_key_id),
  * );
  */
-export function keyRouteHandler<
-  TRoute extends RouteDefinition,
-  TValue,
-  TBody extends z.ZodType | undefined = undefined,
-  TQuery extends z.ZodType | undefined = undefined,
->(
-  spec: HandlerSpec<TRoute, TBody, TQuery, TValue>,
+export function keyRouteHandler<R extends RouteContract, TValue>(
+  route: R,
   operation: (
-    request: ApiRequest<Parsed<TBody>, Parsed<TQuery>, TRoute['path']>,
+    request: ApiRequest<BodyOf<R>, QueryOf<R>, R['path']>,
     deps: Deps,
   ) => Promise<Result<TValue>> | Result<TValue>,
+  ...[options]: OptionsFor<R, TValue>
 ) {
-  provideAdapters(...(spec.uses ?? []));
+  const deps = depsWith(checkedAdapters(route, options?.adapters));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
-    .use(callerContext(spec.route))
-    .use(actingAs(() => defaultDeps()))
+    .use(callerContext(route))
+    .use(actingAs(deps))
     .use(
       parseInput({
-        body: spec.body,
-        query: spec.query,
-        maxBodyBytes: spec.maxBodyBytes,
-        fieldPath: spec.fieldPath,
+        body: schemaOf(route.request?.body),
+        query: schemaOf(route.request?.query),
+        maxBodyBytes: options?.maxBodyBytes,
+        fieldPath: options?.fieldPath,
       }),
     )
     .handler(async function keyRouteOperation(event, context) {
       const result = await operation(
         {
           caller: context.caller,
-          body: context.input.body as Parsed<TBody>,
-          query: context.input.query as Parsed<TQuery>,
-          pathParameters: pathParametersOf<TRoute['path']>(spec.route.path, event.pathParameters),
+          body: context.input.body as BodyOf<R>,
+          query: context.input.query as QueryOf<R>,
+          pathParameters: pathParametersOf<R['path']>(route.path, event.pathParameters),
         },
-        defaultDeps(),
+        deps(),
       );
       if (!result.ok) throw result.error;
-      if (typeof spec.status === 'number') return jsonResponse(spec.status, result.value);
-      const answer = spec.status(result.value);
-      const response = jsonResponse(answer.status, answer.body);
-      return { ...response, headers: { ...response.headers, ...answer.headers } };
+      return answered(route, result.value, options?.answer);
     });
-  return withUses(handler, spec.uses);
+  return Object.assign(handler, { route });
+}
+
+function schemaOf(name: SchemaName | undefined): z.ZodType | undefined {
+  return name === undefined ? undefined : SCHEMAS[name];
+}
+
+function answered<TValue>(
+  route: RouteContract,
+  value: TValue,
+  answer: ((value: TValue) => ApiAnswer) | undefined,
+): APIGatewayProxyResult {
+  if (!answer) return jsonResponse(route.response.status, value);
+  const { status, body, headers } = answer(value);
+  const response = jsonResponse(status, body);
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
+
+/**
+ * The adapters given, checked against the route's declaration as the handler module loads: the
+ * types already insist, and this catches what a cast or a spread slipped past (a function with
+ * an adapter its role may not use, or without one its operation needs).
+ */
+function checkedAdapters(
+  route: RouteContract,
+  given: AdapterProvider | undefined,
+): AdapterProvider {
+  const declared = [...(route.adapters ?? [])].sort();
+  const actual = Object.keys(given ?? {}).sort();
+  if (declared.join() !== actual.join()) {
+    throw new Error(
+      `${route.method} ${route.path} declares adapters [${declared.join(', ')}] but was given [${actual.join(', ')}]`,
+    );
+  }
+  return given ?? {};
 }
 
 /**
@@ -136,48 +168,56 @@ export function pathParametersOf<P extends string>(
   return parameters as PathParameters<P>;
 }
 
-/** The adapters a handler was given, readable by tests (they are tied to IAM permissions). */
-function withUses<T extends object>(handler: T, uses: readonly AdapterProvider[] = []) {
-  return Object.assign(handler, { uses });
-}
-
-/** A public route: no caller, no input, a fixed answer. */
-export function publicRouteHandler(answer: () => { status: number; body: unknown }) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+/** A public route that answers without input or I/O (health, the OpenAPI document). */
+export function publicRouteHandler<R extends RouteContract & { access: { kind: 'public' } }>(
+  route: R,
+  body: () => unknown,
+) {
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
     .handler(async function publicRouteOperation() {
-      const { status, body } = answer();
-      return jsonResponse(status, body);
+      return jsonResponse(route.response.status, body());
     });
+  return Object.assign(handler, { route });
 }
 
 /**
  * A public route that does work (no caller): its body is parsed and validated like any other,
  * and the operation gets the request's source address.
  */
-export function publicOperationHandler<TBody extends z.ZodType>(
-  spec: { body: TBody; status: number; uses?: readonly AdapterProvider[] },
+export function publicOperationHandler<
+  R extends RouteContract & { access: { kind: 'public' } },
+  TValue,
+>(
+  route: R,
   operation: (
-    request: { body: z.output<TBody>; sourceIp: string | null },
+    request: { body: BodyOf<R>; sourceIp: string | null },
     deps: Deps,
-  ) => Promise<Result<unknown>>,
+  ) => Promise<Result<TValue>>,
+  ...[options]: OptionsFor<R, TValue>
 ) {
-  provideAdapters(...(spec.uses ?? []));
+  const deps = depsWith(checkedAdapters(route, options?.adapters));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
     .before((request) => addLambdaContext(request.context))
     .use(errorEnvelope({ logger }))
-    .use(parseInput({ body: spec.body }))
+    .use(
+      parseInput({
+        body: schemaOf(route.request?.body),
+        maxBodyBytes: options?.maxBodyBytes,
+        fieldPath: options?.fieldPath,
+      }),
+    )
     .handler(async function publicOperation(event, context) {
       const result = await operation(
         {
-          body: context.input.body as z.output<TBody>,
+          body: context.input.body as BodyOf<R>,
           sourceIp: event.requestContext?.identity?.sourceIp ?? null,
         },
-        defaultDeps(),
+        deps(),
       );
       if (!result.ok) throw result.error;
-      return jsonResponse(spec.status, result.value);
+      return answered(route, result.value, options?.answer);
     });
-  return withUses(handler, spec.uses);
+  return Object.assign(handler, { route });
 }

@@ -8,7 +8,7 @@ import { DynamoFlushLease } from '../adapters/dynamodb/flush-lease.js';
 import { LocalAuthorizerCache } from '../adapters/local/authorizer-cache.js';
 import { resilientAuthorizerCache } from '../adapters/resilient-authorizer-cache.js';
 import { logger } from '../observability/logger.js';
-import type { AdapterProvider } from './deps.js';
+import type { ProvidersOf } from './deps.js';
 import { dynamoDocumentClient } from './storage.js';
 
 /**
@@ -18,7 +18,7 @@ import { dynamoDocumentClient } from './storage.js';
  * flusher's next one); locally the in-process gateway's flush, which has no quota. A failed
  * flush is logged and counted, never fatal to the change.
  */
-export const AUTHORIZER_CACHE_FLUSH: AdapterProvider = {
+export const AUTHORIZER_CACHE_FLUSH: ProvidersOf<'authorizerCache'> = {
   authorizerCache: (config) => {
     if (config.gateway && config.flushTable) {
       return coalescedAuthorizerCache(

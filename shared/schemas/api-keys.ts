@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { MAX_ALLOWED_IPS } from '../domain/ip-allowlist.js';
+import { wholeNumberParam } from './query.js';
 import {
   CONTROL_CHARACTERS,
   INVISIBLE_CHARACTERS,
@@ -130,25 +131,30 @@ export const RevokeLeakedKeysBody = z
 
 export const EVENTS_LIMIT_MAX = 100;
 
-/** A `limit` query parameter: a whole number from 1 to `max`, optional. */
-function limitParam(max: number) {
-  const message = `limit must be an integer from 1 to ${max}`;
-  return z
-    .string()
-    .regex(/^[0-9]{1,6}$/, message)
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= max, message)
-    .optional();
-}
-
 export const ListEventsQuery = z.object({
-  limit: limitParam(EVENTS_LIMIT_MAX),
-  cursor: z.string().max(2048, 'cursor is not valid').optional(),
+  limit: wholeNumberParam('limit', 1, EVENTS_LIMIT_MAX, 'At most this many events (default 50).'),
+  cursor: z
+    .string()
+    .max(2048, 'cursor is not valid')
+    .optional()
+    .meta({ description: 'next_cursor of the previous page.' }),
   // Not empty: DynamoDB refuses an empty key value, and no key has an empty ID.
-  api_key_id: z.string().min(1, 'api_key_id must not be empty').max(64).optional(),
+  api_key_id: z
+    .string()
+    .min(1, 'api_key_id must not be empty')
+    .max(64)
+    .optional()
+    .meta({ description: 'Only the events about this key.' }),
 });
 
-export const ListApiKeysQuery = z.object({ limit: limitParam(LIST_LIMIT_MAX) });
+export const ListApiKeysQuery = z.object({
+  limit: wholeNumberParam(
+    'limit',
+    1,
+    LIST_LIMIT_MAX,
+    'Return at most this many keys (oldest first).',
+  ),
+});
 
 const keyType = z.enum(['owner', 'general', 'billing']).meta({
   description: 'Keygate addition: owner (the account bootstrap key), general or billing.',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from '../domain/subuser-names.js';
+import { wholeNumberParam } from './query.js';
 import { CONTROL_CHARACTERS } from './text.js';
 
 /**
@@ -81,28 +82,29 @@ export const UpdateSubuserBody = z
   .meta({ id: 'UpdateSubuserRequest' });
 export type UpdateSubuserInput = z.output<typeof UpdateSubuserBody>;
 
-const wholeNumber = (name: string, min: number, max: number) => {
-  const message = `${name} must be an integer from ${min} to ${max}`;
-  return z
-    .string()
-    .regex(/^[0-9]{1,7}$/, message)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, message)
-    .optional();
-};
-
 export const ListSubusersQuery = z.object({
   username: z
     .string()
     .max(64, 'username must be at most 64 characters')
     .optional()
     .meta({ description: 'Only subusers whose username starts with this (any case).' }),
-  limit: wholeNumber('limit', 1, SUBUSERS_LIST_MAX),
-  offset: wholeNumber('offset', 0, 1_000_000),
-  region: z.enum(['all', 'global', 'eu'], { error: 'region must be all, global or eu' }).optional(),
+  limit: wholeNumberParam(
+    'limit',
+    1,
+    SUBUSERS_LIST_MAX,
+    'At most this many subusers (default 100).',
+  ),
+  offset: wholeNumberParam('offset', 0, 1_000_000, 'Skip this many subusers first.'),
+  region: z
+    .enum(['all', 'global', 'eu'], { error: 'region must be all, global or eu' })
+    .optional()
+    .meta({
+      description: "SendGrid's region filter; accepted, and every Keygate subuser is global.",
+    }),
   include_region: z
     .enum(['true', 'false'], { error: 'include_region must be true or false' })
-    .optional(),
+    .optional()
+    .meta({ description: 'true: each subuser carries its region (always global).' }),
 });
 export type ListSubusersInput = z.output<typeof ListSubusersQuery>;
 

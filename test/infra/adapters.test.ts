@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryFile, esbuildOptions } from '../../infra/constructs/bundling.js';
-import { ROUTE_PERMISSIONS } from '../../infra/constructs/permissions.js';
+import { permissionsOf } from '../../infra/constructs/permissions.js';
 import { CURSOR_KEY_PK } from '../../shared/adapters/dynamodb/keys-repository.js';
-import { ROUTE_LIST } from '../../shared/routes.js';
-import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
-import type { AdapterProvider } from '../../shared/runtime/deps.js';
-import { MAILER } from '../../shared/runtime/mailer.js';
+import { ROUTE_LIST, ROUTES, type RouteContract, type RouteId } from '../../shared/routes.js';
 
 /**
  * Each function bundles (and loads) only the adapters it uses: the API Gateway client where it
@@ -20,10 +17,13 @@ import { MAILER } from '../../shared/runtime/mailer.js';
 const outdir = mkdtempSync(join(tmpdir(), 'keygate-adapters-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-async function usesOf(handler: string): Promise<readonly AdapterProvider[]> {
-  const module = (await import(entryFile(handler))) as { handler: { uses?: AdapterProvider[] } };
-  return module.handler.uses ?? [];
+/** The route a handler module was built from (`keyRouteHandler(ROUTES.x, …)` records it). */
+async function routeOf(handler: string): Promise<RouteContract | undefined> {
+  const module = (await import(entryFile(handler))) as { handler: { route?: RouteContract } };
+  return module.handler.route;
 }
+
+const permissionsFor = (id: RouteId) => permissionsOf({ id, ...ROUTES[id] });
 
 async function bundledPackages(handler: string): Promise<string[]> {
   const result = await build({
@@ -41,21 +41,24 @@ async function bundledPackages(handler: string): Promise<string[]> {
 
 describe('adapters per function', () => {
   it.each(ROUTE_LIST.map((route) => [route.id, route.handler] as const))(
-    '%s uses the flush and the mailer exactly when its role may',
+    "%s: the route's handler file is built from that very route, and its role may use exactly its adapters",
     async (id, handler) => {
-      const kinds = ROUTE_PERMISSIONS[id].map((p) => p.kind);
+      const kinds = permissionsFor(id).map((p) => p.kind);
 
-      const uses = await usesOf(handler);
+      const built = await routeOf(handler);
 
-      expect(uses.includes(AUTHORIZER_CACHE_FLUSH)).toBe(kinds.includes('flushAuthorizerCache'));
-      expect(uses.includes(MAILER)).toBe(kinds.includes('sendEmail'));
+      // The handler checks, as it loads, that it was given exactly its route's adapters.
+      expect(built).toBe(ROUTES[id]);
+      const adapters: readonly string[] = (ROUTES[id] as RouteContract).adapters ?? [];
+      expect(adapters.includes('authorizerCache')).toBe(kinds.includes('flushAuthorizerCache'));
+      expect(adapters.includes('mailer')).toBe(kinds.includes('sendEmail'));
     },
   );
 
   it.each(ROUTE_LIST.map((route) => [route.id] as const))(
     '%s may reach the cursor key item (the one the DynamoDB repository uses) only if it lists events',
     (id) => {
-      const restricted = ROUTE_PERMISSIONS[id].filter(
+      const restricted = permissionsFor(id).filter(
         (p) => p.kind === 'table' && p.leadingKeys?.includes(CURSOR_KEY_PK),
       );
 
@@ -79,7 +82,7 @@ describe('adapters per function', () => {
   it.each(ROUTE_LIST.map((route) => [route.id] as const))(
     '%s may count refused attempts (and reach only those counters) exactly when it can refuse an escalation without a wider UpdateItem on accounts',
     (id) => {
-      const permissions = ROUTE_PERMISSIONS[id];
+      const permissions = permissionsFor(id);
       const counters = permissions.filter(
         (p) => p.kind === 'table' && p.leadingKeys?.some((k) => k.startsWith('refusals#')),
       );

@@ -2,9 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';
-import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
-import { provideAdapters } from '../../shared/runtime/deps.js';
-import { MAILER } from '../../shared/runtime/mailer.js';
 import { tableNames } from '../../shared/tables.js';
 
 // Handlers read their wiring from the environment exactly as they do in Lambda.
@@ -19,7 +16,3 @@ const outbox = mkdtempSync(join(tmpdir(), 'keygate-outbox-'));
 process.env.KEYGATE_OUTBOX_DIR = outbox;
 // Each test file gets its own outbox; it leaves nothing behind.
 afterAll(() => rmSync(outbox, { recursive: true, force: true }));
-
-// Tests call domain operations with defaultDeps() directly, outside any one handler: they get
-// every adapter (each handler's own list is checked against its IAM permissions elsewhere).
-provideAdapters(MAILER, AUTHORIZER_CACHE_FLUSH);

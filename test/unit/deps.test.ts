@@ -7,7 +7,7 @@ const ENV = {
   AWS_REGION: 'eu-west-1',
 };
 
-describe('defaultDeps', () => {
+describe('depsWith', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
     vi.resetModules();
@@ -18,16 +18,15 @@ describe('defaultDeps', () => {
     for (const [name, value] of Object.entries(ENV)) vi.stubEnv(name, value);
     vi.stubEnv('KEYGATE_OUTBOX_DIR', '/tmp/keygate-deps-test');
     vi.resetModules();
-    const { defaultDeps, provideAdapters } = await import('../../shared/runtime/deps.js');
+    const { depsWith } = await import('../../shared/runtime/deps.js');
     const { MAILER } = await import('../../shared/runtime/mailer.js');
-    provideAdapters(MAILER);
 
     // Act
-    const deps = defaultDeps();
+    const deps = depsWith(MAILER)();
 
     // Assert
     expect(() => deps.authorizerCache).toThrow(
-      "this function was not given AUTHORIZER_CACHE_FLUSH (list it in its handler's uses)",
+      'this function was not given the authorizerCache adapter (declare it on its route)',
     );
     expect(deps.mailer.constructor.name).toBe('OutboxMailer');
   });

@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import type * as z from 'zod';
 import { ok } from '../../shared/domain/errors.js';
 import {
   type ApiRequest,
@@ -8,6 +9,9 @@ import {
   pathParametersOf,
 } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
+import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
+import { MAILER } from '../../shared/runtime/mailer.js';
+import type { CreateApiKeyBody, ListApiKeysQuery } from '../../shared/schemas/api-keys.js';
 
 describe('the handler seam, typed from the route', () => {
   it('names path parameters from the path', () => {
@@ -20,7 +24,7 @@ describe('the handler seam, typed from the route', () => {
   });
 
   it("gives an operation its route's parameters, and only those", () => {
-    keyRouteHandler({ route: ROUTES.getApiKey, status: 200 }, (request) => {
+    keyRouteHandler(ROUTES.getApiKey, (request) => {
       expectTypeOf(request.pathParameters.api_key_id).toEqualTypeOf<string>();
       // @ts-expect-error: getApiKey has no subuser_name
       void request.pathParameters.subuser_name;
@@ -31,19 +35,43 @@ describe('the handler seam, typed from the route', () => {
     >().toEqualTypeOf<Readonly<Record<never, string>>>();
   });
 
-  it('types a status function by what the operation returns (no casts)', () => {
+  it('types the body and query from the schemas the route names', () => {
+    keyRouteHandler(ROUTES.createApiKey, (request) => {
+      expectTypeOf(request.body).toEqualTypeOf<z.output<typeof CreateApiKeyBody>>();
+      expectTypeOf(request.query).toEqualTypeOf<undefined>();
+      return ok(null);
+    });
+    keyRouteHandler(ROUTES.listApiKeys, (request) => {
+      expectTypeOf(request.query).toEqualTypeOf<z.output<typeof ListApiKeysQuery>>();
+      expectTypeOf(request.body).toEqualTypeOf<undefined>();
+      return ok(null);
+    });
+  });
+
+  it('types an answer function by what the operation returns (no casts)', () => {
+    keyRouteHandler(ROUTES.listApiKeys, () => ok({ count: 1 }), {
+      answer: (value) => ({ status: 200, body: value.count }),
+    });
     keyRouteHandler(
-      {
-        route: ROUTES.listApiKeys,
-        status: (value: { count: number }) => ({ status: 200, body: value.count }),
-      },
-      () => ok({ count: 1 }),
-    );
-    keyRouteHandler(
-      { route: ROUTES.listApiKeys, status: (value: number) => ({ status: 200, body: value }) },
-      // @ts-expect-error: the operation answers a string, the status function takes a number
+      ROUTES.listApiKeys,
+      // @ts-expect-error: the operation answers a string, the answer function takes a number
       () => ok('one'),
+      { answer: (value: number) => ({ status: 200, body: value }) },
     );
+  });
+
+  it('insists on exactly the adapters the route declares, at compile time and as it loads', () => {
+    // @ts-expect-error: deleteApiKey declares the authorizer cache; it must be given
+    expect(() => keyRouteHandler(ROUTES.deleteApiKey, () => ok(null))).toThrow(
+      'DELETE /v3/api_keys/{api_key_id} declares adapters [authorizerCache] but was given []',
+    );
+    expect(() =>
+      // @ts-expect-error: getApiKey declares none; a mailer would give it a client it may not use
+      keyRouteHandler(ROUTES.getApiKey, () => ok(null), { adapters: MAILER }),
+    ).toThrow('declares adapters [] but was given [mailer]');
+    expect(() =>
+      keyRouteHandler(ROUTES.deleteApiKey, () => ok(null), { adapters: AUTHORIZER_CACHE_FLUSH }),
+    ).not.toThrow();
   });
 
   it('refuses a request that lacks a path parameter, instead of handing the domain an empty ID', () => {
