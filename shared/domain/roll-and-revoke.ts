@@ -3,10 +3,10 @@ import type {
   RollApiKeyInput,
   RolledApiKeyView,
 } from '../schemas/api-keys.js';
-import { DEFAULT_GRACE_SECONDS } from '../schemas/api-keys.js';
 import { type Caller, toDetailView, updateOwnKey } from './api-keys.js';
 import { auditEvent } from './audit.js';
 import { ok, type Result } from './errors.js';
+import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
 import { generateApiKey, hashApiKey, hashesEqual, parseApiKey } from './key-format.js';
 import type { Deps, KeyRecord } from './ports.js';
 import { boundByCaller } from './restrictions.js';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../domain/grace-period.js';
 import { MAX_ALLOWED_IPS } from '../domain/ip-allowlist.js';
 import { wholeNumberParam } from './query.js';
 import {
@@ -98,8 +99,7 @@ export const ReplaceApiKeyBody = z
   })
   .meta({ id: 'ReplaceApiKeyRequest' });
 
-export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_GRACE_SECONDS = 24 * 3600;
+export { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS };
 
 export const RollApiKeyBody = z
   .object({

@@ -154,7 +154,8 @@ describe('keygate CLI', () => {
     expect(rolled.code).toBe(0);
     const { api_key: newOwnerKey } = JSON.parse(rolled.out) as { api_key: string };
     // The stack's outputs give its key prefix, 'kg'.
-    const deps = { ...defaultDeps(), config: { ...defaultDeps().config, keyPrefix: 'kg' } };
+    const { repo, now, config } = defaultDeps();
+    const deps = { repo, now, config: { ...config, keyPrefix: 'kg' } };
     expect(await verifyApiKey(deps, ownerKey)).toMatchObject({ ok: false, reason: 'unknown' });
     expect((await verifyApiKey(deps, newOwnerKey)).ok).toBe(true);
     const { expires_at } = JSON.parse(created.out) as { expires_at: string };
