@@ -1,7 +1,7 @@
 /**
  * Keygate's error model. Every failure a client can see is one of these classes; the HTTP layer
  * turns them into SendGrid's envelope `{"errors":[{"field":…,"message":…}]}` with the status
- * from the closed {@link statusByCode} map, so no handler picks a status by hand.
+ * of their code (`shared/http/statuses.ts`, a closed map), so no handler picks a status by hand.
  */
 
 /** One entry of SendGrid's `errors` array. `field` is `null` when no single field is at fault. */
@@ -10,7 +10,7 @@ export interface FieldError {
   message: string;
 }
 
-/** The closed set of error codes. Adding one forces a status in {@link statusByCode}. */
+/** The closed set of error codes. Adding one forces a status in `shared/http/statuses.ts`. */
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'
@@ -21,18 +21,6 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'unavailable'
   | 'internal';
-
-export const statusByCode: Readonly<Record<ErrorCode, number>> = {
-  bad_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  unavailable: 503,
-  internal: 500,
-};
 
 /** Base class: a client-visible failure with one or more field errors. */
 export class KeygateError extends Error {
@@ -52,10 +40,6 @@ export class KeygateError extends Error {
     this.code = code;
     this.errors = errors;
     this.headers = headers;
-  }
-
-  get status(): number {
-    return statusByCode[this.code];
   }
 }
 

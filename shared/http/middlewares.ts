@@ -18,6 +18,7 @@ import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
 import { headerValue as headerOf, readCaller } from './caller.js';
 import { errorResponse } from './responses.js';
+import { statusOf } from './statuses.js';
 
 /** What the middlewares establish before the handler runs. */
 export interface RequestContext extends Context {
@@ -41,9 +42,10 @@ export function errorEnvelope(options: { logger: Logger }): Middleware {
         request.error instanceof KeygateError
           ? request.error
           : new InternalError({ cause: request.error });
-      if (error.status >= 500) {
+      const status = statusOf(error);
+      if (status >= 500) {
         options.logger.error('request failed', {
-          status: error.status,
+          status,
           error: error.cause ?? error,
           requestId: request.event?.requestContext?.requestId,
         });

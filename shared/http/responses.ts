@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { KeygateError } from '../domain/errors.js';
+import { statusOf } from './statuses.js';
 
 /**
  * Headers on every response. `no-store` matters most on create, whose body holds the only copy
@@ -27,6 +28,6 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
 
 /** SendGrid's envelope: `{"errors":[{"field":…,"message":…}]}`. */
 export function errorResponse(error: KeygateError): APIGatewayProxyResult {
-  const response = jsonResponse(error.status, { errors: error.errors });
+  const response = jsonResponse(statusOf(error), { errors: error.errors });
   return { ...response, headers: { ...response.headers, ...error.headers } };
 }

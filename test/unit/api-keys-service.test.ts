@@ -227,7 +227,7 @@ describe('createApiKey', () => {
     expect(second.ok).toBe(true);
     const error = failure(third);
     expect(error).toBeInstanceOf(ForbiddenError);
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(error.message).toBe('Cannot create more than 2 API Keys');
   });
 
@@ -247,7 +247,7 @@ describe('createApiKey', () => {
     const { deps, owner } = await setup({ keyLimit: 2 });
     const first = unwrap(await createApiKey(deps, owner, { name: 'one', scopes: ['mail.send'] }));
     unwrap(await createApiKey(deps, owner, { name: 'two', scopes: ['mail.send'] }));
-    expect(failure(await createApiKey(deps, owner, { name: 'three' })).status).toBe(403);
+    expect(failure(await createApiKey(deps, owner, { name: 'three' })).code).toBe('forbidden');
     unwrap(await deleteApiKey(deps, owner, first.api_key_id));
 
     // Act
@@ -255,7 +255,7 @@ describe('createApiKey', () => {
 
     // Assert
     expect(replacement.ok).toBe(true);
-    expect(failure(await createApiKey(deps, owner, { name: 'four' })).status).toBe(403);
+    expect(failure(await createApiKey(deps, owner, { name: 'four' })).code).toBe('forbidden');
   });
 
   it('uses the default key limit when the account does not set one', async () => {
@@ -279,7 +279,7 @@ describe('createApiKey', () => {
     );
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(unwrap(await listApiKeys(deps, owner, {})).result).toHaveLength(1);
   });
 
@@ -293,7 +293,7 @@ describe('createApiKey', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error.status).toBe(503);
+    expect(error.code).toBe('unavailable');
   });
 });
 
@@ -381,7 +381,7 @@ describe('getApiKey', () => {
 
     // Assert
     expect(error).toBeInstanceOf(NotFoundError);
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(error.message).toBe('unable to find API Key');
   });
 
@@ -398,7 +398,7 @@ describe('getApiKey', () => {
 
     // Assert
     for (const error of errors) {
-      expect(error.status).toBe(404);
+      expect(error.code).toBe('not_found');
       expect(error.message).toBe('unable to find API Key');
     }
     expect(getKey).not.toHaveBeenCalled();
@@ -412,7 +412,7 @@ describe('getApiKey', () => {
     const error = failure(await getApiKey(deps, owner, 'A'.repeat(22)));
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
   });
 });
 
@@ -457,7 +457,7 @@ describe('renameApiKey', () => {
     const error = failure(await renameApiKey(deps, owner, other.keyId, { name: 'mine now' }));
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(error.message).toBe('unable to find API Key to update');
   });
 });
@@ -511,7 +511,7 @@ describe('replaceApiKey', () => {
     );
 
     // Assert
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     const read = unwrap(await getApiKey(deps, owner, account.keyId));
     expect(read).toMatchObject({ name: OWNER_KEY_NAME, scopes: ALL_SCOPES, type: 'owner' });
   });
@@ -544,7 +544,7 @@ describe('replaceApiKey', () => {
     );
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(error.message).toBe('unable to find API Key to update');
   });
 });
@@ -562,7 +562,7 @@ describe('a restricted caller', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ForbiddenError);
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(error.message).toContain('"alerts.read"');
     expect(error.message).not.toContain('"mail.send"');
   });
@@ -592,7 +592,11 @@ describe('a restricted caller', () => {
     );
 
     // Assert
-    expect([deleted.status, renamed.status, replaced.status]).toEqual([403, 403, 403]);
+    expect([deleted.code, renamed.code, replaced.code]).toEqual([
+      'forbidden',
+      'forbidden',
+      'forbidden',
+    ]);
     const read = unwrap(await getApiKey(deps, owner, account.keyId));
     expect(read).toMatchObject({ name: OWNER_KEY_NAME, scopes: ALL_SCOPES });
   });
@@ -647,7 +651,7 @@ describe('deleteApiKey', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ForbiddenError);
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(unwrap(await getApiKey(deps, owner, account.keyId)).type).toBe('owner');
   });
 
@@ -663,9 +667,9 @@ describe('deleteApiKey', () => {
 
     // Assert
     expect(first).toEqual({ ok: true, value: true });
-    expect(read.status).toBe(404);
+    expect(read.code).toBe('not_found');
     expect(read.message).toBe('unable to find API Key');
-    expect(second.status).toBe(404);
+    expect(second.code).toBe('not_found');
     expect(second.message).toBe('unable to find API Key for deletion');
   });
 
@@ -687,7 +691,7 @@ describe('deleteApiKey', () => {
     const error = failure(await deleteApiKey(deps, owner, victim.api_key_id));
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(await repo.getKey(victim.api_key_id)).toBeDefined();
   });
 });
@@ -729,7 +733,7 @@ describe('concurrent changes', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.status).toBe(409);
+    expect(error.code).toBe('conflict');
     const read = unwrap(await getApiKey(deps, owner, created.api_key_id));
     expect(read).toMatchObject({ name: 'other request', scopes: ['alerts.read'] });
   });
@@ -747,7 +751,7 @@ describe('concurrent changes', () => {
     const error = failure(await renameApiKey(deps, owner, created.api_key_id, { name: 'mine' }));
 
     // Assert
-    expect(error.status).toBe(409);
+    expect(error.code).toBe('conflict');
     expect(unwrap(await getApiKey(deps, owner, created.api_key_id)).name).toBe('theirs');
   });
 
@@ -766,7 +770,7 @@ describe('concurrent changes', () => {
     // Assert
     expect(deleted).toEqual({ ok: true, value: true });
     expect(repo.writes).toBe(2);
-    expect(failure(await getApiKey(deps, owner, created.api_key_id)).status).toBe(404);
+    expect(failure(await getApiKey(deps, owner, created.api_key_id)).code).toBe('not_found');
   });
 
   it('refuses with 403 to delete a key re-scoped beyond the caller during the delete', async () => {
@@ -803,7 +807,7 @@ describe('concurrent changes', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.status).toBe(409);
+    expect(error.code).toBe('conflict');
     expect(repo.writes).toBeGreaterThan(1);
     expect(repo.writes).toBeLessThan(100);
     expect(unwrap(await getApiKey(deps, owner, created.api_key_id)).api_key_id).toBe(
@@ -824,7 +828,7 @@ describe('concurrent changes', () => {
     const error = failure(await renameApiKey(deps, owner, created.api_key_id, { name: 'x' }));
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(error.message).toBe('unable to find API Key to update');
   });
 
@@ -841,7 +845,7 @@ describe('concurrent changes', () => {
     const error = failure(await deleteApiKey(deps, owner, created.api_key_id));
 
     // Assert
-    expect(error.status).toBe(404);
+    expect(error.code).toBe('not_found');
     expect(error.message).toBe('unable to find API Key for deletion');
   });
 });
@@ -977,7 +981,7 @@ describe('bootstrapAccount', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.status).toBe(409);
+    expect(error.code).toBe('conflict');
   });
 
   it.each(['', 'Acme', '-acme', '_acme', 'with space', 'a'.repeat(64), 'acme!', 'ac.me'])(
@@ -992,7 +996,7 @@ describe('bootstrapAccount', () => {
       // Assert
       expect(ACCOUNT_NAME_PATTERN.test(name)).toBe(false);
       expect(error).toBeInstanceOf(BadRequestError);
-      expect(error.status).toBe(400);
+      expect(error.code).toBe('bad_request');
       expect(error.errors[0]?.field).toBe('name');
     },
   );
@@ -1007,7 +1011,7 @@ describe('bootstrapAccount', () => {
       const error = failure(await bootstrapAccount(deps, { name: 'acme', keyLimit }));
 
       // Assert
-      expect(error.status).toBe(400);
+      expect(error.code).toBe('bad_request');
       expect(error.errors[0]?.field).toBe('keyLimit');
     },
   );

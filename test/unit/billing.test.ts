@@ -85,7 +85,7 @@ describe('getBillingProfile', () => {
 
     // Assert
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error.status).toBe(503);
+    expect(error.code).toBe('unavailable');
   });
 });
 

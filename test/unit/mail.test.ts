@@ -339,7 +339,7 @@ describe('sendMail (domain)', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, parse(body)));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors).toEqual([{ field: 'subject', message: MAIL_MESSAGES.subject }]);
   });
 
@@ -431,7 +431,7 @@ describe('sendMail (domain)', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, payload));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors).toEqual([{ field, message }]);
     expect(mailer.sent).toEqual([]);
   });
@@ -492,7 +492,7 @@ describe('sendMail (domain)', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, payload));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors).toEqual([
       { field: 'template_id', message: MAIL_MESSAGES.templateUnsupported },
     ]);
@@ -524,7 +524,7 @@ describe('sendMail (domain)', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, parse(body)));
 
     // Assert
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(error.errors).toEqual([{ field, message: MAIL_MESSAGES.unverifiedSender }]);
     expect(mailer.sent).toEqual([]);
   });
@@ -742,7 +742,7 @@ describe('SesMailer', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, parse(MINIMAL)));
 
     // Assert
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(error.errors).toEqual([{ field: 'from', message: MAIL_MESSAGES.unverifiedSender }]);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
@@ -809,7 +809,7 @@ describe('SesMailer', () => {
 
     // Assert
     expect(first).toBeInstanceOf(ServiceUnavailableError);
-    expect((first as ServiceUnavailableError).status).toBe(503);
+    expect((first as ServiceUnavailableError).code).toBe('unavailable');
     expect(second).toBe(rejected);
   });
 
@@ -839,7 +839,7 @@ describe('SesMailer', () => {
 
       // Assert
       expect(error).toBeInstanceOf(ForbiddenError);
-      expect((error as ForbiddenError).status).toBe(403);
+      expect((error as ForbiddenError).code).toBe('forbidden');
       expect((error as ForbiddenError).errors).toEqual([
         { field: null, message: SES_ACCESS_DENIED_MESSAGE },
       ]);
@@ -1088,7 +1088,7 @@ describe('substitutions', () => {
     const error = failure(await sendMail(makeDeps(mailer), caller, payload));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors).toEqual([{ field, message }]);
     expect(mailer.sent).toEqual([]);
   });

@@ -156,7 +156,7 @@ describe('resolveGrant', () => {
 
           // Assert
           expect(error).toBeInstanceOf(BadRequestError);
-          expect(error.status).toBe(400);
+          expect(error.code).toBe('bad_request');
           expect(error.errors[0]?.field).toBe('scopes');
         }),
       );
@@ -178,7 +178,7 @@ describe('resolveGrant', () => {
 
           // Assert
           expect(error).toBeInstanceOf(BadRequestError);
-          expect(error.status).toBe(400);
+          expect(error.code).toBe('bad_request');
           expect(error.errors).toHaveLength(1);
           expect(error.errors[0]?.field).toBe('scopes');
           for (const scope of unknown) expect(error.message).toContain(JSON.stringify(scope));
@@ -198,7 +198,7 @@ describe('resolveGrant', () => {
         const error = failure(resolveGrant(held, requested));
 
         // Assert
-        expect(error.status).toBe(400);
+        expect(error.code).toBe('bad_request');
         expect(error.errors).toEqual([
           {
             field: 'scopes',
@@ -242,7 +242,7 @@ describe('resolveGrant', () => {
 
           // Assert
           expect(error).toBeInstanceOf(ForbiddenError);
-          expect(error.status).toBe(403);
+          expect(error.code).toBe('forbidden');
           expect(error.errors[0]?.field).toBe('scopes');
           for (const scope of missing.slice(0, 10)) {
             expect(error.message).toContain(JSON.stringify(scope));
@@ -263,7 +263,7 @@ describe('resolveGrant', () => {
     const error = failure(resolveGrant(['mail.send'], requested));
 
     // Assert
-    expect(error.status).toBe(403);
+    expect(error.code).toBe('forbidden');
     expect(error.message).toMatch(/ and \d+ more$/);
   });
 
@@ -336,7 +336,7 @@ describe('resolveGrant', () => {
     const error = failure(resolveGrant(ALL_SCOPES, []));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors[0]?.field).toBe('scopes');
   });
 
@@ -345,7 +345,7 @@ describe('resolveGrant', () => {
     const error = failure(resolveGrant(ALL_SCOPES, ['2fa_required']));
 
     // Assert
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('bad_request');
     expect(error.errors[0]?.field).toBe('scopes');
   });
 
@@ -377,7 +377,7 @@ describe('checkCanManage', () => {
         // Assert
         expect(result.ok).toBe(isSubset);
         if (!result.ok) {
-          expect(result.error.status).toBe(403);
+          expect(result.error.code).toBe('forbidden');
           const firstMissing = target.filter((s) => !caller.includes(s)).sort()[0];
           expect(result.error.message).toContain(JSON.stringify(firstMissing));
         }
