@@ -96,26 +96,8 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
   prepareDataDir(options.dataDir, [dynamoDir, outboxDir]);
   const lock = lockOrRefuse(options.dataDir);
 
-  let handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) =>
-    sendJson(res, 503, { errors: [{ field: null, message: 'Keygate is starting' }] });
-  // The response in flight on each connection: a client error must not corrupt one half sent.
-  const inFlight = new WeakMap<Duplex, ServerResponse>();
-  const server = createServer((req, res) => {
-    inFlight.set(req.socket, res);
-    res.once('close', () => {
-      if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
-    });
-    handle(req, res);
-  });
-  // Node closes an idle keep-alive connection after 5 s, while a client may still take it from
-  // its pool (one whose event loop was busy past its own idle limit, like a test between
-  // synchronous CLI runs) and see "other side closed". A server that keeps idle connections
-  // longer than its clients do (undici's pool lets them go after 4 s) never races them; shutdown
-  // still closes every connection at once (`closeAllConnections`).
-  server.keepAliveTimeout = 65_000;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    answerClientError(error, socket, inFlight.get(socket), log);
-  });
+  const http = createLocalServer(log);
+  const server = http.server;
   let port: number;
   try {
     port = await listen(server, options.port, host);
@@ -127,36 +109,8 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
 
   let dynamodb: DynamoDbLocal | undefined;
   try {
-    try {
-      const stale = await stopStaleDynamoDbLocal(pidFile, dynamoDir);
-      if (stale !== undefined)
-        log(`Stopped DynamoDB Local (pid ${stale}) left by an earlier start.`);
-    } catch (error) {
-      throw new StartupError(`${firstLine(error)}: stop it, then run npm start again.`);
-    }
-    try {
-      dynamodb = await startDynamoDbLocal({ dataDir: dynamoDir, pidFile });
-      await ensureTables(dynamodb.endpoint, LOCAL_TABLE_PREFIX);
-    } catch (error) {
-      if (/jdk\.compiler/.test(String(error))) {
-        throw new StartupError(
-          'The Java found lacks the jdk.compiler module, which Keygate needs to run DynamoDB Local on the loopback interface only: install a full Java 17 or newer (e.g. `apt-get install openjdk-17-jdk-headless`) and run npm start again.',
-        );
-      }
-      throw new StartupError(
-        `DynamoDB Local could not open the data directory ${options.dataDir} (${firstLine(error)}); it may be corrupt: move it aside or delete it to start fresh.`,
-      );
-    }
-    const tables = tableNames(LOCAL_TABLE_PREFIX);
-    // Handlers read their wiring from the environment, exactly as they do in Lambda.
-    Object.assign(process.env, {
-      KEYGATE_DYNAMODB_ENDPOINT: dynamodb.endpoint,
-      KEYGATE_KEYS_TABLE: tables.keys,
-      KEYGATE_ACCOUNTS_TABLE: tables.accounts,
-      KEYGATE_AUDIT_TABLE: tables.audit,
-      KEYGATE_OUTBOX_DIR: outboxDir,
-      AWS_REGION: process.env.AWS_REGION || 'local',
-    });
+    dynamodb = await startStorage(options.dataDir, dynamoDir, pidFile, log);
+    exposeToHandlers(dynamodb.endpoint, outboxDir);
     const newOwnerKey = await bootstrapLocalAccount();
 
     const emulator = new ApiGatewayEmulator(
@@ -166,14 +120,14 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
     );
     const controlToken = randomBytes(24).toString('base64url');
     const apiSegments = apiFirstSegments(deployment.routes);
-    handle = (req, res) => {
+    http.handle((req, res) => {
       serve(req, res, emulator, apiSegments, controlToken, log).catch((error: unknown) => {
         log(`request failed: ${redact(firstLine(error))}`);
         if (!res.headersSent) {
           sendJson(res, 502, { errors: [{ field: null, message: 'internal server error' }] });
         }
       });
-    };
+    });
     writeRuntimeInfo(options.dataDir, {
       pid: process.pid,
       url,
@@ -207,6 +161,82 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
     lock.release();
     throw error;
   }
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The HTTP server: it answers 503 until {@link handle} gives it the emulator. */
+function createLocalServer(log: (line: string) => void) {
+  let handler: RequestHandler = (_req, res) =>
+    sendJson(res, 503, { errors: [{ field: null, message: 'Keygate is starting' }] });
+  // The response in flight on each connection: a client error must not corrupt one half sent.
+  const inFlight = new WeakMap<Duplex, ServerResponse>();
+  const server = createServer((req, res) => {
+    inFlight.set(req.socket, res);
+    res.once('close', () => {
+      if (inFlight.get(req.socket) === res) inFlight.delete(req.socket);
+    });
+    handler(req, res);
+  });
+  // Node closes an idle keep-alive connection after 5 s, while a client may still take it from
+  // its pool (one whose event loop was busy past its own idle limit, like a test between
+  // synchronous CLI runs) and see "other side closed". A server that keeps idle connections
+  // longer than its clients do (undici's pool lets them go after 4 s) never races them; shutdown
+  // still closes every connection at once (`closeAllConnections`).
+  server.keepAliveTimeout = 65_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    answerClientError(error, socket, inFlight.get(socket), log);
+  });
+  return {
+    server,
+    handle(next: RequestHandler) {
+      handler = next;
+    },
+  };
+}
+
+/** DynamoDB Local on the data directory (an earlier start's leftover stopped), with its tables. */
+async function startStorage(
+  dataDir: string,
+  dynamoDir: string,
+  pidFile: string,
+  log: (line: string) => void,
+): Promise<DynamoDbLocal> {
+  try {
+    const stale = await stopStaleDynamoDbLocal(pidFile, dynamoDir);
+    if (stale !== undefined) log(`Stopped DynamoDB Local (pid ${stale}) left by an earlier start.`);
+  } catch (error) {
+    throw new StartupError(`${firstLine(error)}: stop it, then run npm start again.`);
+  }
+  let dynamodb: DynamoDbLocal | undefined;
+  try {
+    dynamodb = await startDynamoDbLocal({ dataDir: dynamoDir, pidFile });
+    await ensureTables(dynamodb.endpoint, LOCAL_TABLE_PREFIX);
+    return dynamodb;
+  } catch (error) {
+    await dynamodb?.stop();
+    if (/jdk\.compiler/.test(String(error))) {
+      throw new StartupError(
+        'The Java found lacks the jdk.compiler module, which Keygate needs to run DynamoDB Local on the loopback interface only: install a full Java 17 or newer (e.g. `apt-get install openjdk-17-jdk-headless`) and run npm start again.',
+      );
+    }
+    throw new StartupError(
+      `DynamoDB Local could not open the data directory ${dataDir} (${firstLine(error)}); it may be corrupt: move it aside or delete it to start fresh.`,
+    );
+  }
+}
+
+/** Handlers read their wiring from the environment, exactly as they do in Lambda. */
+function exposeToHandlers(dynamodbEndpoint: string, outboxDir: string): void {
+  const tables = tableNames(LOCAL_TABLE_PREFIX);
+  Object.assign(process.env, {
+    KEYGATE_DYNAMODB_ENDPOINT: dynamodbEndpoint,
+    KEYGATE_KEYS_TABLE: tables.keys,
+    KEYGATE_ACCOUNTS_TABLE: tables.accounts,
+    KEYGATE_AUDIT_TABLE: tables.audit,
+    KEYGATE_OUTBOX_DIR: outboxDir,
+    AWS_REGION: process.env.AWS_REGION || 'local',
+  });
 }
 
 function lockOrRefuse(dataDir: string): DataDirLock {

@@ -941,26 +941,7 @@ export class Keygate extends Construct {
   private statementsFor(permission: Permission): PolicyStatement[] {
     switch (permission.kind) {
       case 'table':
-        return [
-          new PolicyStatement({
-            actions: [...permission.actions],
-            resources: [this.tableArn(permission.table)],
-            // Only these items: the events function reads (and once creates) the cursor key,
-            // and must never reach an account's item in the same table; the functions that
-            // count refused attempts reach only the `refusals#…` counters.
-            ...(permission.leadingKeys === undefined
-              ? {}
-              : {
-                  conditions: {
-                    [permission.leadingKeys.some((k) => k.includes('*'))
-                      ? 'ForAllValues:StringLike'
-                      : 'ForAllValues:StringEquals']: {
-                      'dynamodb:LeadingKeys': [...permission.leadingKeys],
-                    },
-                  },
-                }),
-          }),
-        ];
+        return [this.tableStatement(permission)];
       case 'index': {
         const table = TABLES.find((t) => t.suffix === permission.table);
         if (!table?.indexes.some((i) => i.indexName === permission.index)) {
@@ -1025,33 +1006,56 @@ export class Keygate extends Construct {
             },
           }),
         ];
-      case 'sendEmail': {
-        if (this.sesIdentity === undefined) return [];
-        const identityArn = (name: string) =>
-          Stack.of(this).formatArn({
-            service: 'ses',
-            resource: 'identity',
-            resourceName: name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          });
-        // In the SES sandbox, SendEmail is also authorized against the recipients' identities
-        // (AccessDenied "… on resource: arn:aws:ses:…:identity/<recipient>"). AWS notes that the
-        // sandbox's restrictions prevent some identity-scoped policies
-        // (https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html) and that the sandbox
-        // sends only to verified identities (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
-        // Each listed identity exactly (no wildcard): the ARN SES names in its AccessDenied
-        // message is the one to list.
-        return [
-          new PolicyStatement({
-            actions: ['ses:SendEmail'],
-            resources: [
-              identityArn(this.sesIdentity),
-              ...this.sesSandboxRecipients.map(identityArn),
-            ],
-          }),
-        ];
-      }
+      case 'sendEmail':
+        return this.sendEmailStatements();
     }
+  }
+
+  /** Item actions on a table; with leading keys, only on those items. */
+  private tableStatement(permission: Extract<Permission, { kind: 'table' }>): PolicyStatement {
+    return new PolicyStatement({
+      actions: [...permission.actions],
+      resources: [this.tableArn(permission.table)],
+      // Only these items: the events function reads (and once creates) the cursor key,
+      // and must never reach an account's item in the same table; the functions that
+      // count refused attempts reach only the `refusals#…` counters.
+      ...(permission.leadingKeys === undefined
+        ? {}
+        : {
+            conditions: {
+              [permission.leadingKeys.some((k) => k.includes('*'))
+                ? 'ForAllValues:StringLike'
+                : 'ForAllValues:StringEquals']: {
+                'dynamodb:LeadingKeys': [...permission.leadingKeys],
+              },
+            },
+          }),
+    });
+  }
+
+  /** `ses:SendEmail` as the configured identity (and the sandbox's recipients), or nothing. */
+  private sendEmailStatements(): PolicyStatement[] {
+    if (this.sesIdentity === undefined) return [];
+    const identityArn = (name: string) =>
+      Stack.of(this).formatArn({
+        service: 'ses',
+        resource: 'identity',
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    // In the SES sandbox, SendEmail is also authorized against the recipients' identities
+    // (AccessDenied "… on resource: arn:aws:ses:…:identity/<recipient>"). AWS notes that the
+    // sandbox's restrictions prevent some identity-scoped policies
+    // (https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html) and that the sandbox
+    // sends only to verified identities (https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html).
+    // Each listed identity exactly (no wildcard): the ARN SES names in its AccessDenied
+    // message is the one to list.
+    return [
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [identityArn(this.sesIdentity), ...this.sesSandboxRecipients.map(identityArn)],
+      }),
+    ];
   }
 
   private streamArn(table: TableName): string {
