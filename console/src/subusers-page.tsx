@@ -25,46 +25,14 @@ const message = (e: unknown, fallback: string) => (e instanceof ApiError ? e.mes
  */
 export function SubusersPage({ user }: { user: SignedIn }) {
   const heading = usePageHeading('Subusers');
-  const [subusers, setSubusers] = useState<Subuser[] | null>(null);
-  const [more, setMore] = useState(false);
-  const [loading, setLoading] = useState(false);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const { subusers, setSubusers, more, loading, loadError, load, focusNext } = useSubuserList(user);
   const [actionError, setActionError] = useState<string | null>(null);
   const [modal, setModal] = useState<Modal | null>(null);
   const [busy, setBusy] = useState(false);
   const [pending, setPending] = useState<string | null>(null);
   const [formErrors, setFormErrors] = useState<readonly SubuserFormError[]>([]);
   const [notice, setNotice] = useState('');
-  // What takes the focus once the list has changed: the first new row after "Load more", the
-  // heading after a delete (the row and its buttons are gone).
-  const focusNext = useRef<(() => void) | null>(null);
   const can = (scope: string) => user.scopes.includes(`subusers.${scope}`);
-
-  async function load(after = false) {
-    setLoading(true);
-    setLoadError(null);
-    try {
-      const offset = after ? (subusers?.length ?? 0) : 0;
-      const page = await subusersApi.list(user.apiKey, { offset });
-      // After "Load more", focus moves to the first new row (the button may disappear).
-      if (after) focusNext.current = () => document.getElementById(`subuser-${offset}`)?.focus();
-      setSubusers(after ? [...(subusers ?? []), ...page] : page);
-      setMore(page.length === SUBUSERS_PAGE);
-    } catch (e) {
-      setLoadError(message(e, 'The subusers could not be loaded.'));
-    } finally {
-      setLoading(false);
-    }
-  }
-
-  useEffect(() => {
-    load();
-  }, []);
-
-  useEffect(() => {
-    focusNext.current?.();
-    focusNext.current = null;
-  }, [subusers]);
 
   const closeModal = () => {
     setModal(null);
@@ -136,63 +104,13 @@ export function SubusersPage({ user }: { user: SignedIn }) {
           </p>
         )}
         {subusers !== null && subusers.length > 0 && (
-          <table class="list">
-            <caption class="sr-only">Your subusers</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Email</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {subusers.map((subuser, i) => (
-                <tr key={subuser.username}>
-                  <th scope="row" data-label="Username" id={`subuser-${i}`} tabIndex={-1}>
-                    {subuser.username}
-                  </th>
-                  <td data-label="Email">{subuser.email}</td>
-                  <td data-label="Status">
-                    <span class={subuser.disabled ? 'status disabled' : 'status enabled'}>
-                      {subuser.disabled ? 'Disabled' : 'Enabled'}
-                    </span>
-                  </td>
-                  <td class="row-actions">
-                    <div class="row-buttons">
-                      <a class="button" href={hrefOf({ view: 'keys', subuser: subuser.username })}>
-                        Manage keys<span class="sr-only"> of {subuser.username}</span>
-                      </a>
-                      {can('update') &&
-                        (subuser.disabled ? (
-                          <button type="button" onClick={() => setDisabled(subuser, false)}>
-                            Enable<span class="sr-only"> {subuser.username}</span>
-                          </button>
-                        ) : (
-                          <button
-                            type="button"
-                            onClick={() => setModal({ kind: 'disable', subuser })}
-                          >
-                            Disable<span class="sr-only"> {subuser.username}</span>
-                          </button>
-                        ))}
-                      {can('delete') && (
-                        <button
-                          type="button"
-                          class="danger-outline"
-                          onClick={() => setModal({ kind: 'delete', subuser })}
-                        >
-                          Delete<span class="sr-only"> {subuser.username}</span>
-                        </button>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <SubusersTable
+            subusers={subusers}
+            can={can}
+            onEnable={(subuser) => setDisabled(subuser, false)}
+            onDisable={(subuser) => setModal({ kind: 'disable', subuser })}
+            onDelete={(subuser) => setModal({ kind: 'delete', subuser })}
+          />
         )}
         {more && (
           <div class="actions">
@@ -263,5 +181,119 @@ export function SubusersPage({ user }: { user: SignedIn }) {
         />
       )}
     </>
+  );
+}
+
+/**
+ * The subusers, a page at a time. Focus follows the list: after "Load more" the first new row
+ * (the button may disappear); a caller sets `focusNext` for other changes (a delete).
+ */
+function useSubuserList(user: SignedIn) {
+  const [subusers, setSubusers] = useState<Subuser[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [loading, setLoading] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const focusNext = useRef<(() => void) | null>(null);
+
+  async function load(after = false) {
+    setLoading(true);
+    setLoadError(null);
+    try {
+      const offset = after ? (subusers?.length ?? 0) : 0;
+      const page = await subusersApi.list(user.apiKey, { offset });
+      if (after) focusNext.current = () => document.getElementById(`subuser-${offset}`)?.focus();
+      setSubusers(after ? [...(subusers ?? []), ...page] : page);
+      setMore(page.length === SUBUSERS_PAGE);
+    } catch (e) {
+      setLoadError(message(e, 'The subusers could not be loaded.'));
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  useEffect(() => {
+    load();
+  }, []);
+
+  useEffect(() => {
+    focusNext.current?.();
+    focusNext.current = null;
+  }, [subusers]);
+
+  return { subusers, setSubusers, more, loading, loadError, load, focusNext };
+}
+
+interface RowActions {
+  can: (scope: string) => boolean;
+  onEnable: (subuser: Subuser) => void;
+  onDisable: (subuser: Subuser) => void;
+  onDelete: (subuser: Subuser) => void;
+}
+
+function SubusersTable({ subusers, ...actions }: { subusers: Subuser[] } & RowActions) {
+  return (
+    <table class="list">
+      <caption class="sr-only">Your subusers</caption>
+      <thead>
+        <tr>
+          <th scope="col">Username</th>
+          <th scope="col">Email</th>
+          <th scope="col">Status</th>
+          <th scope="col">
+            <span class="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {subusers.map((subuser, i) => (
+          <SubuserRow key={subuser.username} subuser={subuser} index={i} {...actions} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function SubuserRow({
+  subuser,
+  index,
+  can,
+  onEnable,
+  onDisable,
+  onDelete,
+}: { subuser: Subuser; index: number } & RowActions) {
+  return (
+    <tr>
+      <th scope="row" data-label="Username" id={`subuser-${index}`} tabIndex={-1}>
+        {subuser.username}
+      </th>
+      <td data-label="Email">{subuser.email}</td>
+      <td data-label="Status">
+        <span class={subuser.disabled ? 'status disabled' : 'status enabled'}>
+          {subuser.disabled ? 'Disabled' : 'Enabled'}
+        </span>
+      </td>
+      <td class="row-actions">
+        <div class="row-buttons">
+          <a class="button" href={hrefOf({ view: 'keys', subuser: subuser.username })}>
+            Manage keys<span class="sr-only"> of {subuser.username}</span>
+          </a>
+          {can('update') &&
+            (subuser.disabled ? (
+              <button type="button" onClick={() => onEnable(subuser)}>
+                Enable<span class="sr-only"> {subuser.username}</span>
+              </button>
+            ) : (
+              <button type="button" onClick={() => onDisable(subuser)}>
+                Disable<span class="sr-only"> {subuser.username}</span>
+              </button>
+            ))}
+          {can('delete') && (
+            <button type="button" class="danger-outline" onClick={() => onDelete(subuser)}>
+              Delete<span class="sr-only"> {subuser.username}</span>
+            </button>
+          )}
+        </div>
+      </td>
+    </tr>
   );
 }
