@@ -13,6 +13,7 @@ import { lifecycleEvent } from '../shared/domain/lifecycle-events.js';
 import type { AuditEvent, AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
 import { setAccountDisabledByOperator } from '../shared/domain/subusers.js';
+import { createdView, listView, rolledView } from '../shared/http/wire/api-keys.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
@@ -297,7 +298,8 @@ async function bootstrap(values: Options, out: (line: string) => void) {
 async function listKeys(values: Options, out: (line: string) => void) {
   const { deps } = await target(values);
   const owner = await ownerOf(deps, required(values, 'account'));
-  const { result } = unwrap(await listApiKeys(deps, owner, {}));
+  // The same JSON as the API's list.
+  const { result } = listView(unwrap(await listApiKeys(deps, owner, {})));
   if (values.json) {
     out(JSON.stringify(result));
     return;
@@ -314,7 +316,9 @@ async function createKey(values: Options, out: (line: string) => void) {
     .filter(Boolean);
   const { deps } = await target(values);
   const owner = await ownerOf(deps, required(values, 'account'));
-  const created = unwrap(await createApiKey(deps, owner, { name, ...(scopes ? { scopes } : {}) }));
+  const created = createdView(
+    unwrap(await createApiKey(deps, owner, { name, ...(scopes ? { scopes } : {}) })),
+  );
   if (values.json) {
     out(JSON.stringify(created));
     return;
@@ -337,8 +341,8 @@ async function rollKey(values: Options, out: (line: string) => void) {
   const grace = integerOption(values, 'grace-seconds');
   const { deps } = await target(values);
   const owner = await ownerOf(deps, required(values, 'account'));
-  const rolled = unwrap(
-    await rollApiKey(deps, owner, id, grace === undefined ? {} : { grace_seconds: grace }),
+  const rolled = rolledView(
+    unwrap(await rollApiKey(deps, owner, id, grace === undefined ? {} : { graceSeconds: grace })),
   );
   if (values.json) {
     out(JSON.stringify(rolled));

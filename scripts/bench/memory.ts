@@ -300,7 +300,7 @@ export async function measureFunctions(
           name: 'memory',
           scopes: ['mail.send', 'api_keys.read'],
         }),
-      ).api_key;
+      ).apiKey;
     const listingKey = await newKey();
     const authorized = await authorize(
       { repo: deps.repo, config: deps.config, now: () => new Date(), routes: policyRoutes() },

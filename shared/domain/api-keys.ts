@@ -1,14 +1,3 @@
-import type {
-  ApiKeyDetailView,
-  ApiKeySummaryView,
-  CreateApiKeyInput,
-  CreatedApiKeyView,
-  ListApiKeysInput,
-  RenameApiKeyInput,
-  RenamedApiKeyView,
-  ReplaceApiKeyInput,
-  ScopeAreaView,
-} from '../schemas/api-keys.js';
 import { auditEvent } from './audit.js';
 import type { Caller } from './caller.js';
 import {
@@ -45,6 +34,40 @@ export const ACCOUNT_DISABLED = 'the account is disabled: enable it before creat
 
 const CONCURRENT_CHANGE = 'the API key was changed by another request; read it again and retry';
 
+/** A key as its creator asks for it; what is left out is inherited or defaulted. */
+export interface NewKey {
+  name: string;
+  scopes?: readonly string[];
+  expiresAt?: string;
+  allowedIps?: readonly string[];
+}
+
+/**
+ * A key's new name and scopes (a full replacement). An expiry or allowlist left out stays as
+ * it is; `null` clears it.
+ */
+export interface KeyReplacement {
+  name: string;
+  scopes: readonly string[];
+  expiresAt?: string | null;
+  allowedIps?: readonly string[] | null;
+}
+
+/** A key just made: its record and the secret, which exists nowhere else. */
+export interface CreatedKey {
+  apiKey: string;
+  key: KeyRecord;
+}
+
+/** An area of the deployment's catalogue, as the permission picker shows it. */
+export interface AreaSummary {
+  id: string;
+  label: string;
+  billing: boolean;
+  read: string[];
+  full: string[];
+}
+
 /**
  * Creates a key for the caller's account and returns it, the only time the key is ever
  * visible. Scopes follow {@link resolveGrant}; the account's key limit is enforced atomically by
@@ -53,22 +76,22 @@ const CONCURRENT_CHANGE = 'the API key was changed by another request; read it a
 export async function createApiKey(
   deps: Deps,
   caller: Caller,
-  input: CreateApiKeyInput,
-): Promise<Result<CreatedApiKeyView>> {
+  input: NewKey,
+): Promise<Result<CreatedKey>> {
   const grant = resolveGrant(caller.scopes, input.scopes, deps.config.catalogue);
   if (!grant.ok) return refused(deps, caller, grant, null, input.scopes ?? []);
   const account = await deps.repo.getAccount(caller.accountId);
   if (!account) return fail(new ServiceUnavailableError());
   if (account.disabled || account.deleting) return fail(new ForbiddenError(ACCOUNT_DISABLED));
-  const expiresAt = resolveExpiry(deps, account, input.expires_at, { onCreate: true });
+  const expiresAt = resolveExpiry(deps, account, input.expiresAt, { onCreate: true });
   if (!expiresAt.ok) return expiresAt;
-  const allowedIps = resolveAllowedIps(input.allowed_ips);
+  const allowedIps = resolveAllowedIps(input.allowedIps);
   if (!allowedIps.ok) return allowedIps;
   // A restricted caller's own expiry and allowlist bound the key (inherited where left out).
   const limits = boundByCaller(
     caller,
     { expiresAt: expiresAt.value ?? undefined, allowedIps: allowedIps.value },
-    { expiresAt: input.expires_at === undefined, allowedIps: input.allowed_ips === undefined },
+    { expiresAt: input.expiresAt === undefined, allowedIps: input.allowedIps === undefined },
   );
   if (!limits.ok) return refused(deps, caller, limits, null, grant.value.scopes);
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
@@ -104,17 +127,16 @@ export async function createApiKey(
     // caller's fault, and saying "not found" would be misleading.
     return fail(new ServiceUnavailableError());
   }
-  return ok({ api_key: apiKey, ...toDetailView(record) });
+  return ok({ apiKey, key: record });
 }
 
 /** Lists the caller's account's keys, oldest first: names and IDs, never secrets. */
 export async function listApiKeys(
   deps: Deps,
   caller: Caller,
-  input: ListApiKeysInput,
-): Promise<Result<{ result: ApiKeySummaryView[] }>> {
-  const keys = await deps.repo.listKeys(caller.accountId, input.limit);
-  return ok({ result: keys.map(toSummaryView) });
+  input: { limit?: number },
+): Promise<Result<KeyRecord[]>> {
+  return ok(await deps.repo.listKeys(caller.accountId, input.limit));
 }
 
 /** Reads one key of the caller's account; another account's key is indistinguishable from none. */
@@ -122,10 +144,10 @@ export async function getApiKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
-): Promise<Result<ApiKeyDetailView>> {
+): Promise<Result<KeyRecord>> {
   const key = await findOwnKey(deps, caller, keyId);
   if (!key) return fail(new NotFoundError(NOT_FOUND.get));
-  return ok(toDetailView(key));
+  return ok(key);
 }
 
 /** Renames a key (SendGrid's PATCH). */
@@ -133,13 +155,11 @@ export async function renameApiKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
-  input: RenameApiKeyInput,
-): Promise<Result<RenamedApiKeyView>> {
-  const updated = await updateOwnKey(deps, caller, keyId, (key) =>
+  input: { name: string },
+): Promise<Result<KeyRecord>> {
+  return updateOwnKey(deps, caller, keyId, (key) =>
     ok({ name: input.name, scopes: key.scopes, type: key.type }),
   );
-  if (!updated.ok) return updated;
-  return ok({ api_key_id: updated.value.keyId, name: updated.value.name });
 }
 
 /** Replaces a key's name and scopes (SendGrid's PUT): the new scopes replace the old ones. */
@@ -147,14 +167,14 @@ export async function replaceApiKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
-  input: ReplaceApiKeyInput,
-): Promise<Result<ApiKeyDetailView>> {
+  input: KeyReplacement,
+): Promise<Result<KeyRecord>> {
   let account: AccountRecord | undefined;
-  if (input.expires_at !== undefined) {
+  if (input.expiresAt !== undefined) {
     account = await deps.repo.getAccount(caller.accountId);
     if (!account) return fail(new ServiceUnavailableError());
   }
-  const allowedIps = input.allowed_ips === null ? ok(null) : resolveAllowedIps(input.allowed_ips);
+  const allowedIps = input.allowedIps === null ? ok(null) : resolveAllowedIps(input.allowedIps);
   if (!allowedIps.ok) return allowedIps;
   // The IP allowlist the request sets (or clears); the expiry is resolved per key below.
   const allowlist = {
@@ -167,9 +187,9 @@ export async function replaceApiKey(
     keyId,
     (key) => {
       const expiry =
-        input.expires_at === undefined || !account
+        input.expiresAt === undefined || !account
           ? ok(undefined)
-          : resolveExpiry(deps, account, input.expires_at, { onCreate: false });
+          : resolveExpiry(deps, account, input.expiresAt, { onCreate: false });
       if (!expiry.ok) return expiry;
       const limits = {
         ...allowlist,
@@ -201,8 +221,7 @@ export async function replaceApiKey(
     },
     requested,
   );
-  if (!updated.ok) return updated;
-  return ok(toDetailView(updated.value));
+  return updated;
 }
 
 /**
@@ -253,7 +272,7 @@ export function callerScopes(caller: Caller): Result<{ scopes: readonly string[]
 }
 
 /** The deployment's areas, as the console's permission picker shows them. */
-export function scopeAreas(deps: Pick<Deps, 'config'>): Result<{ areas: ScopeAreaView[] }> {
+export function scopeAreas(deps: Pick<Deps, 'config'>): Result<{ areas: AreaSummary[] }> {
   return ok({
     areas: deps.config.catalogue.areas.map((area) => ({
       id: area.id,
@@ -323,38 +342,6 @@ export async function updateOwnKey(
 
 function sameScopes(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-/** When the key stops working and when it was last used (never its allowlist). */
-function lifecycleView(key: KeyRecord) {
-  return {
-    expires_at: key.expiresAt ?? null,
-    last_used_at: key.lastUsedAt ?? null,
-    last_used_ip: key.lastUsedIp ?? null,
-  };
-}
-
-function toSummaryView(key: KeyRecord): ApiKeySummaryView {
-  return {
-    api_key_id: key.keyId,
-    name: key.name,
-    type: key.type,
-    created_at: key.createdAt,
-    ...lifecycleView(key),
-  };
-}
-
-export function toDetailView(key: KeyRecord): ApiKeyDetailView {
-  return {
-    api_key_id: key.keyId,
-    name: key.name,
-    scopes: [...key.scopes],
-    type: key.type,
-    created_at: key.createdAt,
-    updated_at: key.updatedAt,
-    ...lifecycleView(key),
-    allowed_ips: key.allowedIps ?? [],
-  };
 }
 
 function narrowsOrChangesAccess(before: KeyRecord, after: KeyRecord): boolean {

@@ -1,9 +1,4 @@
-import type {
-  RevokeLeakedKeysInput,
-  RollApiKeyInput,
-  RolledApiKeyView,
-} from '../schemas/api-keys.js';
-import { type Caller, toDetailView, updateOwnKey } from './api-keys.js';
+import { type Caller, type CreatedKey, updateOwnKey } from './api-keys.js';
 import { auditEvent } from './audit.js';
 import { ok, type Result } from './errors.js';
 import { DEFAULT_GRACE_SECONDS } from './grace-period.js';
@@ -25,11 +20,11 @@ export async function rollApiKey(
   deps: Deps,
   caller: Caller,
   keyId: string,
-  input: RollApiKeyInput,
-): Promise<Result<RolledApiKeyView>> {
+  input: { graceSeconds?: number },
+): Promise<Result<RolledKey>> {
   const now = deps.now().getTime();
   const { apiKey } = generateApiKey(deps.config.keyPrefix, keyId);
-  const grace = input.grace_seconds ?? DEFAULT_GRACE_SECONDS;
+  const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   let validUntil: string | null = null;
   const updated = await updateOwnKey(deps, caller, keyId, (key) => {
     const bounded = boundByCaller(caller, { expiresAt: key.expiresAt, allowedIps: key.allowedIps });
@@ -49,11 +44,12 @@ export async function rollApiKey(
     });
   });
   if (!updated.ok) return updated;
-  return ok({
-    api_key: apiKey,
-    ...toDetailView(updated.value),
-    previous_key_valid_until: validUntil,
-  });
+  return ok({ apiKey, key: updated.value, previousValidUntil: validUntil });
+}
+
+/** A key with a new secret, and until when its previous secret still works (`null`: not at all). */
+export interface RolledKey extends CreatedKey {
+  previousValidUntil: string | null;
 }
 
 /**
@@ -67,7 +63,7 @@ export async function rollApiKey(
  */
 export async function revokeLeakedKeys(
   deps: Deps,
-  input: RevokeLeakedKeysInput,
+  input: { keys: readonly string[] },
   sourceIp: string | null,
 ): Promise<Result<{ received: number }>> {
   let revoked = 0;
@@ -95,7 +91,7 @@ export async function revokeLeakedKeys(
 export async function revokeApiKeysByValue(
   deps: Deps,
   caller: Caller,
-  input: RevokeLeakedKeysInput,
+  input: { keys: readonly string[] },
 ): Promise<Result<{ received: number; revoked: number }>> {
   let revoked = 0;
   try {

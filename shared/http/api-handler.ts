@@ -53,6 +53,8 @@ interface HandlerOptions<TValue> {
   maxBodyBytes?: number;
   /** How validation errors name fields; defaults to `top` (see {@link FieldPathStyle}). */
   fieldPath?: FieldPathStyle;
+  /** The body in the wire format (SendGrid's view of what the domain returned). */
+  view?: (value: TValue) => unknown;
   /** The answer when its status or headers depend on the outcome; else the route's status. */
   answer?: (value: TValue) => ApiAnswer;
 }
@@ -109,7 +111,7 @@ export function keyRouteHandler<R extends RouteContract, TValue>(
         deps(),
       );
       if (!result.ok) throw result.error;
-      return answered(route, result.value, options?.answer);
+      return answered(route, result.value, options);
     });
   return Object.assign(handler, { route });
 }
@@ -121,10 +123,12 @@ function schemaOf(name: SchemaName | undefined): z.ZodType | undefined {
 function answered<TValue>(
   route: RouteContract,
   value: TValue,
-  answer: ((value: TValue) => ApiAnswer) | undefined,
+  options: HandlerOptions<TValue> | undefined,
 ): APIGatewayProxyResult {
-  if (!answer) return jsonResponse(route.response.status, value);
-  const { status, body, headers } = answer(value);
+  if (!options?.answer) {
+    return jsonResponse(route.response.status, options?.view ? options.view(value) : value);
+  }
+  const { status, body, headers } = options.answer(value);
   const response = jsonResponse(status, body);
   return { ...response, headers: { ...response.headers, ...headers } };
 }
@@ -217,7 +221,7 @@ export function publicOperationHandler<
         deps(),
       );
       if (!result.ok) throw result.error;
-      return answered(route, result.value, options?.answer);
+      return answered(route, result.value, options);
     });
   return Object.assign(handler, { route });
 }

@@ -5,16 +5,7 @@ import {
   bootstrapAccount,
   OWNER_KEY_NAME,
 } from '../../shared/domain/accounts.js';
-import {
-  type Caller,
-  callerScopes,
-  createApiKey,
-  deleteApiKey,
-  getApiKey,
-  listApiKeys,
-  renameApiKey,
-  replaceApiKey,
-} from '../../shared/domain/api-keys.js';
+import { type Caller, callerScopes, deleteApiKey } from '../../shared/domain/api-keys.js';
 import {
   BadRequestError,
   ConflictError,
@@ -26,6 +17,7 @@ import { hashApiKey, parseApiKey } from '../../shared/domain/key-format.js';
 import type { Deps, KeyRecord } from '../../shared/domain/ports.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
 import { verifyApiKey } from '../../shared/domain/verify-key.js';
+import { createApiKey, getApiKey, listApiKeys, renameApiKey, replaceApiKey } from './as-api.js';
 import {
   BASE64URL_ALPHABET,
   buildKey,

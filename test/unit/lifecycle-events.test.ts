@@ -12,7 +12,7 @@ import { handler } from '../../functions/audit-events/handler.js';
 import { EventBridgePublisher } from '../../shared/adapters/aws/event-bus.js';
 import { auditEventsOfRecords } from '../../shared/adapters/dynamodb/audit-stream.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
-import { type Caller, createApiKey, deleteApiKey } from '../../shared/domain/api-keys.js';
+import { type Caller, deleteApiKey } from '../../shared/domain/api-keys.js';
 import { listAuditEvents } from '../../shared/domain/audit.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
 import {
@@ -26,9 +26,9 @@ import {
   putBatches,
 } from '../../shared/domain/lifecycle-events.js';
 import type { AuditEvent } from '../../shared/domain/ports.js';
-import { rollApiKey } from '../../shared/domain/roll-and-revoke.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
 import { EVENT_BUS_ENV } from '../../shared/runtime/event-publisher.js';
+import { createApiKey, rollApiKey } from './as-api.js';
 import { makeDeps, testEvent, unwrap } from './support.js';
 
 // EventBridge cannot run here: its SDK client is the one mocked part.
