@@ -1,11 +1,12 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { publishAuditEvents } from '../../shared/domain/lifecycle-events.js';
+import { lifecycleEvent } from '../../shared/http/wire/audit.js';
 import { addLambdaContext, logger } from '../../shared/observability/logger.js';
 import { auditEventsOfRecords, eventPublisher } from '../../shared/runtime/event-publisher.js';
 
 /**
  * Lifecycle events: the audit table's stream (new images) onto the deployment's EventBridge bus,
- * one event per audit event (`shared/domain/lifecycle-events.ts`; docs/events.md). When some
+ * one event per audit event (`shared/domain/lifecycle-events.ts` publishes, `shared/http/wire/audit.ts` gives each its wire format; docs/events.md). When some
  * remain unpublished it fails the batch, and Lambda delivers it again: nothing committed is lost,
  * and an event may arrive twice (its `detail.id` tells).
  */
@@ -15,6 +16,9 @@ export async function handler(event: DynamoDBStreamEvent, context?: Context): Pr
   if (unreadable.length > 0) {
     logger.error('audit stream records without an event, skipped', { sequenceNumbers: unreadable });
   }
-  const { published } = await publishAuditEvents({ publisher: eventPublisher() }, events);
+  const { published } = await publishAuditEvents(
+    { publisher: eventPublisher(), toEvent: lifecycleEvent },
+    events,
+  );
   logger.info('lifecycle events published', { records: event.Records.length, published });
 }

@@ -1,9 +1,7 @@
-import type { AuditEventViewType, ListEventsInput } from '../schemas/api-keys.js';
 import type { Caller } from './caller.js';
 import { type CursorScope, openCursor, sealCursor } from './cursor.js';
 import { BadRequestError, fail, ok, type Result } from './errors.js';
 import { KEY_ID_PATTERN, randomId } from './key-format.js';
-import { auditEventView } from './lifecycle-events.js';
 import type { AuditAction, AuditEvent, Deps } from './ports.js';
 
 /**
@@ -48,7 +46,7 @@ export function auditEvent(
 
 /**
  * Pages through the caller's account's events, newest first; only those about one key when
- * `api_key_id` is given (the console's per-key history).
+ * `keyId` is given (the console's per-key history: `?api_key_id=`).
  *
  * Cursors are sealed positions (`cursor.ts`), bound to the caller's account and to this query:
  * any other cursor is a 400 before storage is queried. Another account's key answers exactly as
@@ -57,11 +55,11 @@ export function auditEvent(
 export async function listAuditEvents(
   deps: Deps,
   caller: Caller,
-  input: ListEventsInput,
-): Promise<Result<{ result: AuditEventViewType[]; next_cursor: string | null }>> {
+  input: { limit?: number; cursor?: string; keyId?: string },
+): Promise<Result<{ events: AuditEvent[]; nextCursor: string | null }>> {
   const scope: CursorScope = {
     accountId: caller.accountId,
-    ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
+    ...(input.keyId === undefined ? {} : { targetKeyId: input.keyId }),
   };
   let after: string | undefined;
   if (input.cursor !== undefined) {
@@ -71,17 +69,17 @@ export async function listAuditEvents(
   }
   // No key has such an ID, so nothing is about it. Events that name no key carry a placeholder
   // target shared by every account (see `refused` in api-keys.ts): never query it.
-  if (input.api_key_id !== undefined && !KEY_ID_PATTERN.test(input.api_key_id)) {
-    return ok({ result: [], next_cursor: null });
+  if (input.keyId !== undefined && !KEY_ID_PATTERN.test(input.keyId)) {
+    return ok({ events: [], nextCursor: null });
   }
   const page = await deps.repo.listEvents(caller.accountId, {
     limit: input.limit ?? DEFAULT_EVENTS_LIMIT,
     ...(after === undefined ? {} : { after }),
-    ...(input.api_key_id === undefined ? {} : { targetKeyId: input.api_key_id }),
+    ...(input.keyId === undefined ? {} : { targetKeyId: input.keyId }),
   });
   return ok({
-    result: page.events.map(auditEventView),
-    next_cursor:
+    events: page.events,
+    nextCursor:
       page.next === undefined ? null : sealCursor(await deps.repo.cursorKey(), page.next, scope),
   });
 }

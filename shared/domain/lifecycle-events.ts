@@ -1,4 +1,3 @@
-import type { AuditEventViewType } from '../schemas/api-keys.js';
 import type { AuditEvent } from './ports.js';
 
 /**
@@ -14,48 +13,17 @@ import type { AuditEvent } from './ports.js';
 export const LIFECYCLE_EVENT_SOURCE = 'keygate';
 
 /**
- * What one event carries: the audit event as the API's audit view shows it (`GET
- * /v3/api_keys/events`, snake_case), with the account it belongs to.
+ * One event as the bus receives it. Its `detail` is the wire format the team's systems read
+ * (`shared/http/wire/audit.ts` builds it from an audit event; docs/events.md); the domain needs
+ * only its `id`, which names the audit event it stands for.
  */
-export type LifecycleEventDetail = AuditEventViewType & {
-  readonly account_id: string;
-  readonly actor_account_id: string | null;
-};
-
 export interface LifecycleEvent {
   readonly source: typeof LIFECYCLE_EVENT_SOURCE;
   /** The audit action, e.g. `api_key.created`, `subuser.disabled`. */
   readonly detailType: string;
   /** When the change was made (the audit event's time). */
   readonly time: string;
-  readonly detail: LifecycleEventDetail;
-}
-
-/** The audit view of an event: what the API's events route answers, field for field. */
-export function auditEventView(
-  e: AuditEvent,
-): AuditEventViewType & { actor_account_id: string | null } {
-  return {
-    id: e.eventId,
-    time: e.time,
-    action: e.action,
-    actor_key_id: e.actorKeyId,
-    actor_account_id: e.actorAccountId ?? (e.actorKeyId === null ? null : e.accountId),
-    api_key_id: e.targetKeyId,
-    scopes_added: e.scopesAdded,
-    scopes_removed: e.scopesRemoved,
-    source_ip: e.sourceIp,
-    details: e.details,
-  };
-}
-
-export function lifecycleEvent(e: AuditEvent): LifecycleEvent {
-  return {
-    source: LIFECYCLE_EVENT_SOURCE,
-    detailType: e.action,
-    time: e.time,
-    detail: { account_id: e.accountId, ...auditEventView(e) },
-  };
+  readonly detail: { readonly id: string };
 }
 
 /**
@@ -113,16 +81,16 @@ export function putBatches(events: readonly LifecycleEvent[]): LifecycleEvent[][
 }
 
 /**
- * Publishes the events of these audit events, in order, in requests within EventBridge's limits;
+ * Publishes the events of these audit events (`toEvent` gives each its wire format), in order, in requests within EventBridge's limits;
  * entries EventBridge refused are put again, up to {@link PUT_ATTEMPTS} times. Throws when some
  * remain unpublished (the stream then delivers the batch again). Answers how many were published.
  */
 export async function publishAuditEvents(
-  deps: { publisher: EventPublisher },
+  deps: { publisher: EventPublisher; toEvent: (event: AuditEvent) => LifecycleEvent },
   events: readonly AuditEvent[],
 ): Promise<{ published: number }> {
   let published = 0;
-  for (const batch of putBatches(events.map(lifecycleEvent))) {
+  for (const batch of putBatches(events.map(deps.toEvent))) {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > PUT_ATTEMPTS) {

@@ -1,4 +1,5 @@
 import * as domain from '../../shared/domain/api-keys.js';
+import { listAuditEvents as listEvents } from '../../shared/domain/audit.js';
 import type { Result } from '../../shared/domain/errors.js';
 import { rollApiKey as rollKey } from '../../shared/domain/roll-and-revoke.js';
 import {
@@ -10,6 +11,7 @@ import {
   replacementOf,
   rolledView,
 } from '../../shared/http/wire/api-keys.js';
+import { eventsPageView } from '../../shared/http/wire/audit.js';
 import type {
   CreateApiKeyInput,
   ReplaceApiKeyInput,
@@ -57,3 +59,17 @@ export const rollApiKey = async (
   keyId: string,
   body: RollApiKeyInput,
 ) => viewed(await rollKey(deps, caller, keyId, { graceSeconds: body.grace_seconds }), rolledView);
+
+export const listAuditEvents = async (
+  deps: Deps,
+  caller: Caller,
+  query: { limit?: number; cursor?: string; api_key_id?: string },
+) =>
+  viewed(
+    await listEvents(deps, caller, {
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      ...(query.api_key_id !== undefined ? { keyId: query.api_key_id } : {}),
+    }),
+    eventsPageView,
+  );

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../shared/domain/api-keys.js';
-import { auditEvent, listAuditEvents } from '../../shared/domain/audit.js';
+import { auditEvent } from '../../shared/domain/audit.js';
 import { CURSOR_KEY_BYTES, openCursor, sealCursor } from '../../shared/domain/cursor.js';
 import type { KeyRecord } from '../../shared/domain/ports.js';
+import { listAuditEvents } from './as-api.js';
 import { failure, makeDeps, unwrap } from './support.js';
 
 const KEY = randomBytes(CURSOR_KEY_BYTES);

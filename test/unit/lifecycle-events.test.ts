@@ -13,12 +13,10 @@ import { EventBridgePublisher } from '../../shared/adapters/aws/event-bus.js';
 import { auditEventsOfRecords } from '../../shared/adapters/dynamodb/audit-stream.js';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { type Caller, deleteApiKey } from '../../shared/domain/api-keys.js';
-import { listAuditEvents } from '../../shared/domain/audit.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
 import {
   entrySize,
   LIFECYCLE_EVENT_SOURCE,
-  lifecycleEvent,
   MAX_BYTES_PER_PUT,
   MAX_ENTRIES_PER_PUT,
   PUT_ATTEMPTS,
@@ -27,8 +25,9 @@ import {
 } from '../../shared/domain/lifecycle-events.js';
 import type { AuditEvent } from '../../shared/domain/ports.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { lifecycleEvent } from '../../shared/http/wire/audit.js';
 import { EVENT_BUS_ENV } from '../../shared/runtime/event-publisher.js';
-import { createApiKey, rollApiKey } from './as-api.js';
+import { createApiKey, listAuditEvents, rollApiKey } from './as-api.js';
 import { makeDeps, testEvent, unwrap } from './support.js';
 
 // EventBridge cannot run here: its SDK client is the one mocked part.
@@ -126,7 +125,10 @@ describe('lifecycle events', () => {
   it('never carry key material: no secret, no hash, in any entry put on the bus', async () => {
     const { events, secrets } = await history();
 
-    await publishAuditEvents({ publisher: new EventBridgePublisher('bus') }, events);
+    await publishAuditEvents(
+      { publisher: new EventBridgePublisher('bus'), toEvent: lifecycleEvent },
+      events,
+    );
 
     const sent = JSON.stringify(putEntries());
     expect(putEntries().flat()).toHaveLength(events.length);
@@ -145,7 +147,7 @@ describe('lifecycle events', () => {
     }));
 
     const { published } = await publishAuditEvents(
-      { publisher: new EventBridgePublisher('keygate-bus') },
+      { publisher: new EventBridgePublisher('keygate-bus'), toEvent: lifecycleEvent },
       events,
     );
 
@@ -200,7 +202,7 @@ describe('lifecycle events', () => {
     const events = [testEvent('acc', 'k1'), testEvent('acc', 'k2'), testEvent('acc', 'k3')];
 
     const { published } = await publishAuditEvents(
-      { publisher: new EventBridgePublisher('bus') },
+      { publisher: new EventBridgePublisher('bus'), toEvent: lifecycleEvent },
       events,
     );
 
@@ -217,7 +219,9 @@ describe('lifecycle events', () => {
     }));
 
     await expect(
-      publishAuditEvents({ publisher: new EventBridgePublisher('bus') }, [testEvent()]),
+      publishAuditEvents({ publisher: new EventBridgePublisher('bus'), toEvent: lifecycleEvent }, [
+        testEvent(),
+      ]),
     ).rejects.toThrow(/not published after 3 attempts/);
     expect(putEntries()).toHaveLength(PUT_ATTEMPTS);
   });
