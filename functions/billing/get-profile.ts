@@ -1,7 +1,10 @@
 import { getBillingProfile } from '../../shared/domain/billing.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { billingProfileView } from '../../shared/http/wire/billing.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler(ROUTES.getBillingProfile, ({ caller }, deps) =>
-  getBillingProfile(deps, caller),
+export const handler = keyRouteHandler(
+  ROUTES.getBillingProfile,
+  ({ caller }, deps) => getBillingProfile(deps, caller),
+  { view: billingProfileView },
 );

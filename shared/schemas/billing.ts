@@ -1,30 +1,16 @@
 import * as z from 'zod';
+import { CONTACT_FIELDS, type ContactField, EMPTY_UPDATE_MESSAGE } from '../domain/billing.js';
 import { CONTROL_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_MESSAGE } from './text.js';
 
 /**
  * Request and response schemas of the billing profile (`/v3/billing/profile`). The same schemas
- * validate requests, type the domain's views and generate `GET /openapi.json`.
+ * validate requests, type the wire views (`shared/http/wire/billing.ts`) and generate
+ * `GET /openapi.json`.
  */
 
-/** The billing contact's fields, in the order responses list them. */
-export const CONTACT_FIELDS = [
-  'first_name',
-  'last_name',
-  'email',
-  'company',
-  'address1',
-  'address2',
-  'city',
-  'state',
-  'zip',
-  'country',
-  'phone',
-] as const;
-
-export type ContactField = (typeof CONTACT_FIELDS)[number];
+export { CONTACT_FIELDS, type ContactField, EMPTY_UPDATE_MESSAGE };
 
 export const PLAN_READ_ONLY_MESSAGE = 'the plan cannot be changed through the API';
-export const EMPTY_UPDATE_MESSAGE = `request body must set or clear at least one of: ${CONTACT_FIELDS.join(', ')}`;
 
 /** Longest accepted value of each field, after trimming. */
 export const CONTACT_MAX_LENGTH: Readonly<Record<ContactField, number>> = {

@@ -59,7 +59,7 @@ describe('getBillingProfile', () => {
     const profile = unwrap(await getBillingProfile(deps, owner));
 
     // Assert
-    expect(profile).toEqual({ plan: 'free', contact: {}, updated_at: null });
+    expect(profile).toEqual({ plan: 'free', contact: {}, updatedAt: null });
     expect(DEFAULT_PLAN).toBe('free');
   });
 
@@ -120,8 +120,8 @@ describe('updateBillingProfile', () => {
     expect(updated.plan).toBe('free');
     expect(updated.contact).toEqual(FULL_CONTACT);
     expect(Object.keys(updated.contact)).toEqual([...CONTACT_FIELDS]);
-    expect(updated.updated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(Date.parse(updated.updated_at ?? '')).toBeGreaterThan(START);
+    expect(updated.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(updated.updatedAt ?? '')).toBeGreaterThan(START);
     expect(unwrap(await getBillingProfile(deps, owner))).toEqual(updated);
   });
 
@@ -140,7 +140,7 @@ describe('updateBillingProfile', () => {
     const { address2: _a, phone: _p, ...kept } = FULL_CONTACT;
     expect(second.contact).toEqual({ ...kept, city: 'Paris', country: 'FR' });
     expect(second.contact).not.toHaveProperty('address2');
-    expect(second.updated_at).not.toBe(first.updated_at);
+    expect(second.updatedAt).not.toBe(first.updatedAt);
     expect(unwrap(await getBillingProfile(deps, owner)).contact).toEqual(second.contact);
   });
 
@@ -154,7 +154,7 @@ describe('updateBillingProfile', () => {
 
     // Assert
     expect(updated.contact).toEqual({});
-    expect(updated.updated_at).not.toBeNull();
+    expect(updated.updatedAt).not.toBeNull();
   });
 
   it('trims values and upper-cases the country code', async () => {
@@ -190,7 +190,7 @@ describe('updateBillingProfile', () => {
     expect(unwrap(await getBillingProfile(deps, other))).toEqual({
       plan: 'enterprise',
       contact: { first_name: 'Grace', email: 'grace@example.com' },
-      updated_at: expect.any(String),
+      updatedAt: expect.any(String),
     });
     expect(unwrap(await getBillingProfile(deps, owner)).contact).not.toHaveProperty('first_name');
   });
