@@ -1,8 +1,11 @@
 import { createSubuser } from '../../shared/domain/subusers.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { createdSubuserView } from '../../shared/http/wire/subusers.js';
 import { ROUTES } from '../../shared/routes.js';
 
-// SendGrid answers a created subuser with 200 (its contract), not 201.
-export const handler = keyRouteHandler(ROUTES.createSubuser, ({ caller, body }, deps) =>
-  createSubuser(deps, caller, body),
+// `password` and `ips` are checked for shape and go no further: Keygate has neither.
+export const handler = keyRouteHandler(
+  ROUTES.createSubuser,
+  ({ caller, body: { username, email } }, deps) => createSubuser(deps, caller, { username, email }),
+  { view: (subuser, { body }) => createdSubuserView(subuser, body.include_region === true) },
 );

@@ -1,7 +1,14 @@
 import { listSubusers } from '../../shared/domain/subusers.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
+import { subuserView } from '../../shared/http/wire/subusers.js';
 import { ROUTES } from '../../shared/routes.js';
 
-export const handler = keyRouteHandler(ROUTES.listSubusers, ({ caller, query }, deps) =>
-  listSubusers(deps, caller, query),
+export const handler = keyRouteHandler(
+  ROUTES.listSubusers,
+  ({ caller, query: { username, limit, offset } }, deps) =>
+    listSubusers(deps, caller, { prefix: username, limit, offset }),
+  {
+    view: (subusers, { query }) =>
+      subusers.map((s) => subuserView(s, query.include_region === 'true')),
+  },
 );

@@ -1,11 +1,4 @@
 import { randomInt } from 'node:crypto';
-import type {
-  CreatedSubuserView,
-  CreateSubuserInput,
-  ListSubusersInput,
-  SubuserViewType,
-  UpdateSubuserInput,
-} from '../schemas/subusers.js';
 import { auditEvent } from './audit.js';
 import type { Caller } from './caller.js';
 import {
@@ -70,8 +63,8 @@ export async function actingCaller(deps: Deps, caller: Caller): Promise<Result<C
 export async function createSubuser(
   deps: Deps,
   caller: Caller,
-  input: CreateSubuserInput,
-): Promise<Result<CreatedSubuserView>> {
+  input: { username: string; email: string },
+): Promise<Result<AccountRecord>> {
   const parent = await parentOf(deps, caller);
   if (!parent.ok) return parent;
   const limit = parent.value.subuserLimit ?? deps.config.defaultSubuserLimit;
@@ -95,15 +88,7 @@ export async function createSubuser(
     };
     const event = subuserEvent(deps, caller, 'subuser.created', subuser);
     const created = await deps.repo.createSubuser(parent.value.accountId, limit, subuser, [event]);
-    if (created.ok) {
-      return ok({
-        username: subuser.name,
-        user_id: subuser.userId as number,
-        email: input.email,
-        credit_allocation: { type: 'unlimited' },
-        ...(input.include_region === true ? { region: 'global' as const } : {}),
-      });
-    }
+    if (created.ok) return ok(subuser);
     switch (created.reason) {
       case 'name_taken':
         return fail(new BadRequestError(USERNAME_EXISTS, 'username'));
@@ -121,17 +106,17 @@ export async function createSubuser(
 export async function listSubusers(
   deps: Deps,
   caller: Caller,
-  input: ListSubusersInput,
-): Promise<Result<SubuserViewType[]>> {
+  input: { prefix?: string; limit?: number; offset?: number },
+): Promise<Result<AccountRecord[]>> {
   const parent = await parentOf(deps, caller);
   if (!parent.ok) return parent;
-  const subusers = await deps.repo.listSubusers(parent.value.accountId, {
-    ...(input.username ? { prefix: input.username } : {}),
-    limit: input.limit ?? DEFAULT_SUBUSERS_LIMIT,
-    offset: input.offset ?? 0,
-  });
-  const region = input.include_region === 'true';
-  return ok(subusers.map((s) => subuserView(s, region)));
+  return ok(
+    await deps.repo.listSubusers(parent.value.accountId, {
+      ...(input.prefix ? { prefix: input.prefix } : {}),
+      limit: input.limit ?? DEFAULT_SUBUSERS_LIMIT,
+      offset: input.offset ?? 0,
+    }),
+  );
 }
 
 /**
@@ -143,7 +128,7 @@ export async function updateSubuser(
   deps: Deps,
   caller: Caller,
   name: string,
-  input: UpdateSubuserInput,
+  input: { disabled?: boolean },
 ): Promise<Result<true>> {
   if (!SUBUSER_NAME_PATTERN.test(name)) return fail(new BadRequestError(INVALID_USERNAME));
   if (input.disabled === undefined) return fail(new BadRequestError(NO_FIELDS));
@@ -257,14 +242,4 @@ function subuserEvent(
     targetKeyId: '-',
     details: { username: subuser.name, user_id: String(subuser.userId) },
   });
-}
-
-function subuserView(account: AccountRecord, region: boolean): SubuserViewType {
-  return {
-    disabled: account.disabled === true,
-    id: account.userId ?? 0,
-    username: account.name,
-    email: account.email ?? '',
-    ...(region ? { region: 'global' as const } : {}),
-  };
 }

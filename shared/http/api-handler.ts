@@ -48,13 +48,16 @@ type BodyOf<R> = R extends { request: { body: infer N } } ? Parsed<N> : undefine
 type QueryOf<R> = R extends { request: { query: infer N } } ? Parsed<N> : undefined;
 type AdaptersOf<R> = R extends { adapters: readonly (infer A extends AdapterName)[] } ? A : never;
 
-interface HandlerOptions<TValue> {
+interface HandlerOptions<TValue, TRequest = unknown> {
   /** Largest accepted body; defaults to `MAX_BODY_BYTES` (16 KB). */
   maxBodyBytes?: number;
   /** How validation errors name fields; defaults to `top` (see {@link FieldPathStyle}). */
   fieldPath?: FieldPathStyle;
-  /** The body in the wire format (SendGrid's view of what the domain returned). */
-  view?: (value: TValue) => unknown;
+  /**
+   * The body in the wire format: SendGrid's view of what the domain returned (some views follow
+   * a request flag, as `include_region`).
+   */
+  view?: (value: TValue, request: TRequest) => unknown;
   /** The answer when its status or headers depend on the outcome; else the route's status. */
   answer?: (value: TValue) => ApiAnswer;
 }
@@ -63,9 +66,12 @@ interface HandlerOptions<TValue> {
  * A handler's options: exactly the adapter factories its route declares (required when it
  * declares any, so the compiler and {@link checkedAdapters} hold the handler to its route).
  */
-type OptionsFor<R extends RouteContract, TValue> = [AdaptersOf<R>] extends [never]
-  ? [options?: HandlerOptions<TValue> & { adapters?: undefined }]
-  : [options: HandlerOptions<TValue> & { adapters: ProvidersOf<AdaptersOf<R>> }];
+type OptionsFor<R extends RouteContract, TValue, TRequest> = [AdaptersOf<R>] extends [never]
+  ? [options?: HandlerOptions<TValue, TRequest> & { adapters?: undefined }]
+  : [options: HandlerOptions<TValue, TRequest> & { adapters: ProvidersOf<AdaptersOf<R>> }];
+
+type KeyRequestOf<R extends RouteContract> = ApiRequest<BodyOf<R>, QueryOf<R>, R['path']>;
+type PublicRequestOf<R extends RouteContract> = { body: BodyOf<R>; sourceIp: string | null };
 
 /**
  * Builds a key-authenticated route handler from its route's contract: middlewares parse the
@@ -80,11 +86,8 @@ type OptionsFor<R extends RouteContract, TValue> = [AdaptersOf<R>] extends [neve
  */
 export function keyRouteHandler<R extends RouteContract, TValue>(
   route: R,
-  operation: (
-    request: ApiRequest<BodyOf<R>, QueryOf<R>, R['path']>,
-    deps: Deps,
-  ) => Promise<Result<TValue>> | Result<TValue>,
-  ...[options]: OptionsFor<R, TValue>
+  operation: (request: KeyRequestOf<R>, deps: Deps) => Promise<Result<TValue>> | Result<TValue>,
+  ...[options]: OptionsFor<R, TValue, KeyRequestOf<R>>
 ) {
   const deps = depsWith(checkedAdapters(route, options?.adapters));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
@@ -101,17 +104,15 @@ export function keyRouteHandler<R extends RouteContract, TValue>(
       }),
     )
     .handler(async function keyRouteOperation(event, context) {
-      const result = await operation(
-        {
-          caller: context.caller,
-          body: context.input.body as BodyOf<R>,
-          query: context.input.query as QueryOf<R>,
-          pathParameters: pathParametersOf<R['path']>(route.path, event.pathParameters),
-        },
-        deps(),
-      );
+      const request: KeyRequestOf<R> = {
+        caller: context.caller,
+        body: context.input.body as BodyOf<R>,
+        query: context.input.query as QueryOf<R>,
+        pathParameters: pathParametersOf<R['path']>(route.path, event.pathParameters),
+      };
+      const result = await operation(request, deps());
       if (!result.ok) throw result.error;
-      return answered(route, result.value, options);
+      return answered(route, result.value, request, options);
     });
   return Object.assign(handler, { route });
 }
@@ -120,13 +121,15 @@ function schemaOf(name: SchemaName | undefined): z.ZodType | undefined {
   return name === undefined ? undefined : SCHEMAS[name];
 }
 
-function answered<TValue>(
+function answered<TValue, TRequest>(
   route: RouteContract,
   value: TValue,
-  options: HandlerOptions<TValue> | undefined,
+  request: TRequest,
+  options: HandlerOptions<TValue, TRequest> | undefined,
 ): APIGatewayProxyResult {
   if (!options?.answer) {
-    return jsonResponse(route.response.status, options?.view ? options.view(value) : value);
+    const body = options?.view ? options.view(value, request) : value;
+    return jsonResponse(route.response.status, body);
   }
   const { status, body, headers } = options.answer(value);
   const response = jsonResponse(status, body);
@@ -195,11 +198,8 @@ export function publicOperationHandler<
   TValue,
 >(
   route: R,
-  operation: (
-    request: { body: BodyOf<R>; sourceIp: string | null },
-    deps: Deps,
-  ) => Promise<Result<TValue>>,
-  ...[options]: OptionsFor<R, TValue>
+  operation: (request: PublicRequestOf<R>, deps: Deps) => Promise<Result<TValue>>,
+  ...[options]: OptionsFor<R, TValue, PublicRequestOf<R>>
 ) {
   const deps = depsWith(checkedAdapters(route, options?.adapters));
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
@@ -213,15 +213,13 @@ export function publicOperationHandler<
       }),
     )
     .handler(async function publicOperation(event, context) {
-      const result = await operation(
-        {
-          body: context.input.body as BodyOf<R>,
-          sourceIp: event.requestContext?.identity?.sourceIp ?? null,
-        },
-        deps(),
-      );
+      const request: PublicRequestOf<R> = {
+        body: context.input.body as BodyOf<R>,
+        sourceIp: event.requestContext?.identity?.sourceIp ?? null,
+      };
+      const result = await operation(request, deps());
       if (!result.ok) throw result.error;
-      return answered(route, result.value, options);
+      return answered(route, result.value, request, options);
     });
   return Object.assign(handler, { route });
 }

@@ -1,0 +1,30 @@
+import type { AccountRecord } from '../../domain/ports.js';
+import type { CreatedSubuserView, SubuserViewType } from '../../schemas/subusers.js';
+
+/**
+ * SendGrid's Subusers wire format. Every Keygate subuser is `global`; the region is shown when
+ * the request asks for it (`include_region`), as SendGrid's answers do.
+ */
+
+export function createdSubuserView(
+  subuser: AccountRecord,
+  withRegion: boolean,
+): CreatedSubuserView {
+  return {
+    username: subuser.name,
+    user_id: subuser.userId ?? 0,
+    email: subuser.email ?? '',
+    credit_allocation: { type: 'unlimited' },
+    ...(withRegion ? { region: 'global' as const } : {}),
+  };
+}
+
+export function subuserView(account: AccountRecord, withRegion: boolean): SubuserViewType {
+  return {
+    disabled: account.disabled === true,
+    id: account.userId ?? 0,
+    username: account.name,
+    email: account.email ?? '',
+    ...(withRegion ? { region: 'global' as const } : {}),
+  };
+}
