@@ -1,4 +1,3 @@
-import type { MailAddress, MailPayload } from '../schemas/mail.js';
 import type { Caller } from './caller.js';
 import {
   type FieldError,
@@ -15,6 +14,7 @@ import {
   MAX_RECIPIENTS,
   SEND_AT_HORIZON_SECONDS,
 } from './mail-messages.js';
+import type { MailAddress, MailPayload } from './mail-model.js';
 import type { Deps, Mailer, OutgoingMail } from './ports.js';
 import { MAX_RENDERED_BYTES, renderedBytes, substitutionsProblems } from './substitutions.js';
 

@@ -1,5 +1,5 @@
-import type { MailPayload } from '../schemas/mail.js';
 import type { ScopeCatalogue } from './catalogue.js';
+import type { MailPayload } from './mail-model.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */

@@ -1,5 +1,5 @@
-import type { MailPayload, MailPersonalization } from '../schemas/mail.js';
 import { MAX_RENDERED_BYTES, MAX_SUBSTITUTIONS_BYTES } from './mail-messages.js';
+import type { MailPayload, MailPersonalization } from './mail-model.js';
 
 /**
  * SendGrid substitutions (`personalizations[].substitutions`): every occurrence of a key in a

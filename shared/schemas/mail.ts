@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { MAIL_MESSAGES, MAX_CATEGORIES, MAX_RECIPIENTS } from '../domain/mail-messages.js';
+import type { MailAddress, MailPayload, MailPersonalization } from '../domain/mail-model.js';
 
 /**
  * The SendGrid v3 mail payload (`POST /v3/mail/send`), as SendGrid's OpenAPI describes it
@@ -203,6 +204,4 @@ export const SendMailBody = z
   })
   .meta({ id: 'SendMailRequest', required: ['personalizations', 'from'] });
 
-export type MailAddress = z.output<typeof MailTo>;
-export type MailPersonalization = z.output<typeof Personalization>;
-export type MailPayload = z.output<typeof SendMailBody>;
+export type { MailAddress, MailPayload, MailPersonalization };

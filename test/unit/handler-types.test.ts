@@ -1,6 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod';
 import { ok } from '../../shared/domain/errors.js';
+import type {
+  MailAddress,
+  MailPayload,
+  MailPersonalization,
+} from '../../shared/domain/mail-model.js';
 import {
   type ApiRequest,
   keyRouteHandler,
@@ -12,6 +17,7 @@ import { ROUTES } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
 import { MAILER } from '../../shared/runtime/mailer.js';
 import type { CreateApiKeyBody, ListApiKeysQuery } from '../../shared/schemas/api-keys.js';
+import type { MailTo, Personalization, SendMailBody } from '../../shared/schemas/mail.js';
 
 describe('the handler seam, typed from the route', () => {
   it('names path parameters from the path', () => {
@@ -72,6 +78,14 @@ describe('the handler seam, typed from the route', () => {
     expect(() =>
       keyRouteHandler(ROUTES.deleteApiKey, () => ok(null), { adapters: AUTHORIZER_CACHE_FLUSH }),
     ).not.toThrow();
+  });
+
+  it("parses request bodies into exactly the domain's types where the domain keeps SendGrid's model", () => {
+    // Each way: what the schema parses is a domain message, and every domain message parses.
+    expectTypeOf<z.output<typeof SendMailBody>>().toExtend<MailPayload>();
+    expectTypeOf<MailPayload>().toExtend<z.output<typeof SendMailBody>>();
+    expectTypeOf<z.output<typeof Personalization>>().toEqualTypeOf<MailPersonalization>();
+    expectTypeOf<z.output<typeof MailTo>>().toEqualTypeOf<MailAddress>();
   });
 
   it('refuses a request that lacks a path parameter, instead of handing the domain an empty ID', () => {

@@ -41,6 +41,11 @@ describe('layers (biome.json)', () => {
   it.each([
     ['shared/domain/probe.ts', '../adapters/dynamodb/keys-repository.js'],
     ['shared/domain/probe.ts', '../http/api-handler.js'],
+    ['shared/domain/probe.ts', '../http/wire/api-keys.js'],
+    ['shared/domain/probe.ts', '../schemas/api-keys.js'],
+    ['shared/domain/probe.ts', '../gateway/policy.js'],
+    ['shared/domain/probe.ts', '../routes.js'],
+    ['shared/domain/probe.ts', 'zod'],
     ['shared/domain/probe.ts', '../runtime/storage.js'],
     ['shared/domain/probe.ts', '../../functions/api-keys/create.js'],
     ['shared/domain/probe.ts', '../../infra/constructs/keygate.js'],
