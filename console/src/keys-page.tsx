@@ -11,7 +11,8 @@ import {
 } from './api.js';
 import { Dialog, FormFooter } from './dialog.js';
 import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
-import { type FormError, KeyForm, type KeyFormValue } from './key-form.js';
+import { KeyForm } from './key-form.js';
+import type { FormError, KeyFormValue } from './key-form-state.js';
 import {
   expiryState,
   formErrorFrom,
