@@ -1,10 +1,12 @@
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Caller } from '../domain/caller.js';
 import { BadRequestError, type Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { addLambdaContext, logger } from '../observability/logger.js';
+import { bufferedMetrics } from '../observability/metrics.js';
 import type { RouteDefinition } from '../routes.js';
 import { type AdapterProvider, defaultDeps, provideAdapters } from '../runtime/deps.js';
 import {
@@ -61,6 +63,18 @@ interface HandlerSpec<
 type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
 
 /**
+ * Every route's first middlewares: the invocation's Lambda context on its log lines, its metrics
+ * written when it ends (Powertools' `logMetrics`: after the response or the error, so what the
+ * error envelope counts is in it), and SendGrid's envelope for any error.
+ */
+function routeBase<TContext extends Context = RequestContext>() {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TContext>()
+    .before((request) => addLambdaContext(request.context))
+    .use(logMetrics(bufferedMetrics()))
+    .use(errorEnvelope({ logger }));
+}
+
+/**
  * Builds a key-authenticated route handler: middlewares parse the caller and the input, the
  * operation makes one domain call, and its result becomes the response. Errors of any kind
  * leave as SendGrid's envelope.
@@ -84,9 +98,7 @@ export function keyRouteHandler<
   ) => Promise<Result<TValue>> | Result<TValue>,
 ) {
   provideAdapters(...(spec.uses ?? []));
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
+  const handler = routeBase()
     .use(callerContext(spec.route))
     .use(actingAs(() => defaultDeps()))
     .use(
@@ -143,13 +155,10 @@ function withUses<T extends object>(handler: T, uses: readonly AdapterProvider[]
 
 /** A public route: no caller, no input, a fixed answer. */
 export function publicRouteHandler(answer: () => { status: number; body: unknown }) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
-    .handler(async function publicRouteOperation() {
-      const { status, body } = answer();
-      return jsonResponse(status, body);
-    });
+  return routeBase<Context>().handler(async function publicRouteOperation() {
+    const { status, body } = answer();
+    return jsonResponse(status, body);
+  });
 }
 
 /**
@@ -164,9 +173,7 @@ export function publicOperationHandler<TBody extends z.ZodType>(
   ) => Promise<Result<unknown>>,
 ) {
   provideAdapters(...(spec.uses ?? []));
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
+  const handler = routeBase()
     .use(parseInput({ body: spec.body }))
     .handler(async function publicOperation(event, context) {
       const result = await operation(
