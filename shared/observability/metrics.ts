@@ -12,8 +12,8 @@ export const METRICS_NAMESPACE = 'Keygate';
 
 /**
  * Powertools puts a `service` dimension on every metric it writes: `serviceName`, else
- * POWERTOOLS_SERVICE_NAME, else `service_undefined` (the `serviceName` option,
- * https://docs.aws.amazon.com/powertools/typescript/latest/features/metrics/#metrics-terminology;
+ * POWERTOOLS_SERVICE_NAME, else `service_undefined` (the `serviceName` option of
+ * https://docs.aws.amazon.com/powertools/typescript/2.30.2/api/types/_aws-lambda-powertools_metrics.types.MetricsOptions.html;
  * 2.36.0's `setOptions` adds it to the default dimensions with no way to leave it out). CloudWatch
  * tells metrics apart by their whole dimension set, so an alarm on a Keygate metric names exactly
  * these (set here, not from the environment), or it watches a metric nothing writes.
