@@ -5,19 +5,22 @@ const TEMP_CHECK = 'test/temp-check.ts';
 
 /**
  * Test output shows failures, not logs: the runtime's logger (Powertools) is silent in tests
- * unless KEYGATE_TEST_LOGS=1 is set. Tests that assert on log lines turn them back on
- * (`test/helpers/logs-on.ts`); processes they start (`npm start`, the CLI) get the level they
- * would have had without this (`cleanEnv` of test/helpers/local-instance.ts).
+ * unless KEYGATE_TEST_LOGS=1 is set, and so are its metrics' EMF lines (Powertools Metrics writes
+ * nothing with POWERTOOLS_METRICS_DISABLED; the in-process tally, `metricCount`, still counts).
+ * Tests that assert on log lines or EMF lines turn them back on (`test/helpers/logs-on.ts`,
+ * `test/helpers/metrics-on.ts`); processes they start (`npm start`, the CLI) get what they would
+ * have had without this (`cleanEnv` of test/helpers/local-instance.ts).
  */
-const LOG_LEVEL =
-  process.env.KEYGATE_TEST_LOGS === '1' ? (process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') : 'SILENT';
+const LOGS = process.env.KEYGATE_TEST_LOGS === '1';
+const LOG_LEVEL = LOGS ? (process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') : 'SILENT';
+const METRICS_DISABLED = LOGS ? (process.env.POWERTOOLS_METRICS_DISABLED ?? 'false') : 'true';
 
 export default defineConfig({
   // The package's own names (`keygate/runtime` in the example) resolve to the sources here, as
   // tsconfig.json's `paths` say; a consumer's tools get dist/ through package.json's exports.
   resolve: { tsconfigPaths: true },
   test: {
-    env: { POWERTOOLS_LOG_LEVEL: LOG_LEVEL },
+    env: { POWERTOOLS_LOG_LEVEL: LOG_LEVEL, POWERTOOLS_METRICS_DISABLED: METRICS_DISABLED },
     projects: [
       {
         extends: true,

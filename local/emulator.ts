@@ -20,6 +20,7 @@ import {
   IDENTITY_SOURCES,
 } from '../shared/gateway/api-gateway.js';
 import { wrapTeamHandler } from '../shared/http/team-handler.js';
+import { countMetric, METRIC_NAMES } from '../shared/observability/metrics.js';
 import type { RouteDefinition, RouteId } from '../shared/routes.js';
 import { activeDeployment, teamHandlersDir } from '../shared/runtime/deployment.js';
 
@@ -162,8 +163,10 @@ export class ApiGatewayEmulator {
     const match = path === undefined ? undefined : this.match(request.method, path);
     if (!match || path === undefined) return gatewayResponse('MISSING_AUTHENTICATION_TOKEN');
     const { route, pathParameters } = match;
-    // The deployment's WAF rule: a limit per source address, before the gateway throttles.
+    // The deployment's WAF rule: a limit per source address, before the gateway throttles. Counted
+    // here as on AWS WAF counts it (its BlockedRequests): no function sees a refused request.
     if (route.sourceLimit && !this.sourceWindow(route).admit(request.sourceIp ?? '127.0.0.1')) {
+      countMetric(METRIC_NAMES.sourceLimited, { Route: route.id });
       return { ...sourceLimitResponse(route.sourceLimit.windowSeconds), routeId: route.id };
     }
     if (route.throttle && !this.routeBucket(route).take(this.now())) {

@@ -2,6 +2,7 @@ import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { publishAuditEvents } from '../../shared/domain/lifecycle-events.js';
 import { lifecycleEvent } from '../../shared/http/wire/audit.js';
 import { addLambdaContext, logger } from '../../shared/observability/logger.js';
+import { publishMetrics } from '../../shared/observability/metrics.js';
 import { auditEventsOfRecords, eventPublisher } from '../../shared/runtime/event-publisher.js';
 
 /**
@@ -16,9 +17,15 @@ export async function handler(event: DynamoDBStreamEvent, context?: Context): Pr
   if (unreadable.length > 0) {
     logger.error('audit stream records without an event, skipped', { sequenceNumbers: unreadable });
   }
-  const { published } = await publishAuditEvents(
-    { publisher: eventPublisher(), toEvent: lifecycleEvent },
-    events,
-  );
-  logger.info('lifecycle events published', { records: event.Records.length, published });
+  try {
+    const { published } = await publishAuditEvents(
+      { publisher: eventPublisher(), toEvent: lifecycleEvent },
+      events,
+    );
+    logger.info('lifecycle events published', { records: event.Records.length, published });
+  } finally {
+    // Nothing it runs counts a metric today: this keeps a future count from staying buffered in a
+    // warm container (written in a later invocation, or never).
+    publishMetrics();
+  }
 }

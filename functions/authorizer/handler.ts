@@ -3,8 +3,10 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { authorize } from '../../shared/gateway/authorize.js';
+import { ServiceUnavailableError } from '../../shared/domain/errors.js';
+import { authorize, decisionDimensions } from '../../shared/gateway/authorize.js';
 import { addLambdaContext, logger } from '../../shared/observability/logger.js';
+import { countMetric, METRIC_NAMES } from '../../shared/observability/metrics.js';
 import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime/storage.js';
 
 /**
@@ -13,7 +15,9 @@ import { keyRepository, policyRoutes, runtimeConfig } from '../../shared/runtime
  * (`AUTHORIZER_CONFIGURATION_ERROR`, which Keygate's gateway responses answer with 503 and
  * `Retry-After`: a storage outage, or a broken deployment setting). The policy is for the
  * requested route (of the route table, or one the deployment added: `KEYGATE_EXTRA_ROUTES`).
- * Logs carry the key ID and the decision, never the key.
+ * Logs carry the key ID and the decision, never the key. Each decision is counted
+ * (`AuthorizerDecision` by outcome and reason), written before it returns: a single metric, so
+ * nothing is left buffered at the end of the invocation.
  */
 export async function handler(
   event: APIGatewayRequestAuthorizerEvent,
@@ -42,8 +46,11 @@ export async function handler(
   } catch (error) {
     // Fail closed: not 'Unauthorized' (that would blame the key), so API Gateway answers 5xx.
     logger.error('authorizer failed', { decision: 'error', error });
+    const reason = error instanceof ServiceUnavailableError ? 'storage' : 'internal';
+    countMetric(METRIC_NAMES.authorizerDecision, decisionDimensions({ effect: 'error', reason }));
     throw new Error('Authorizer unavailable', { cause: error });
   }
+  countMetric(METRIC_NAMES.authorizerDecision, decisionDimensions(outcome));
   if (outcome.effect === 'unauthorized') {
     logger.info('authorizer decision', { decision: 'unauthorized', reason: outcome.reason });
     throw new Error('Unauthorized');

@@ -1,6 +1,7 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { drainPendingFlushes, type PendingMark } from '../../shared/domain/flush-coalescing.js';
 import { addLambdaContext, logger } from '../../shared/observability/logger.js';
+import { publishMetrics } from '../../shared/observability/metrics.js';
 import { cacheFlusherDeps } from '../../shared/runtime/cache-flusher.js';
 
 /** Time kept back from the function's timeout to answer before it is killed. */
@@ -23,7 +24,13 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
   });
   const deps = cacheFlusherDeps();
   const deadline = deps.clock.now() + context.getRemainingTimeInMillis() - MARGIN_MS;
-  const outcome = await drainPendingFlushes(deps, marks, deadline);
+  let outcome: Awaited<ReturnType<typeof drainPendingFlushes>>;
+  try {
+    outcome = await drainPendingFlushes(deps, marks, deadline);
+  } finally {
+    // The round's flush metrics (delays, failures), also when the lease could not be read.
+    publishMetrics();
+  }
   logger.info('trailing flush round', { marks: marks.length, ...outcome });
   if (outcome.kind === 'out_of_time') {
     throw new Error('marks still pending at the deadline: the stream delivers them again');

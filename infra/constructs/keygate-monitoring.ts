@@ -16,7 +16,11 @@ import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FLUSH_METRICS } from '../../shared/domain/flush-coalescing.js';
-import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
+import {
+  DEFAULT_METRIC_DIMENSIONS,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+} from '../../shared/observability/metrics.js';
 import { TABLES, type TableDefinition } from '../../shared/tables.js';
 import { pascalCase } from './names.js';
 
@@ -130,7 +134,9 @@ export interface KeygateMonitoringProps {
  *   TableName and Operation, ConsumedRead/WriteCapacityUnits by TableName
  *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html,
  *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TroubleshootingThrottling-cloudwatch.html).
- * - Keygate's own (`Keygate`, no dimension): the flush metrics of `FLUSH_METRICS`, written as EMF.
+ * - Keygate's own (`Keygate`, written as EMF by Powertools Metrics, all with its `service`
+ *   dimension, `keygate`): the flush metrics of `FLUSH_METRICS` (no other dimension), and
+ *   `METRIC_NAMES` (AuthorizerDecision by Outcome and Reason, ServiceUnavailable by Dependency).
  */
 export class KeygateMonitoring extends Construct {
   readonly dashboard: Dashboard;
@@ -286,6 +292,18 @@ export class KeygateMonitoring extends Construct {
         ],
         [
           new GraphWidget({
+            title: 'Authorizer decisions',
+            left: [keygateSearch(METRIC_NAMES.authorizerDecision, ['Outcome', 'Reason'], period)],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: 'Unavailable (503) by dependency',
+            left: [keygateSearch(METRIC_NAMES.serviceUnavailable, ['Dependency'], period)],
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
             title: 'Lifecycle events publisher',
             left: [
               props.auditEvents.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
@@ -340,8 +358,31 @@ function tableOf(props: KeygateMonitoringProps, definition: TableDefinition): Ta
   return table;
 }
 
-function keygateMetric(name: string, statistic: string, period: Duration): Metric {
-  return new Metric({ namespace: METRICS_NAMESPACE, metricName: name, statistic, period });
+/**
+ * One of Keygate's own metrics, with the dimensions every one of them is written with (Powertools'
+ * `service`: DEFAULT_METRIC_DIMENSIONS). Without them it would name a metric nothing writes.
+ */
+export function keygateMetric(name: string, statistic: string, period: Duration): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { ...DEFAULT_METRIC_DIMENSIONS },
+    statistic,
+    period,
+  });
+}
+
+/**
+ * Every dimension set a Keygate metric is written with under `dimensions` (beyond `service`), one
+ * line each: a CloudWatch search, since the sets are known only from what was written.
+ */
+function keygateSearch(name: string, dimensions: readonly string[], period: Duration) {
+  const schema = [METRICS_NAMESPACE, ...dimensions, ...Object.keys(DEFAULT_METRIC_DIMENSIONS)];
+  return new MathExpression({
+    expression: `SEARCH('{${schema.join(',')}} MetricName="${name}"', 'Sum', ${period.toSeconds()})`,
+    usingMetrics: {},
+    period,
+  });
 }
 
 /**

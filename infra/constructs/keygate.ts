@@ -25,13 +25,7 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import {
-  Alarm,
-  ComparisonOperator,
-  Metric,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
@@ -63,7 +57,6 @@ import {
   IDENTITY_SOURCES,
   routeArn,
 } from '../../shared/gateway/api-gateway.js';
-import { METRICS_NAMESPACE } from '../../shared/observability/metrics.js';
 import { type HttpMethod, ROUTE_FUNCTION_DEFAULTS, type RouteId } from '../../shared/routes.js';
 import { DEFAULT_KEY_LIMIT } from '../../shared/runtime/config.js';
 import { EVENT_BUS_ENV } from '../../shared/runtime/event-publisher.js';
@@ -78,7 +71,7 @@ import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
 import { AUDIT_EVENTS_HANDLER, AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
-import { KeygateMonitoring } from './keygate-monitoring.js';
+import { KeygateMonitoring, keygateMetric } from './keygate-monitoring.js';
 import { KeygateTables } from './keygate-tables.js';
 import { NAG_ACKNOWLEDGEMENTS } from './nag.js';
 import { pascalCase } from './names.js';
@@ -844,12 +837,7 @@ export class Keygate extends Construct {
     const boundMissed = new Alarm(this, 'RevocationBoundMissedAlarm', {
       alarmDescription:
         "A revoked or narrowed key stayed usable from the authorizer cache longer than 5 s. Runbook: check the AuthorizerCacheFlushFailed metric and the CacheFlusher logs (TooManyRequestsException: another client is using API Gateway's control-plane quota).",
-      metric: new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: FLUSH_METRICS.boundMissed,
-        statistic: Stats.SUM,
-        period: Duration.minutes(1),
-      }),
+      metric: keygateMetric(FLUSH_METRICS.boundMissed, Stats.SUM, Duration.minutes(1)),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

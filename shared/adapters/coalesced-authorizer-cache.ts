@@ -7,7 +7,10 @@ import type { AuthorizerCache } from '../domain/ports.js';
 import type { Logger } from '../observability/logger.js';
 import { countMetric, millisecondsMetric } from '../observability/metrics.js';
 
-/** The flush metrics as CloudWatch EMF lines (namespace `Keygate`, no dimensions). */
+/**
+ * The flush metrics as CloudWatch EMF (namespace `Keygate`, no dimension but Powertools'
+ * `service`), buffered until the invocation ends.
+ */
 export const EMF_FLUSH_METRICS: FlushMetrics = {
   count: (name) => countMetric(name),
   milliseconds: (name, value) => millisecondsMetric(name, value),

@@ -102,15 +102,22 @@ export class UnsupportedMediaTypeError extends KeygateError {
   }
 }
 
-/** A dependency (DynamoDB) is failing: retryable, never a 401 or an allow. */
+/** Which dependency failed: the storage (DynamoDB), unless said otherwise. */
+export type FailingDependency = 'storage' | 'mail';
+
+/** A dependency (DynamoDB, or SES for mail) is failing: retryable, never a 401 or an allow. */
 export class ServiceUnavailableError extends KeygateError {
-  constructor(options?: ErrorOptions) {
+  /** For the operators' metrics only (never in the response: the client's answer is the same). */
+  readonly dependency: FailingDependency;
+
+  constructor(options?: ErrorOptions & { dependency?: FailingDependency }) {
     super(
       'unavailable',
       [{ field: null, message: 'service temporarily unavailable, retry later' }],
       { 'retry-after': '1' },
       options,
     );
+    this.dependency = options?.dependency ?? 'storage';
   }
 }
 

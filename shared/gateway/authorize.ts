@@ -160,3 +160,23 @@ function joinedScopes(scopes: readonly string[]): string {
 }
 
 const joinedByArray = new WeakMap<readonly string[], string>();
+
+/**
+ * The authorizer's decision as the dimensions of its `AuthorizerDecision` metric: `Outcome`
+ * (allow, deny, unauthorized, error) and `Reason`, both from closed sets, so the metric has a
+ * handful of dimension sets whatever the traffic (never a key ID or an address). Allow has no
+ * reason (`none`); a deny is a key from an address off its allowlist or a route it may not call;
+ * an error is a storage failure (the gateway answers 503) or anything else (a broken setting).
+ */
+export function decisionDimensions(
+  decision: AuthorizeOutcome | { effect: 'error'; reason: 'storage' | 'internal' },
+): { Outcome: 'allow' | 'deny' | 'unauthorized' | 'error'; Reason: string } {
+  switch (decision.effect) {
+    case 'allow':
+      return { Outcome: 'allow', Reason: 'none' };
+    case 'deny':
+      return { Outcome: 'deny', Reason: decision.reason ?? 'route_not_allowed' };
+    default:
+      return { Outcome: decision.effect, Reason: decision.reason };
+  }
+}

@@ -1,10 +1,12 @@
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import type { Caller } from '../domain/caller.js';
 import { BadRequestError, type Result } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { addLambdaContext, logger } from '../observability/logger.js';
+import { bufferedMetrics } from '../observability/metrics.js';
 import type { AdapterName, RouteContract } from '../routes.js';
 import { type AdapterProvider, depsWith, type ProvidersOf } from '../runtime/deps.js';
 import { SCHEMAS, type SchemaName } from '../schemas/index.js';
@@ -74,6 +76,18 @@ type KeyRequestOf<R extends RouteContract> = ApiRequest<BodyOf<R>, QueryOf<R>, R
 type PublicRequestOf<R extends RouteContract> = { body: BodyOf<R>; sourceIp: string | null };
 
 /**
+ * Every route's first middlewares: the invocation's Lambda context on its log lines, its metrics
+ * written when it ends (Powertools' `logMetrics`: after the response or the error, so what the
+ * error envelope counts is in it), and SendGrid's envelope for any error.
+ */
+function routeBase<TContext extends Context = RequestContext>() {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, TContext>()
+    .before((request) => addLambdaContext(request.context))
+    .use(logMetrics(bufferedMetrics()))
+    .use(errorEnvelope({ logger }));
+}
+
+/**
  * Builds a key-authenticated route handler from its route's contract: middlewares parse the
  * caller and the input with the schemas the route names, the operation makes one domain call,
  * and its result is answered with the route's status. Errors of any kind leave as SendGrid's
@@ -90,9 +104,7 @@ export function keyRouteHandler<R extends RouteContract, TValue>(
   ...[options]: OptionsFor<R, TValue, KeyRequestOf<R>>
 ) {
   const deps = depsWith(checkedAdapters(route, options?.adapters));
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
+  const handler = routeBase()
     .use(callerContext(route))
     .use(actingAs(deps))
     .use(
@@ -180,12 +192,9 @@ export function publicRouteHandler<R extends RouteContract & { access: { kind: '
   route: R,
   body: () => unknown,
 ) {
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
-    .handler(async function publicRouteOperation() {
-      return jsonResponse(route.response.status, body());
-    });
+  const handler = routeBase<Context>().handler(async function publicRouteOperation() {
+    return jsonResponse(route.response.status, body());
+  });
   return Object.assign(handler, { route });
 }
 
@@ -202,9 +211,7 @@ export function publicOperationHandler<
   ...[options]: OptionsFor<R, TValue, PublicRequestOf<R>>
 ) {
   const deps = depsWith(checkedAdapters(route, options?.adapters));
-  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, RequestContext>()
-    .before((request) => addLambdaContext(request.context))
-    .use(errorEnvelope({ logger }))
+  const handler = routeBase()
     .use(
       parseInput({
         body: schemaOf(route.request?.body),

@@ -8,12 +8,14 @@ import {
   InternalError,
   KeygateError,
   PayloadTooLargeError,
+  ServiceUnavailableError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../domain/errors.js';
 import type { Deps } from '../domain/ports.js';
 import { actingCaller } from '../domain/subusers.js';
 import type { Logger } from '../observability/logger.js';
+import { countMetric, METRIC_NAMES } from '../observability/metrics.js';
 import type { RouteDefinition } from '../routes.js';
 import { PUT_NAME_MESSAGE } from '../schemas/api-keys.js';
 import { headerValue as headerOf, readCaller } from './caller.js';
@@ -33,7 +35,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Turns every failure into SendGrid's envelope. Last in the chain, so first in `onError`.
- * Unexpected errors are logged (redacted) and answered with a generic 500.
+ * Unexpected errors are logged (redacted) and answered with a generic 500; a 503 (a failing
+ * dependency) is counted, by dependency.
  */
 export function errorEnvelope(options: { logger: Logger }): Middleware {
   return {
@@ -42,6 +45,9 @@ export function errorEnvelope(options: { logger: Logger }): Middleware {
         request.error instanceof KeygateError
           ? request.error
           : new InternalError({ cause: request.error });
+      if (error instanceof ServiceUnavailableError) {
+        countMetric(METRIC_NAMES.serviceUnavailable, { Dependency: error.dependency });
+      }
       const status = statusOf(error);
       if (status >= 500) {
         options.logger.error('request failed', {

@@ -1,6 +1,4 @@
-import { Console } from 'node:console';
-import { Writable } from 'node:stream';
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { type LogItem, Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { redactingReplacer } from './redact.js';
 
@@ -31,29 +29,40 @@ export function createLogger(
   return wrap(powertoolsLogger(persistentKeys, write));
 }
 
+/** The one configuration of every function's logger, and of the CLI's. */
+function loggerOptions(persistentKeys: Record<string, unknown>) {
+  return { serviceName: 'keygate', persistentKeys, jsonReplacerFn: redactingReplacer };
+}
+
+/**
+ * Powertools' logger with its lines handed to `write`. Powertools writes through a Console of its
+ * own, made from stdout when it is constructed (global `console` with POWERTOOLS_DEV, which also
+ * indents the JSON); `printLog` is the protected seam its class leaves to subclasses (Logger's
+ * TSDoc: "Important for customization and subclassing";
+ * https://docs.aws.amazon.com/powertools/typescript/latest/features/logger/). The line is the one
+ * Powertools would print: its replacer (ours first), compact.
+ */
+class LineLogger extends PowertoolsLogger {
+  readonly #write: (line: string) => void;
+
+  constructor(persistentKeys: Record<string, unknown>, write: (line: string) => void) {
+    super(loggerOptions(persistentKeys));
+    this.#write = write;
+  }
+
+  protected override printLog(_logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    this.#write(JSON.stringify(log.getAttributes(), this.getJsonReplacer()));
+  }
+}
+
 function powertoolsLogger(
   persistentKeys: Record<string, unknown>,
   write: ((line: string) => void) | undefined,
 ): PowertoolsLogger {
-  const logger = new PowertoolsLogger({
-    serviceName: 'keygate',
-    persistentKeys,
-    jsonReplacerFn: redactingReplacer,
-  });
-  if (write) {
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) if (line) write(line);
-        done();
-      },
-    });
-    // Powertools writes through its own Console; pointing it at our stream is its only seam.
-    (logger as unknown as { console: Console }).console = new Console({
-      stdout: stream,
-      stderr: stream,
-    });
-  }
-  return logger;
+  return write
+    ? new LineLogger(persistentKeys, write)
+    : new PowertoolsLogger(loggerOptions(persistentKeys));
 }
 
 function wrap(logger: PowertoolsLogger): Logger {

@@ -39,6 +39,8 @@ describe('monitoring (default: on)', () => {
       'DynamoDB consumed capacity',
       'DynamoDB throttled events',
       'Lifecycle events publisher',
+      'Authorizer decisions',
+      'Unavailable (503) by dependency',
     ]) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     }
@@ -56,6 +58,9 @@ describe('monitoring (default: on)', () => {
       'ReadThrottleEvents',
       'WriteThrottleEvents',
       'IteratorAge',
+      'SEARCH(',
+      'AuthorizerDecision',
+      'ServiceUnavailable',
     ]) {
       expect(body).toContain(metric);
     }
@@ -119,7 +124,7 @@ describe('monitoring (default: on)', () => {
     expect(dimensions.find((d) => d.Name === 'ApiName')?.Value).toBe(stack.keygate.api.restApiName);
   });
 
-  it('alarms on failed authorizer-cache flushes (Keygate/AuthorizerCacheFlushFailed, no dimension)', () => {
+  it('alarms on failed authorizer-cache flushes (Keygate/AuthorizerCacheFlushFailed, service keygate)', () => {
     const [alarm] = alarmOf(MONITORING_ALARMS.flushFailures.description);
 
     expect(alarm?.Properties).toMatchObject({
@@ -132,7 +137,8 @@ describe('monitoring (default: on)', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
     });
-    expect(alarm?.Properties.Dimensions).toBeUndefined();
+    // Powertools' service dimension, as the functions write it (metric-dimensions.test.ts).
+    expect(alarm?.Properties.Dimensions).toEqual([{ Name: 'service', Value: 'keygate' }]);
   });
 
   it('alarms when the lifecycle-events publisher keeps failing', () => {

@@ -1,7 +1,9 @@
 import type { APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { handler } from '../../functions/authorizer/handler.js';
+import { generateApiKey } from '../../shared/domain/key-format.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
+import { METRIC_NAMES, metricCount } from '../../shared/observability/metrics.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 import { invoke, newAccount } from '../helpers/harness.js';
 import { runtimeLogsOn } from '../helpers/log-level.js';
@@ -140,6 +142,39 @@ describe('authorizer', () => {
     expect(text).toContain('"decision":"unauthorized"');
     expect(text).toContain(owner.keyId);
     expect(text).not.toContain(ownerKey.split('.')[2]?.slice(0, 30));
+  });
+
+  it('counts each decision by outcome and reason (AuthorizerDecision)', async () => {
+    // Arrange
+    const { ownerKey } = await newAccount();
+    const decisions = {
+      allow: { Outcome: 'allow', Reason: 'none' },
+      deny: { Outcome: 'deny', Reason: 'route_not_allowed' },
+      missing: { Outcome: 'unauthorized', Reason: 'missing' },
+      malformed: { Outcome: 'unauthorized', Reason: 'malformed' },
+      unknown: { Outcome: 'unauthorized', Reason: 'unknown' },
+    };
+    const count = () =>
+      Object.fromEntries(
+        Object.entries(decisions).map(([k, d]) => [
+          k,
+          metricCount(METRIC_NAMES.authorizerDecision, d),
+        ]),
+      );
+    const before = count();
+    // Well formed, checksum and all, but never issued.
+    const unknownKey = `Bearer ${generateApiKey(ownerKey.split('.')[0] ?? 'SG').apiKey}`;
+
+    // Act
+    await handler(event(`Bearer ${ownerKey}`));
+    await handler(event(`Bearer ${ownerKey}`, { method: 'GET', resource: '/v3/unknown/{id}' }));
+    for (const authorization of [undefined, 'Bearer SG.nope', unknownKey]) {
+      await handler(event(authorization)).catch(() => undefined);
+    }
+
+    // Assert
+    const after = count();
+    for (const k of Object.keys(decisions)) expect(after[k], k).toBe((before[k] ?? 0) + 1);
   });
 
   it('logs with the invocation’s Lambda context: request ID and cold start on every line', async () => {

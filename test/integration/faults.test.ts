@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
 import { type EmulatorRoute, loadRouteHandler } from '../../local/emulator.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
+import { METRIC_NAMES, metricCount } from '../../shared/observability/metrics.js';
 import { ROUTE_LIST, ROUTES, type RouteDefinition, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
@@ -614,6 +615,8 @@ describe('the authorizer under storage faults', () => {
     // Arrange
     const { ownerKey } = await newAccount();
     const calls = gateway.emulator.stats.authorizerInvocations;
+    const storageError = { Outcome: 'error', Reason: 'storage' };
+    const errorsBefore = metricCount(METRIC_NAMES.authorizerDecision, storageError);
     const fault = injectFault({ error: () => throttled(4) });
 
     // Act
@@ -625,6 +628,7 @@ describe('the authorizer under storage faults', () => {
     expectUnavailable(during);
     expect(after.status).toBe(200);
     expect(gateway.emulator.stats.authorizerInvocations - calls).toBe(2);
+    expect(metricCount(METRIC_NAMES.authorizerDecision, storageError)).toBe(errorsBefore + 1);
   });
 
   it('keeps a cached allow through an outage: storage-free routes work, storage routes answer 503', async () => {
@@ -634,6 +638,8 @@ describe('the authorizer under storage faults', () => {
     await cacheAllow(ROUTES.sendMail, { path: '/v3/mail/send' }, ownerKey);
     await cacheAllow(ROUTES.listApiKeys, { path: '/v3/api_keys' }, ownerKey);
     const stats = { ...gateway.emulator.stats };
+    const storage503 = { Dependency: 'storage' };
+    const unavailableBefore = metricCount(METRIC_NAMES.serviceUnavailable, storage503);
     const fault = injectFault({ error: () => networkError() });
 
     // Act
@@ -650,6 +656,7 @@ describe('the authorizer under storage faults', () => {
     expect(gateway.emulator.stats.authorizerInvocations).toBe(stats.authorizerInvocations);
     expect(gateway.emulator.stats.cacheHits - stats.cacheHits).toBe(3);
     expect(fault.failed).toEqual(['QueryCommand']);
+    expect(metricCount(METRIC_NAMES.serviceUnavailable, storage503)).toBe(unavailableBefore + 1);
   });
 
   it('once the cached allow expires during an outage, fails closed rather than allowing', async () => {

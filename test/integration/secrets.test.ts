@@ -1,3 +1,5 @@
+// The metrics' EMF lines are searched for leaks with the logs: written (first import).
+import '../helpers/metrics-on.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -465,6 +467,7 @@ describe('secrets', () => {
 
     // Assert: no key material anywhere but in the responses that hand a key out.
     const material = issued.map(materialOf);
+    expect(logs, 'EMF metric lines captured too').toContain('"_aws"');
     expect(leaksIn(logs, material), 'logs and metrics').toEqual([]);
     expect(keyShapedIn(logs), 'key-shaped strings in logs and metrics').toEqual([]);
     // The logger's redactor is the last line of defence: no code path should need it.

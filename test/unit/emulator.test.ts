@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ApiGatewayEmulator, type EmulatorOptions } from '../../local/emulator.js';
+import { METRIC_NAMES, metricCount } from '../../shared/observability/metrics.js';
 
 /**
  * The emulator's gateway behaviour with stand-in Lambdas (no storage, no network): what it sends
@@ -371,6 +372,9 @@ describe('ApiGatewayEmulator', () => {
         sourceIp,
       });
 
+    const limited = { Route: 'revokeLeakedApiKeys' };
+    const before = metricCount(METRIC_NAMES.sourceLimited, limited);
+
     // Act: one address uses up its 10 a minute
     const flood: number[] = [];
     for (let i = 0; i < 12; i++) flood.push((await report('198.51.100.1')).status);
@@ -383,5 +387,6 @@ describe('ApiGatewayEmulator', () => {
     expect(flood.slice(10)).toEqual([429, 429]);
     expect(other.status).toBe(200);
     expect(later.status).toBe(200);
+    expect(metricCount(METRIC_NAMES.sourceLimited, limited)).toBe(before + 2);
   });
 });

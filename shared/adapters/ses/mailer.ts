@@ -121,7 +121,9 @@ export class SesMailer implements Mailer {
               );
               throw new ForbiddenError(SES_ACCESS_DENIED_MESSAGE);
             }
-            throw retryable(error) ? new ServiceUnavailableError({ cause: error }) : error;
+            throw retryable(error)
+              ? new ServiceUnavailableError({ cause: error, dependency: 'mail' })
+              : error;
           }
         }),
       );
