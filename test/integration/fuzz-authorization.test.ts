@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  PLAN,
+  PROPERTY_TIMEOUT_MS,
+  runs,
+  SEED,
+  send,
+  useFixtures,
+} from '../helpers/fuzz/gateway.js';
+import { unworkingAuthorizationArb } from '../helpers/fuzz/requests.js';
+import { countDynamoCommands } from '../helpers/gateway.js';
+
+/**
+ * Hostile input (issue 8; what every response must be: test/helpers/fuzz/gateway.ts): an
+ * Authorization header that is not a working key, on every route that needs one.
+ */
+describe(`hostile input, fuzzed through the gateway: Authorization (seed ${SEED})`, () => {
+  const fixtures = useFixtures();
+
+  it(
+    'answers 401 to any Authorization that is not a working key, reading DynamoDB only for well-formed keys',
+    async () => {
+      // Arrange
+      const arb = unworkingAuthorizationArb(fixtures());
+      const dynamo = countDynamoCommands();
+      let sent = 0;
+
+      // Act / Assert
+      await fc.assert(
+        fc.asyncProperty(arb, async ({ route, request, authorization }) => {
+          const readsBefore = dynamo.count;
+          const response = await send({
+            ...request,
+            headers: {
+              Authorization: authorization.header,
+              ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            },
+          });
+          sent += 1;
+          const where = `${JSON.stringify(authorization.header)} on ${route.method} ${route.path}`;
+          expect(response.status, where).toBe(401);
+          expect(JSON.parse(response.body), where).toEqual({
+            errors: [{ field: null, message: 'authorization required' }],
+          });
+          expect(dynamo.count - readsBefore, `DynamoDB commands for ${where}`).toBe(
+            authorization.reads,
+          );
+        }),
+        runs(PLAN.authorization),
+      );
+      expect(sent).toBe(PLAN.authorization);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
+});
