@@ -3,8 +3,9 @@ import type * as z from 'zod';
 import { ApiGatewayEmulator, type EmulatorOptions } from '../../local/emulator.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { ErrorEnvelope } from '../../shared/schemas/api-keys.js';
 import { expectContract, inContract } from './contract.js';
-import { type Answered, checked } from './typed-body.js';
+import { type Answered, bodyAs, checked } from './typed-body.js';
 
 /**
  * Requests through the in-process API Gateway emulator: the real authorizer, the real handlers,
@@ -65,7 +66,7 @@ export function createGateway(options: EmulatorOptions = {}): Gateway {
     const body = response.body === '' ? undefined : (JSON.parse(response.body) as unknown);
     if (response.status >= 400) {
       expect(response.headers['content-type']).toBe('application/json');
-      const errors = (body as { errors?: { field: unknown; message: unknown }[] }).errors ?? [];
+      const { errors } = bodyAs(ErrorEnvelope, body, `${method} ${path} → ${response.status}`);
       expect(errors.length, `${method} ${path}: error envelope`).toBeGreaterThan(0);
       for (const e of errors) {
         expect(typeof e.message).toBe('string');

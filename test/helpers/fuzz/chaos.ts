@@ -303,7 +303,7 @@ export function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary
       { minLength: 1, maxLength: 5 },
     ),
   });
-  const bodies: Partial<Record<RouteId, fc.Arbitrary<unknown>>> = {
+  const bodies: Partial<Record<RouteId, fc.Arbitrary<Record<string, unknown>>>> = {
     createApiKey: fc.record(
       { name, scopes, expires_at: date, allowed_ips: ips },
       { requiredKeys: ['name'] },
@@ -412,9 +412,7 @@ export function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary
           ? undefined
           : expandDeepTokens(
               objectText([
-                ...Object.entries(body as Record<string, unknown>).map(
-                  ([k, v]) => [k, j(v)] as const,
-                ),
+                ...Object.entries(body).map(([k, v]) => [k, j(v)] as const),
                 ...pollution,
               ]),
             );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, vi } from 'vitest';
-import type * as z from 'zod';
+import * as z from 'zod';
 import {
   ApiGatewayEmulator,
   type EmulatorRequest,
@@ -7,7 +7,7 @@ import {
 } from '../../../local/emulator.js';
 import type { KeyType } from '../../../shared/domain/scopes.js';
 import type { RouteDefinition, RouteId } from '../../../shared/routes.js';
-import { CreatedApiKey } from '../../../shared/schemas/api-keys.js';
+import { CreatedApiKey, ErrorEnvelope } from '../../../shared/schemas/api-keys.js';
 import { newAccount, type TestAccount } from '../harness.js';
 import { runtimeLogsOn } from '../log-level.js';
 import { accountItems } from '../table-items.js';
@@ -134,24 +134,13 @@ export function summary(request: EmulatorRequest): string {
   )}`;
 }
 
-function isEnvelope(body: unknown): boolean {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
-  const keys = Object.keys(body);
-  const errors = (body as { errors?: unknown }).errors;
-  if (keys.length !== 1 || keys[0] !== 'errors' || !Array.isArray(errors)) return false;
-  return (
-    errors.length > 0 &&
-    errors.every((e: unknown) => {
-      if (typeof e !== 'object' || e === null) return false;
-      const { field, message } = e as { field?: unknown; message?: unknown };
-      return (
-        Object.keys(e).sort().join(',') === 'field,message' &&
-        (field === null || typeof field === 'string') &&
-        typeof message === 'string'
-      );
-    })
-  );
-}
+/**
+ * SendGrid's envelope and nothing more: `errors` alone, at least one, each with `field` and
+ * `message` alone (the schema's own objects, made strict).
+ */
+const STRICT_ENVELOPE = z.strictObject({
+  errors: z.array(ErrorEnvelope.shape.errors.element.strict()).min(1),
+});
 
 /** Sends one request and checks the invariants every response must hold. */
 export async function send(request: EmulatorRequest): Promise<EmulatorResponse> {
@@ -173,7 +162,8 @@ export async function send(request: EmulatorRequest): Promise<EmulatorResponse> 
     } catch {
       throw new Error(`the body is not JSON: ${where}`);
     }
-    if (response.status >= 400) expect(isEnvelope(body), `not the envelope: ${where}`).toBe(true);
+    if (response.status >= 400)
+      expect(STRICT_ENVELOPE.safeParse(body).success, `not the envelope: ${where}`).toBe(true);
   }
   return response;
 }
