@@ -11,6 +11,7 @@ import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authori
 import { generateApiKey } from '../../shared/domain/key-format.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import { AuditEventList, CreatedApiKey, RolledApiKey } from '../../shared/schemas/api-keys.js';
+import type { CallOptions } from './gateway.js';
 import { newAccount } from './harness.js';
 import { runtimeLogsOn } from './log-level.js';
 import { type AccountItems, accountItems } from './table-items.js';
@@ -54,15 +55,8 @@ const MAIL = {
   content: [{ type: 'text/plain', value: 'See attached.' }],
 };
 
-interface CallOptions {
-  key?: string;
-  authorization?: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-  query?: Record<string, string>;
-  sourceIp?: string;
-}
+/** The gateway helper's options, and a body sent as it is (invalid JSON). */
+type RunCallOptions = CallOptions & { rawBody?: string };
 
 export async function scriptedRun(): Promise<ScriptedRun> {
   // Everything the process writes to stdout and stderr is captured from here on.
@@ -81,7 +75,7 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     label: string,
     method: string,
     path: string,
-    options: CallOptions = {},
+    options: RunCallOptions = {},
     answer?: S,
   ) => {
     const authorization =

@@ -55,10 +55,7 @@ async function createKey(owner: string, body: Record<string, unknown> = {}) {
   const res = await call(
     'POST',
     '/v3/api_keys',
-    {
-      key: owner,
-      body: { name: 'k', scopes: ['mail.send'], ...body },
-    },
+    { key: owner, body: { name: 'k', scopes: ['mail.send'], ...body } },
     CreatedApiKey,
   );
   expect(res.status).toBe(201);

@@ -114,19 +114,13 @@ describe('expiry', () => {
     const set = await call(
       'PUT',
       `/v3/api_keys/${key.api_key_id}`,
-      {
-        key: ownerKey,
-        body: { name: 'k', scopes: ['api_keys.read'], expires_at: expiresAt },
-      },
+      { key: ownerKey, body: { name: 'k', scopes: ['api_keys.read'], expires_at: expiresAt } },
       ApiKeyView,
     );
     const removed = await call(
       'PUT',
       `/v3/api_keys/${key.api_key_id}`,
-      {
-        key: ownerKey,
-        body: { name: 'k', scopes: ['api_keys.read'], expires_at: null },
-      },
+      { key: ownerKey, body: { name: 'k', scopes: ['api_keys.read'], expires_at: null } },
       ApiKeyView,
     );
 
@@ -146,10 +140,7 @@ describe('roll', () => {
     const res = await call(
       'POST',
       `/v3/api_keys/${old.api_key_id}/roll`,
-      {
-        key: ownerKey,
-        body: { grace_seconds: 3600 },
-      },
+      { key: ownerKey, body: { grace_seconds: 3600 } },
       RolledApiKey,
     );
     const rolled = res.body;
@@ -184,10 +175,7 @@ describe('roll', () => {
     const res = await call(
       'POST',
       `/v3/api_keys/${old.api_key_id}/roll`,
-      {
-        key: ownerKey,
-        body: { grace_seconds: 0 },
-      },
+      { key: ownerKey, body: { grace_seconds: 0 } },
       RolledApiKey,
     );
 
@@ -203,19 +191,13 @@ describe('roll', () => {
     const capped = await call(
       'POST',
       `/v3/api_keys/${key.api_key_id}/roll`,
-      {
-        key: ownerKey,
-        body: { grace_seconds: 604800 },
-      },
+      { key: ownerKey, body: { grace_seconds: 604800 } },
       RolledApiKey,
     );
     const tooLong = await call(
       'POST',
       `/v3/api_keys/${key.api_key_id}/roll`,
-      {
-        key: ownerKey,
-        body: { grace_seconds: 604801 },
-      },
+      { key: ownerKey, body: { grace_seconds: 604801 } },
       ErrorEnvelope,
     );
 
@@ -348,10 +330,7 @@ describe('leaked-key revocation', () => {
     const roll = await call(
       'POST',
       `/v3/api_keys/${key.api_key_id}/roll`,
-      {
-        key: ownerKey,
-        body: {},
-      },
+      { key: ownerKey, body: {} },
       RolledApiKey,
     );
     const rolled = roll.body.api_key;
@@ -405,10 +384,7 @@ describe('audit log', () => {
     const res = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: ownerKey,
-        query: { api_key_id: key.api_key_id },
-      },
+      { key: ownerKey, query: { api_key_id: key.api_key_id } },
       AuditEventList,
     );
 
@@ -446,20 +422,14 @@ describe('audit log', () => {
     const first = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: ownerKey,
-        query: { limit: '2' },
-      },
+      { key: ownerKey, query: { limit: '2' } },
       AuditEventList,
     );
     const cursor = first.body.next_cursor ?? '';
     const second = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: ownerKey,
-        query: { limit: '2', cursor },
-      },
+      { key: ownerKey, query: { limit: '2', cursor } },
       AuditEventList,
     );
     const other = await newAccount();

@@ -33,10 +33,7 @@ afterEach(() => {
 async function createKey(owner: Caller, scopes?: string[]) {
   const res = await invoke(
     'createApiKey',
-    {
-      caller: owner,
-      body: { name: 'k', ...(scopes === undefined ? {} : { scopes }) },
-    },
+    { caller: owner, body: { name: 'k', ...(scopes === undefined ? {} : { scopes }) } },
     CreatedApiKey,
   );
   expect(res.status).toBe(201);

@@ -37,10 +37,7 @@ describe('concurrent writes', () => {
     const { owner } = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'k', scopes: ['mail.send'] },
-      },
+      { caller: owner, body: { name: 'k', scopes: ['mail.send'] } },
       CreatedApiKey,
     );
     const { api_key_id } = created.body;
@@ -84,10 +81,7 @@ describe('concurrent writes', () => {
     for (let i = 0; i < 10; i++) {
       const res = await invoke(
         'createApiKey',
-        {
-          caller: owner,
-          body: { name: `k${i}`, scopes: ['mail.send'] },
-        },
+        { caller: owner, body: { name: `k${i}`, scopes: ['mail.send'] } },
         CreatedApiKey,
       );
       ids.push(res.body.api_key_id);

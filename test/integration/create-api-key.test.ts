@@ -15,10 +15,7 @@ describe('POST /v3/api_keys', () => {
     // Act
     const res = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'Mail sender', scopes: ['mail.send', 'alerts.read'] },
-      },
+      { caller: owner, body: { name: 'Mail sender', scopes: ['mail.send', 'alerts.read'] } },
       CreatedApiKey,
     );
 
@@ -46,10 +43,7 @@ describe('POST /v3/api_keys', () => {
     const { owner } = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'reader', scopes: ['api_keys.read'] },
-      },
+      { caller: owner, body: { name: 'reader', scopes: ['api_keys.read'] } },
       CreatedApiKey,
     );
 
@@ -133,10 +127,7 @@ describe('POST /v3/api_keys', () => {
     const { owner } = await newAccount();
     const restricted = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'admin-lite', scopes: ['api_keys.create', 'mail.send'] },
-      },
+      { caller: owner, body: { name: 'admin-lite', scopes: ['api_keys.create', 'mail.send'] } },
       CreatedApiKey,
     );
     const caller = await callerFor(restricted.body.api_key);

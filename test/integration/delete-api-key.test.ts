@@ -10,10 +10,7 @@ describe('DELETE /v3/api_keys/{api_key_id}', () => {
     const { owner } = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'doomed', scopes: ['mail.send'] },
-      },
+      { caller: owner, body: { name: 'doomed', scopes: ['mail.send'] } },
       CreatedApiKey,
     );
     const { api_key, api_key_id } = created.body;
@@ -56,10 +53,7 @@ describe('DELETE /v3/api_keys/{api_key_id}', () => {
     const theirs = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: theirs.owner,
-        body: { name: 'theirs' },
-      },
+      { caller: theirs.owner, body: { name: 'theirs' } },
       CreatedApiKey,
     );
     const { api_key, api_key_id } = created.body;
@@ -80,19 +74,13 @@ describe('DELETE /v3/api_keys/{api_key_id}', () => {
     const { owner } = await newAccount();
     const admin = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'admin', scopes: ['api_keys.delete'] },
-      },
+      { caller: owner, body: { name: 'admin', scopes: ['api_keys.delete'] } },
       CreatedApiKey,
     );
     const caller = await callerFor(admin.body.api_key);
     const stronger = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'stronger', scopes: ['api_keys.delete', 'mail.send'] },
-      },
+      { caller: owner, body: { name: 'stronger', scopes: ['api_keys.delete', 'mail.send'] } },
       CreatedApiKey,
     );
 
@@ -124,10 +112,7 @@ describe('DELETE /v3/api_keys/{api_key_id}', () => {
     const { owner } = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'self', scopes: ['api_keys.delete'] },
-      },
+      { caller: owner, body: { name: 'self', scopes: ['api_keys.delete'] } },
       CreatedApiKey,
     );
     const { api_key, api_key_id } = created.body;

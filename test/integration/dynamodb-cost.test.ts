@@ -97,10 +97,7 @@ describe('scopes stored as codes', () => {
     const created = await gateway.call(
       'POST',
       '/v3/api_keys',
-      {
-        key: account.ownerKey,
-        body: { name: 'legacy', scopes: ['mail.send', 'alerts.read'] },
-      },
+      { key: account.ownerKey, body: { name: 'legacy', scopes: ['mail.send', 'alerts.read'] } },
       CreatedApiKey,
     );
     const { api_key: key, api_key_id: keyId } = created.body;

@@ -84,10 +84,7 @@ async function createKey(ownerKey: string, scopes = ['mail.send', 'alerts.read']
   const res = await call(
     'POST',
     '/v3/api_keys',
-    {
-      key: ownerKey,
-      body: { name: 'target', scopes },
-    },
+    { key: ownerKey, body: { name: 'target', scopes } },
     CreatedApiKey,
   );
   expect(res.status).toBe(201);
@@ -427,10 +424,7 @@ describe('write transactions', () => {
     const res = await call(
       'POST',
       '/v3/api_keys',
-      {
-        key: account.ownerKey,
-        body: { name: 'k', scopes: ['mail.send'] },
-      },
+      { key: account.ownerKey, body: { name: 'k', scopes: ['mail.send'] } },
       CreatedApiKey,
     );
 

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  PLAN,
-  PROPERTY_TIMEOUT_MS,
-  runs,
-  SEED,
-  send,
-  useFixtures,
-} from '../helpers/fuzz/gateway.js';
+import * as fuzz from '../helpers/fuzz/gateway.js';
 import { unworkingAuthorizationArb } from '../helpers/fuzz/requests.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 
@@ -15,8 +8,8 @@ import { countDynamoCommands } from '../helpers/gateway.js';
  * Hostile input (issue 8; what every response must be: test/helpers/fuzz/gateway.ts): an
  * Authorization header that is not a working key, on every route that needs one.
  */
-describe(`hostile input, fuzzed through the gateway: Authorization (seed ${SEED})`, () => {
-  const fixtures = useFixtures();
+describe(`hostile input, fuzzed through the gateway: Authorization (seed ${fuzz.SEED})`, () => {
+  const fixtures = fuzz.useFixtures();
 
   it(
     'answers 401 to any Authorization that is not a working key, reading DynamoDB only for well-formed keys',
@@ -30,7 +23,7 @@ describe(`hostile input, fuzzed through the gateway: Authorization (seed ${SEED}
       await fc.assert(
         fc.asyncProperty(arb, async ({ route, request, authorization }) => {
           const readsBefore = dynamo.count;
-          const response = await send({
+          const response = await fuzz.send({
             ...request,
             headers: {
               Authorization: authorization.header,
@@ -47,10 +40,10 @@ describe(`hostile input, fuzzed through the gateway: Authorization (seed ${SEED}
             authorization.reads,
           );
         }),
-        runs(PLAN.authorization),
+        fuzz.runs(fuzz.PLAN.authorization),
       );
-      expect(sent).toBe(PLAN.authorization);
+      expect(sent).toBe(fuzz.PLAN.authorization);
     },
-    PROPERTY_TIMEOUT_MS,
+    fuzz.PROPERTY_TIMEOUT_MS,
   );
 });

@@ -7,18 +7,7 @@ import {
   routeShapedArb,
   spareTargets,
 } from '../helpers/fuzz/chaos.js';
-import {
-  allowed,
-  expectPrototypesClean,
-  PLAN,
-  PROPERTY_TIMEOUT_MS,
-  runs,
-  SEED,
-  SUCCESS,
-  send,
-  summary,
-  useFixtures,
-} from '../helpers/fuzz/gateway.js';
+import * as fuzz from '../helpers/fuzz/gateway.js';
 import { REFUSABLE_ROUTES } from '../helpers/fuzz/requests.js';
 
 /**
@@ -26,8 +15,8 @@ import { REFUSABLE_ROUTES } from '../helpers/fuzz/requests.js';
  * methods, paths, headers, queries and bodies, and route-shaped requests with hostile values,
  * from keys of every kind. They may succeed, but only where a success is plausible.
  */
-describe(`hostile input, fuzzed through the gateway: random requests (seed ${SEED})`, () => {
-  const fixtures = useFixtures();
+describe(`hostile input, fuzzed through the gateway: random requests (seed ${fuzz.SEED})`, () => {
+  const fixtures = fuzz.useFixtures();
 
   it(
     'answers random methods, paths, headers, queries and bodies without a 5xx, a 2xx only where plausible',
@@ -48,31 +37,32 @@ describe(`hostile input, fuzzed through the gateway: random requests (seed ${SEE
             )
             .map(([request, spare]) => spareTargets(request, chaos, spare)),
           async (request) => {
-            const response = await send(request);
+            const response = await fuzz.send(request);
             sent += 1;
             outcomes.add(`${response.routeId ?? '-'} ${Math.floor(response.status / 100)}xx`);
             if (response.status >= 300) return;
-            const where = `${summary(request)} → ${response.status}`;
+            const where = `${fuzz.summary(request)} → ${response.status}`;
             const route = ROUTE_LIST.find((r) => r.id === response.routeId);
             expect(route, `a 2xx outside the route table: ${where}`).toBeDefined();
             if (!route) return;
-            expect(SUCCESS[route.id], where).toContain(response.status);
+            expect(fuzz.SUCCESS[route.id], where).toContain(response.status);
             if (route.access.kind === 'key') {
               const caller = chaos.callers.find((c) => c.keyId === response.keyId);
               expect(caller, `a 2xx without a working key: ${where}`).toBeDefined();
-              expect(caller && allowed(caller, route), `a 2xx for a refused key: ${where}`).toBe(
-                true,
-              );
+              expect(
+                caller && fuzz.allowed(caller, route),
+                `a 2xx for a refused key: ${where}`,
+              ).toBe(true);
               if (caller && 'allowedIps' in caller) {
                 expect(request.sourceIp ?? '', where).toMatch(/^203\.0\.113\./);
               }
             }
           },
         ),
-        runs(PLAN.chaos),
+        fuzz.runs(fuzz.PLAN.chaos),
       );
-      expect(sent).toBe(PLAN.chaos);
-      expectPrototypesClean();
+      expect(sent).toBe(fuzz.PLAN.chaos);
+      fuzz.expectPrototypesClean();
       // Not vacuous: every route answered a success, and every route that can refuse, a refusal.
       const missing = [
         ...ROUTE_LIST.map((r) => `${r.id} 2xx`),
@@ -80,6 +70,6 @@ describe(`hostile input, fuzzed through the gateway: random requests (seed ${SEE
       ].filter((outcome) => !outcomes.has(outcome));
       expect(missing).toEqual([]);
     },
-    PROPERTY_TIMEOUT_MS,
+    fuzz.PROPERTY_TIMEOUT_MS,
   );
 });

@@ -10,15 +10,7 @@ import {
   RolledApiKey,
 } from '../../shared/schemas/api-keys.js';
 import { BillingProfile, CONTACT_FIELDS } from '../../shared/schemas/billing.js';
-import {
-  expectPrototypesClean,
-  PLAN,
-  PROPERTY_TIMEOUT_MS,
-  runs,
-  SEED,
-  send,
-  useFixtures,
-} from '../helpers/fuzz/gateway.js';
+import * as fuzz from '../helpers/fuzz/gateway.js';
 import { massAssignmentArb, storedAccount, storedKey } from '../helpers/fuzz/mass-assignment.js';
 import { newAccount } from '../helpers/harness.js';
 import { bodyAs } from '../helpers/typed-body.js';
@@ -32,8 +24,8 @@ const RENAMED_FIELDS = Object.keys(RenamedApiKey.shape).sort();
  * that also set server-owned fields (the answers' own, the stored items' attributes, prototype
  * keys) change nothing of them.
  */
-describe(`hostile input, fuzzed through the gateway: mass assignment (seed ${SEED})`, () => {
-  const fixtures = useFixtures();
+describe(`hostile input, fuzzed through the gateway: mass assignment (seed ${fuzz.SEED})`, () => {
+  const fixtures = fuzz.useFixtures();
 
   it(
     'never lets a body set server-owned fields of a key or an account (mass assignment)',
@@ -52,7 +44,7 @@ describe(`hostile input, fuzzed through the gateway: mass assignment (seed ${SEE
         body: string,
         answer: S,
       ) => {
-        const response = await send({ method, path, headers: auth, body });
+        const response = await fuzz.send({ method, path, headers: auth, body });
         sent += 1;
         const where = `${method} ${path} ${body} → ${response.status}`;
         return { status: response.status, body: bodyAs(answer, JSON.parse(response.body), where) };
@@ -137,11 +129,11 @@ describe(`hostile input, fuzzed through the gateway: mass assignment (seed ${SEE
           ).toBe(true);
           expect((after.billingContact as Record<string, unknown>).company).toBe(plan.company);
         }),
-        runs(PLAN.massAssignment.runs),
+        fuzz.runs(fuzz.PLAN.massAssignment.runs),
       );
-      expect(sent).toBe(PLAN.massAssignment.runs * PLAN.massAssignment.requests);
-      expectPrototypesClean();
+      expect(sent).toBe(fuzz.PLAN.massAssignment.runs * fuzz.PLAN.massAssignment.requests);
+      fuzz.expectPrototypesClean();
     },
-    PROPERTY_TIMEOUT_MS,
+    fuzz.PROPERTY_TIMEOUT_MS,
   );
 });

@@ -1,17 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  expectPrototypesClean,
-  PLAN,
-  PLANNED_REQUESTS,
-  PROPERTY_TIMEOUT_MS,
-  runs,
-  SEED,
-  send,
-  snapshot,
-  summary,
-  useFixtures,
-} from '../helpers/fuzz/gateway.js';
+import * as fuzz from '../helpers/fuzz/gateway.js';
 import {
   REFUSABLE_ROUTES,
   REJECTION_FAMILIES,
@@ -23,11 +12,11 @@ import {
  * that must be rejected are sent in batches between two snapshots of every stored item of the
  * accounts involved, which must be equal: a rejected request writes nothing.
  */
-describe(`hostile input, fuzzed through the gateway: rejected requests (seed ${SEED})`, () => {
-  const fixtures = useFixtures();
+describe(`hostile input, fuzzed through the gateway: rejected requests (seed ${fuzz.SEED})`, () => {
+  const fixtures = fuzz.useFixtures();
 
-  it(`plans at least 10,000 requests per run across the fuzz files (${PLANNED_REQUESTS})`, () => {
-    expect(PLANNED_REQUESTS).toBeGreaterThanOrEqual(10_000);
+  it(`plans at least 10,000 requests per run across the fuzz files (${fuzz.PLANNED_REQUESTS})`, () => {
+    expect(fuzz.PLANNED_REQUESTS).toBeGreaterThanOrEqual(10_000);
   });
 
   it(
@@ -36,8 +25,8 @@ describe(`hostile input, fuzzed through the gateway: rejected requests (seed ${S
       // Arrange
       const fx = fixtures();
       const arb = fc.array(rejectedRequestArb(fx), {
-        minLength: PLAN.rejected.batch,
-        maxLength: PLAN.rejected.batch,
+        minLength: fuzz.PLAN.rejected.batch,
+        maxLength: fuzz.PLAN.rejected.batch,
       });
       const accounts = [fx.account.accountId, fx.other.accountId];
       const reached = new Set<string>();
@@ -46,22 +35,22 @@ describe(`hostile input, fuzzed through the gateway: rejected requests (seed ${S
       // Act / Assert: each batch between two snapshots of every item of both accounts.
       await fc.assert(
         fc.asyncProperty(arb, async (batch) => {
-          const before = await snapshot(accounts);
+          const before = await fuzz.snapshot(accounts);
           for (const { family, request, expected } of batch) {
-            const response = await send(request);
+            const response = await fuzz.send(request);
             sent += 1;
             reached.add(family).add(response.routeId ?? '-');
             expect(
               expected,
-              `${family}: ${summary(request)} → ${response.status} ${response.body.slice(0, 300)}`,
+              `${family}: ${fuzz.summary(request)} → ${response.status} ${response.body.slice(0, 300)}`,
             ).toContain(response.status);
           }
-          expect(await snapshot(accounts)).toEqual(before);
+          expect(await fuzz.snapshot(accounts)).toEqual(before);
         }),
-        runs(PLAN.rejected.runs),
+        fuzz.runs(fuzz.PLAN.rejected.runs),
       );
-      expect(sent).toBeGreaterThanOrEqual(PLAN.rejected.runs * PLAN.rejected.batch);
-      expectPrototypesClean();
+      expect(sent).toBeGreaterThanOrEqual(fuzz.PLAN.rejected.runs * fuzz.PLAN.rejected.batch);
+      fuzz.expectPrototypesClean();
       // Not vacuous: every kind of rejection, on every route that can refuse anything.
       expect(
         [...REJECTION_FAMILIES, ...REFUSABLE_ROUTES.map((r) => r.id)].filter(
@@ -69,6 +58,6 @@ describe(`hostile input, fuzzed through the gateway: rejected requests (seed ${S
         ),
       ).toEqual([]);
     },
-    PROPERTY_TIMEOUT_MS,
+    fuzz.PROPERTY_TIMEOUT_MS,
   );
 });

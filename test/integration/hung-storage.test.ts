@@ -127,10 +127,7 @@ beforeAll(async () => {
   const created = await gateway.call(
     'POST',
     '/v3/api_keys',
-    {
-      key: ownerKey,
-      body: { name: 'never used', scopes: ['api_keys.read'] },
-    },
+    { key: ownerKey, body: { name: 'never used', scopes: ['api_keys.read'] } },
     CreatedApiKey,
   );
   expect(created.status).toBe(201);

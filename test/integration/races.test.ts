@@ -17,10 +17,7 @@ async function createKeys(account: TestAccount, count: number) {
   for (let i = 0; i < count; i++) {
     const res = await invoke(
       'createApiKey',
-      {
-        caller: account.owner,
-        body: { name: `k${i}`, scopes: ['mail.send', 'alerts.read'] },
-      },
+      { caller: account.owner, body: { name: `k${i}`, scopes: ['mail.send', 'alerts.read'] } },
       CreatedApiKey,
     );
     expect(res.status).toBe(201);

@@ -126,10 +126,7 @@ describe('GET /v3/scopes', () => {
     const { owner } = await newAccount();
     const created = await invoke(
       'createApiKey',
-      {
-        caller: owner,
-        body: { name: 'narrow', scopes: ['mail.send', 'alerts.read'] },
-      },
+      { caller: owner, body: { name: 'narrow', scopes: ['mail.send', 'alerts.read'] } },
       CreatedApiKey,
     );
     const { callerFor } = await import('../helpers/harness.js');

@@ -68,10 +68,7 @@ async function rolled(owner: string, keyId: string, graceSeconds = 86_400) {
   const res = await call(
     'POST',
     `/v3/api_keys/${keyId}/roll`,
-    {
-      key: owner,
-      body: { grace_seconds: graceSeconds },
-    },
+    { key: owner, body: { grace_seconds: graceSeconds } },
     RolledApiKey,
   );
   expect(res.status).toBe(200);
@@ -372,10 +369,7 @@ describe('13. refused attempts: what was asked, and a bound', () => {
     const events = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: ownerKey,
-        query: { api_key_id: target.api_key_id },
-      },
+      { key: ownerKey, query: { api_key_id: target.api_key_id } },
       AuditEventList,
     );
 
@@ -406,10 +400,7 @@ describe('13. refused attempts: what was asked, and a bound', () => {
     const events = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: ownerKey,
-        query: { limit: '100' },
-      },
+      { key: ownerKey, query: { limit: '100' } },
       AuditEventList,
     );
 

@@ -60,10 +60,7 @@ async function keyIds(key: string, subuser?: string): Promise<string[]> {
   const res = await call(
     'GET',
     '/v3/api_keys',
-    {
-      key,
-      ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}),
-    },
+    { key, ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}) },
     ApiKeyList,
   );
   expect(res.status).toBe(200);
@@ -289,11 +286,7 @@ describe('on-behalf-of', () => {
     const full = await call(
       'POST',
       '/v3/api_keys',
-      {
-        key: limited.api_key,
-        headers: { 'on-behalf-of': subuser },
-        body: { name: 'full access' },
-      },
+      { key: limited.api_key, headers: { 'on-behalf-of': subuser }, body: { name: 'full access' } },
       CreatedApiKey,
     );
 
@@ -314,10 +307,7 @@ describe('on-behalf-of', () => {
     const subuserLog = await call(
       'GET',
       '/v3/api_keys/events',
-      {
-        key: parent.ownerKey,
-        headers: { 'on-behalf-of': subuser },
-      },
+      { key: parent.ownerKey, headers: { 'on-behalf-of': subuser } },
       AuditEventList,
     );
     const parentLog = await call(
