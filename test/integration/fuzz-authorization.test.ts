@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as fuzz from '../helpers/fuzz/gateway.js';
-import { unworkingAuthorizationArb } from '../helpers/fuzz/requests.js';
+import { unworkingAuthorizationArb, withHeaders } from '../helpers/fuzz/requests.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 
 /**
@@ -23,13 +23,9 @@ describe(`hostile input, fuzzed through the gateway: Authorization (seed ${fuzz.
       await fc.assert(
         fc.asyncProperty(arb, async ({ route, request, authorization }) => {
           const readsBefore = dynamo.count;
-          const response = await fuzz.send({
-            ...request,
-            headers: {
-              Authorization: authorization.header,
-              ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-            },
-          });
+          const response = await fuzz.send(
+            withHeaders(request, { Authorization: authorization.header }),
+          );
           sent += 1;
           const where = `${JSON.stringify(authorization.header)} on ${route.method} ${route.path}`;
           expect(response.status, where).toBe(401);

@@ -95,6 +95,20 @@ export function validRequest(
     }));
 }
 
+/** `request` with these headers, and the JSON Content-Type when it has a body. */
+export function withHeaders(
+  request: EmulatorRequest,
+  headers: Record<string, string>,
+): EmulatorRequest {
+  return {
+    ...request,
+    headers: {
+      ...headers,
+      ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+  };
+}
+
 export function authHeader(key: string) {
   return { Authorization: `Bearer ${key}` };
 }
@@ -269,14 +283,7 @@ export function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
     .map(
       ({ route, caller, request, header, value }): Planned => ({
         family: 'on-behalf-of',
-        request: {
-          ...request,
-          headers: {
-            ...authHeader(caller.key),
-            ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-            [header]: value,
-          },
-        },
+        request: withHeaders(request, { ...authHeader(caller.key), [header]: value }),
         // Where the header is taken, no fuzzed name is one of the caller's subusers (it has
         // none): refused as SendGrid refuses it (403), or an empty name (400). Elsewhere, 400.
         expected:
@@ -305,13 +312,7 @@ export function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
     .map(
       ({ request, caller }): Planned => ({
         family: 'not found',
-        request: {
-          ...request,
-          headers: {
-            ...authHeader(caller.key),
-            ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          },
-        },
+        request: withHeaders(request, authHeader(caller.key)),
         expected: [404],
       }),
     );
@@ -324,13 +325,7 @@ export function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
     validRequest(fx, route).map(
       (request): Planned => ({
         family: 'refused key',
-        request: {
-          ...request,
-          headers: {
-            ...authHeader(caller.key),
-            ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          },
-        },
+        request: withHeaders(request, authHeader(caller.key)),
         expected: [403],
       }),
     ),
@@ -345,13 +340,10 @@ export function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
     .map(
       ({ request, authorization }): Planned => ({
         family: 'bad authorization',
-        request: {
-          ...request,
-          headers: {
-            ...(authorization === undefined ? {} : { Authorization: authorization }),
-            ...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          },
-        },
+        request: withHeaders(
+          request,
+          authorization === undefined ? {} : { Authorization: authorization },
+        ),
         expected: [401],
       }),
     );
