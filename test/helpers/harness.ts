@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { expect } from 'vitest';
+import type * as z from 'zod';
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import { ROUTES, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { ErrorEnvelope } from '../../shared/schemas/api-keys.js';
 import { expectContract, inContract } from './contract.js';
+import { type Answered, bodyAs, checked } from './typed-body.js';
 
 /**
  * Integration harness: real handlers, real DynamoDB Local. Until the authorizer exists, callers
@@ -113,9 +116,14 @@ function lambdaContext(): Context {
 
 /**
  * Invokes a route's handler exactly as API Gateway would after the authorizer, and checks the
- * response against SendGrid's contract for the routes it covers.
+ * response against SendGrid's contract for the routes it covers. With `answer`, the zod schema of
+ * the response the test expects, the body is checked against it and typed by it.
  */
-export async function invoke(routeId: RouteId, options: InvokeOptions = {}): Promise<InvokeResult> {
+export async function invoke<S extends z.ZodType = z.ZodUnknown>(
+  routeId: RouteId,
+  options: InvokeOptions = {},
+  answer?: S,
+): Promise<Answered<InvokeResult, S>> {
   const route = ROUTES[routeId];
   const entry = new URL(`../../functions/${route.handler}.ts`, import.meta.url).href;
   const module = (await import(/* @vite-ignore */ entry)) as {
@@ -131,10 +139,16 @@ export async function invoke(routeId: RouteId, options: InvokeOptions = {}): Pro
   if (inContract(route.method, route.path)) {
     expectContract(route.method, route.path, raw.statusCode, body);
   }
-  return { status: raw.statusCode, headers, body, raw };
+  const where = `${routeId} → ${raw.statusCode}`;
+  return {
+    status: raw.statusCode,
+    headers,
+    body: checked(answer, body, where),
+    raw,
+  };
 }
 
 /** The SendGrid envelope of an error response. */
 export function errorsOf(result: InvokeResult): { field: string | null; message: string }[] {
-  return (result.body as { errors: { field: string | null; message: string }[] }).errors;
+  return bodyAs(ErrorEnvelope, result.body, `error → ${result.status}`).errors;
 }

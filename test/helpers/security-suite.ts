@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScopeCatalogue } from '../../shared/domain/catalogue.js';
 import type { RouteDefinition } from '../../shared/routes.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { type CallOptions, countDynamoCommands, type Gateway } from './gateway.js';
 import { newAccount, type TestAccount } from './harness.js';
 
@@ -81,13 +82,18 @@ export function keyCreator(call: Gateway['call']) {
     onBehalfOf?: string,
   ) => {
     const body = { name, scopes: scopes === undefined ? undefined : [...scopes] };
-    const res = await call('POST', '/v3/api_keys', {
-      key: owner,
-      body,
-      ...(onBehalfOf === undefined ? {} : { headers: { 'on-behalf-of': onBehalfOf } }),
-    });
+    const res = await call(
+      'POST',
+      '/v3/api_keys',
+      {
+        key: owner,
+        body,
+        ...(onBehalfOf === undefined ? {} : { headers: { 'on-behalf-of': onBehalfOf } }),
+      },
+      CreatedApiKey,
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body as { api_key: string; api_key_id: string };
+    return res.body;
   };
 }
 

@@ -10,9 +10,11 @@ import {
 } from '../../shared/adapters/dynamodb/keys-repository.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { AuditEventList, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { ACCOUNTS_TABLE, createTableInput, tableNames } from '../../shared/tables.js';
 import { type CallResult, countDynamoCommands, createGateway } from '../helpers/gateway.js';
 import { newAccount, type TestAccount } from '../helpers/harness.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 /**
  * Security issue #12, item 4: the audit log's cursor, through the API Gateway emulator (the real
@@ -44,18 +46,20 @@ interface EventsBody {
   next_cursor: string | null;
 }
 
-const bodyOf = (res: CallResult) => res.body as EventsBody;
+const bodyOf = (res: CallResult): EventsBody => bodyAs(AuditEventList, res.body, 'events');
 
 /** A well-formed key ID (16 random bytes, as every key's) that no account holds. */
 const unknownKeyId = () => randomBytes(16).toString('base64url');
 
 async function createKey(owner: string, body: Record<string, unknown> = {}) {
-  const res = await call('POST', '/v3/api_keys', {
-    key: owner,
-    body: { name: 'k', scopes: ['mail.send'], ...body },
-  });
+  const res = await call(
+    'POST',
+    '/v3/api_keys',
+    { key: owner, body: { name: 'k', scopes: ['mail.send'], ...body } },
+    CreatedApiKey,
+  );
   expect(res.status).toBe(201);
-  return res.body as { api_key: string; api_key_id: string };
+  return res.body;
 }
 
 /** A key with `events` audit events: its creation, then renames. */

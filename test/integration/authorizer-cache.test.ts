@@ -4,6 +4,7 @@ import { FLUSH_FAILED_METRIC } from '../../shared/adapters/resilient-authorizer-
 import { metricCount } from '../../shared/observability/metrics.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { createGateway } from '../helpers/gateway.js';
 import { newAccount } from '../helpers/harness.js';
 
@@ -12,9 +13,14 @@ const gateway = createGateway({ cacheTtlSeconds: 300, now: () => clock });
 const { call, emulator } = gateway;
 
 async function createKey(owner: string, scopes: string[]) {
-  const res = await call('POST', '/v3/api_keys', { key: owner, body: { name: 'k', scopes } });
+  const res = await call(
+    'POST',
+    '/v3/api_keys',
+    { key: owner, body: { name: 'k', scopes } },
+    CreatedApiKey,
+  );
   expect(res.status).toBe(201);
-  return res.body as { api_key: string; api_key_id: string };
+  return res.body;
 }
 
 describe('authorizer cache (TTL 300 s)', () => {

@@ -4,6 +4,7 @@ import { handler } from '../../functions/authorizer/handler.js';
 import { generateApiKey } from '../../shared/domain/key-format.js';
 import { ALL_SCOPES } from '../../shared/domain/scopes.js';
 import { METRIC_NAMES, metricCount } from '../../shared/observability/metrics.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { countDynamoCommands } from '../helpers/gateway.js';
 import { invoke, newAccount } from '../helpers/harness.js';
 import { runtimeLogsOn } from '../helpers/log-level.js';
@@ -116,8 +117,12 @@ describe('authorizer', () => {
   it('throws Unauthorized for a deleted key after one read', async () => {
     // Arrange
     const { owner } = await newAccount();
-    const created = await invoke('createApiKey', { caller: owner, body: { name: 'gone' } });
-    const { api_key, api_key_id } = created.body as { api_key: string; api_key_id: string };
+    const created = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'gone' } },
+      CreatedApiKey,
+    );
+    const { api_key, api_key_id } = created.body;
     await invoke('deleteApiKey', { caller: owner, pathParameters: { api_key_id } });
     const reads = countDynamoCommands();
 

@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REQUIRED_SCOPES_HEADER } from '../../shared/domain/errors.js';
+import {
+  ApiKeyList,
+  ApiKeyView,
+  AuditEventList,
+  CreatedApiKey,
+  ErrorEnvelope,
+  RolledApiKey,
+} from '../../shared/schemas/api-keys.js';
 import { countDynamoCommands, createGateway } from '../helpers/gateway.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 /**
  * Keygate's additions to SendGrid's contract, through the API Gateway emulator (authorizer cache
@@ -34,7 +43,7 @@ async function createKey(owner: string, body: Record<string, unknown>) {
 async function created(owner: string, body: Record<string, unknown> = {}) {
   const res = await createKey(owner, { scopes: ['api_keys.read'], ...body });
   expect(res.status).toBe(201);
-  return res.body as { api_key: string; api_key_id: string; expires_at: string | null };
+  return bodyAs(CreatedApiKey, res.body, 'create → 201');
 }
 
 describe('expiry', () => {
@@ -102,17 +111,21 @@ describe('expiry', () => {
     const key = await created(ownerKey);
     const expiresAt = new Date(Date.now() + HOUR).toISOString();
 
-    const set = await call('PUT', `/v3/api_keys/${key.api_key_id}`, {
-      key: ownerKey,
-      body: { name: 'k', scopes: ['api_keys.read'], expires_at: expiresAt },
-    });
-    const removed = await call('PUT', `/v3/api_keys/${key.api_key_id}`, {
-      key: ownerKey,
-      body: { name: 'k', scopes: ['api_keys.read'], expires_at: null },
-    });
+    const set = await call(
+      'PUT',
+      `/v3/api_keys/${key.api_key_id}`,
+      { key: ownerKey, body: { name: 'k', scopes: ['api_keys.read'], expires_at: expiresAt } },
+      ApiKeyView,
+    );
+    const removed = await call(
+      'PUT',
+      `/v3/api_keys/${key.api_key_id}`,
+      { key: ownerKey, body: { name: 'k', scopes: ['api_keys.read'], expires_at: null } },
+      ApiKeyView,
+    );
 
-    expect((set.body as { expires_at: string }).expires_at).toBe(expiresAt);
-    expect((removed.body as { expires_at: string | null }).expires_at).toBeNull();
+    expect(set.body.expires_at).toBe(expiresAt);
+    expect(removed.body.expires_at).toBeNull();
   });
 });
 
@@ -124,17 +137,13 @@ describe('roll', () => {
     expect((await call('GET', '/v3/api_keys', { key: old.api_key })).status).toBe(200);
 
     // Act
-    const res = await call('POST', `/v3/api_keys/${old.api_key_id}/roll`, {
-      key: ownerKey,
-      body: { grace_seconds: 3600 },
-    });
-    const rolled = res.body as {
-      api_key: string;
-      api_key_id: string;
-      name: string;
-      scopes: string[];
-      previous_key_valid_until: string;
-    };
+    const res = await call(
+      'POST',
+      `/v3/api_keys/${old.api_key_id}/roll`,
+      { key: ownerKey, body: { grace_seconds: 3600 } },
+      RolledApiKey,
+    );
+    const rolled = res.body;
     const oldDuringGrace = await call('GET', '/v3/api_keys', { key: old.api_key });
     const newKey = await call('GET', '/v3/api_keys', { key: rolled.api_key });
     advanceClock(2 * HOUR);
@@ -151,7 +160,7 @@ describe('roll', () => {
       scopes: ['api_keys.read'],
     });
     expect(rolled.api_key).not.toBe(old.api_key);
-    expect(Date.parse(rolled.previous_key_valid_until) - Date.now()).toBeLessThanOrEqual(
+    expect(Date.parse(rolled.previous_key_valid_until ?? '') - Date.now()).toBeLessThanOrEqual(
       -HOUR + 60_000,
     );
     expect([oldDuringGrace.status, newKey.status]).toEqual([200, 200]);
@@ -163,12 +172,14 @@ describe('roll', () => {
     const old = await created(ownerKey);
     expect((await call('GET', '/v3/api_keys', { key: old.api_key })).status).toBe(200);
 
-    const res = await call('POST', `/v3/api_keys/${old.api_key_id}/roll`, {
-      key: ownerKey,
-      body: { grace_seconds: 0 },
-    });
+    const res = await call(
+      'POST',
+      `/v3/api_keys/${old.api_key_id}/roll`,
+      { key: ownerKey, body: { grace_seconds: 0 } },
+      RolledApiKey,
+    );
 
-    expect((res.body as { previous_key_valid_until: null }).previous_key_valid_until).toBeNull();
+    expect(res.body.previous_key_valid_until).toBeNull();
     expect((await call('GET', '/v3/api_keys', { key: old.api_key })).status).toBe(401);
   });
 
@@ -177,22 +188,22 @@ describe('roll', () => {
     const expiresAt = new Date(Date.now() + HOUR).toISOString();
     const key = await created(ownerKey, { expires_at: expiresAt });
 
-    const capped = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, {
-      key: ownerKey,
-      body: { grace_seconds: 604800 },
-    });
-    const tooLong = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, {
-      key: ownerKey,
-      body: { grace_seconds: 604801 },
-    });
+    const capped = await call(
+      'POST',
+      `/v3/api_keys/${key.api_key_id}/roll`,
+      { key: ownerKey, body: { grace_seconds: 604800 } },
+      RolledApiKey,
+    );
+    const tooLong = await call(
+      'POST',
+      `/v3/api_keys/${key.api_key_id}/roll`,
+      { key: ownerKey, body: { grace_seconds: 604801 } },
+      ErrorEnvelope,
+    );
 
-    expect((capped.body as { previous_key_valid_until: string }).previous_key_valid_until).toBe(
-      expiresAt,
-    );
+    expect(capped.body.previous_key_valid_until).toBe(expiresAt);
     expect(tooLong.status).toBe(400);
-    expect((tooLong.body as { errors: { field: string }[] }).errors[0]?.field).toBe(
-      'grace_seconds',
-    );
+    expect(tooLong.body.errors[0]?.field).toBe('grace_seconds');
   });
 });
 
@@ -209,23 +220,24 @@ describe('last used', () => {
     emulator.flushAuthorizerCache();
     const commands = countDynamoCommands();
     await call('GET', '/v3/scopes', { key: key.api_key, sourceIp: '198.51.100.9' });
-    const after = await call('GET', `/v3/api_keys/${key.api_key_id}`, { key: ownerKey });
-    const list = await call('GET', '/v3/api_keys', { key: ownerKey });
+    const after = await call(
+      'GET',
+      `/v3/api_keys/${key.api_key_id}`,
+      { key: ownerKey },
+      ApiKeyView,
+    );
+    const list = await call('GET', '/v3/api_keys', { key: ownerKey }, ApiKeyList);
 
     // Assert
     expect(after.body).toMatchObject({ last_used_ip: '198.51.100.9' });
-    expect(
-      Date.now() - Date.parse((after.body as { last_used_at: string }).last_used_at),
-    ).toBeLessThan(60_000);
+    expect(Date.now() - Date.parse(after.body.last_used_at ?? '')).toBeLessThan(60_000);
     expect(
       commands.inputs.filter(
         (i) => 'UpdateExpression' in i && String(i.UpdateExpression).includes('lastUsedAt'),
       ),
     ).toEqual([]);
-    const row = (
-      list.body as { result: { api_key_id: string; last_used_at: string }[] }
-    ).result.find((k) => k.api_key_id === key.api_key_id);
-    expect(row?.last_used_at).toBe((after.body as { last_used_at: string }).last_used_at);
+    const row = list.body.result.find((k) => k.api_key_id === key.api_key_id);
+    expect(row?.last_used_at).toBe(after.body.last_used_at);
   });
 });
 
@@ -260,9 +272,14 @@ describe('IP allowlist', () => {
 
     const ok = await created(ownerKey, { allowed_ips: ['10.0.0.7', '10.0.0.7/32'] });
     const bad = await createKey(ownerKey, { allowed_ips: ['10.0.0.0/33'] });
-    const detail = await call('GET', `/v3/api_keys/${ok.api_key_id}`, { key: ownerKey });
+    const detail = await call(
+      'GET',
+      `/v3/api_keys/${ok.api_key_id}`,
+      { key: ownerKey },
+      ApiKeyView,
+    );
 
-    expect((detail.body as { allowed_ips: string[] }).allowed_ips).toEqual(['10.0.0.7/32']);
+    expect(detail.body.allowed_ips).toEqual(['10.0.0.7/32']);
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({
       errors: [
@@ -295,8 +312,8 @@ describe('leaked-key revocation', () => {
     expect(noiseOnly.body).toEqual({ received: 2 });
     expect((await call('GET', '/v3/scopes', { key: leaked.api_key })).status).toBe(401);
     expect((await call('GET', '/v3/scopes', { key: alsoLeaked.api_key })).status).toBe(401);
-    const events = await call('GET', '/v3/api_keys/events', { key: mine.ownerKey });
-    expect((events.body as { result: unknown[] }).result).toContainEqual(
+    const events = await call('GET', '/v3/api_keys/events', { key: mine.ownerKey }, AuditEventList);
+    expect(events.body.result).toContainEqual(
       expect.objectContaining({
         action: 'api_key.leak_revoked',
         api_key_id: leaked.api_key_id,
@@ -310,11 +327,13 @@ describe('leaked-key revocation', () => {
     // Arrange
     const { ownerKey, owner } = await newAccount();
     const key = await created(ownerKey);
-    const roll = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, {
-      key: ownerKey,
-      body: {},
-    });
-    const rolled = (roll.body as { api_key: string }).api_key;
+    const roll = await call(
+      'POST',
+      `/v3/api_keys/${key.api_key_id}/roll`,
+      { key: ownerKey, body: {} },
+      RolledApiKey,
+    );
+    const rolled = roll.body.api_key;
 
     // Act
     await call('POST', '/v3/api_keys/revoke-leaked', { body: { keys: [ownerKey, key.api_key] } });
@@ -353,17 +372,24 @@ describe('audit log', () => {
       body: { name: 'k', scopes: ['mail.send', 'alerts.read'] },
     });
     await call('PATCH', `/v3/api_keys/${key.api_key_id}`, { ...opts, body: { name: 'renamed' } });
-    const roll = await call('POST', `/v3/api_keys/${key.api_key_id}/roll`, { ...opts, body: {} });
+    const roll = await call(
+      'POST',
+      `/v3/api_keys/${key.api_key_id}/roll`,
+      { ...opts, body: {} },
+      RolledApiKey,
+    );
     await call('DELETE', `/v3/api_keys/${key.api_key_id}`, opts);
 
     // Act
-    const res = await call('GET', '/v3/api_keys/events', {
-      key: ownerKey,
-      query: { api_key_id: key.api_key_id },
-    });
+    const res = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: ownerKey, query: { api_key_id: key.api_key_id } },
+      AuditEventList,
+    );
 
     // Assert
-    const events = (res.body as { result: Record<string, unknown>[] }).result;
+    const events = res.body.result;
     expect(events.map((e) => e.action)).toEqual([
       'api_key.deleted',
       'api_key.rolled',
@@ -382,7 +408,7 @@ describe('audit log', () => {
       scopes_removed: ['alerts.read', 'mail.send'],
     });
     const text = JSON.stringify(res.body);
-    for (const secret of [key.api_key, (roll.body as { api_key: string }).api_key, ownerKey]) {
+    for (const secret of [key.api_key, roll.body.api_key, ownerKey]) {
       expect(text).not.toContain(secret.split('.')[2]);
     }
   });
@@ -393,15 +419,19 @@ describe('audit log', () => {
     for (let i = 0; i < 3; i++) await created(ownerKey, { name: `k${i}` });
 
     // Act
-    const first = await call('GET', '/v3/api_keys/events', {
-      key: ownerKey,
-      query: { limit: '2' },
-    });
-    const cursor = (first.body as { next_cursor: string }).next_cursor;
-    const second = await call('GET', '/v3/api_keys/events', {
-      key: ownerKey,
-      query: { limit: '2', cursor },
-    });
+    const first = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: ownerKey, query: { limit: '2' } },
+      AuditEventList,
+    );
+    const cursor = first.body.next_cursor ?? '';
+    const second = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: ownerKey, query: { limit: '2', cursor } },
+      AuditEventList,
+    );
     const other = await newAccount();
     const stolen = await call('GET', '/v3/api_keys/events', {
       key: other.ownerKey,
@@ -409,11 +439,11 @@ describe('audit log', () => {
     });
 
     // Assert
-    expect((first.body as { result: unknown[] }).result).toHaveLength(2);
-    expect(second.body as { result: unknown[]; next_cursor: string | null }).toMatchObject({
+    expect(first.body.result).toHaveLength(2);
+    expect(second.body).toMatchObject({
       next_cursor: null,
     });
-    expect((second.body as { result: unknown[] }).result).toHaveLength(1);
+    expect(second.body.result).toHaveLength(1);
     expect(stolen.status).toBe(400);
     expect(stolen.body).toEqual({ errors: [{ field: 'cursor', message: 'cursor is not valid' }] });
   });
@@ -428,12 +458,12 @@ describe('audit log', () => {
       key: admin.api_key,
       body: { name: 'x', scopes: ['mail.send'] },
     });
-    const events = await call('GET', '/v3/api_keys/events', { key: ownerKey });
+    const events = await call('GET', '/v3/api_keys/events', { key: ownerKey }, AuditEventList);
 
     // Assert
     expect(res.status).toBe(403);
     expect(res.headers[REQUIRED_SCOPES_HEADER]).toBe('mail.send');
-    expect((events.body as { result: unknown[] }).result[0]).toMatchObject({
+    expect(events.body.result[0]).toMatchObject({
       action: 'api_key.escalation_refused',
       actor_key_id: admin.api_key_id,
       details: { missing_scopes: 'mail.send' },

@@ -5,7 +5,8 @@ import { DynamoKeyRepository } from '../../shared/adapters/dynamodb/keys-reposit
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import { ALL_SCOPES, isBillingScope } from '../../shared/domain/scopes.js';
-import { PLAN_READ_ONLY_MESSAGE } from '../../shared/schemas/billing.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
+import { BillingProfile, PLAN_READ_ONLY_MESSAGE } from '../../shared/schemas/billing.js';
 import { tableNames } from '../../shared/tables.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
@@ -30,19 +31,20 @@ afterEach(() => {
 });
 
 async function createKey(owner: Caller, scopes?: string[]) {
-  const res = await invoke('createApiKey', {
-    caller: owner,
-    body: { name: 'k', ...(scopes === undefined ? {} : { scopes }) },
-  });
+  const res = await invoke(
+    'createApiKey',
+    { caller: owner, body: { name: 'k', ...(scopes === undefined ? {} : { scopes }) } },
+    CreatedApiKey,
+  );
   expect(res.status).toBe(201);
-  const created = res.body as { api_key: string; type: string; scopes: string[] };
+  const created = res.body;
   return { ...created, caller: await callerFor(created.api_key) };
 }
 
 async function readProfile(caller: Caller) {
-  const res = await invoke('getBillingProfile', { caller });
+  const res = await invoke('getBillingProfile', { caller }, BillingProfile);
   expect(res.status).toBe(200);
-  return res.body as { plan: string; contact: Record<string, string>; updated_at: string | null };
+  return res.body;
 }
 
 const FORBIDDEN = { errors: [{ field: null, message: 'access forbidden' }] };
@@ -275,14 +277,18 @@ describe('PATCH /v3/billing/profile', () => {
     clients.push(client);
 
     // Act
-    const res = await invoke('updateBillingProfile', {
-      caller: owner,
-      body: { city: 'Paris', keyLimit: 100000, keyCount: -5, name: 'hijack', website: 'x' },
-    });
+    const res = await invoke(
+      'updateBillingProfile',
+      {
+        caller: owner,
+        body: { city: 'Paris', keyLimit: 100000, keyCount: -5, name: 'hijack', website: 'x' },
+      },
+      BillingProfile,
+    );
 
     // Assert
     expect(res.status).toBe(200);
-    expect((res.body as { contact: unknown }).contact).toEqual({ city: 'Paris' });
+    expect(res.body.contact).toEqual({ city: 'Paris' });
     const { Item } = await client.send(
       new GetCommand({ TableName: tables.accounts, Key: { pk: `account#${accountId}` } }),
     );

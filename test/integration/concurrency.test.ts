@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { ApiKeyView, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { invoke, newAccount } from '../helpers/harness.js';
 import { expectConsistentAccount } from '../helpers/invariants.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 // This file tests races, not latency: one process plays 150 Lambdas against DynamoDB Local, so
 // calls queue for the client's sockets and the JVM, far beyond the deployed per-call timeouts
@@ -33,11 +35,12 @@ describe('concurrent writes', () => {
   it('20 concurrent PUTs on one key: each wins (200) or is told it lost (409), none is lost silently', async () => {
     // Arrange
     const { owner } = await newAccount();
-    const created = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'k', scopes: ['mail.send'] },
-    });
-    const { api_key_id } = created.body as { api_key_id: string };
+    const created = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'k', scopes: ['mail.send'] } },
+      CreatedApiKey,
+    );
+    const { api_key_id } = created.body;
     const pool = ['alerts.read', 'categories.read', 'stats.read', 'templates.read', 'mail.send'];
 
     // Act: each PUT has its own name, so every committed update can be told apart.
@@ -55,7 +58,7 @@ describe('concurrent writes', () => {
     for (const r of puts) expect([200, 409]).toContain(r.status);
     const winners = puts
       .filter((r) => r.status === 200)
-      .map((r) => r.body as { name: string; scopes: string[] });
+      .map((r) => bodyAs(ApiKeyView, r.body, 'PUT → 200'));
     expect(winners.length).toBeGreaterThan(0);
     // The stored key is exactly what one winner was told, and every winner's update was
     // committed once (one version and one audit event each); no loser's update was applied.
@@ -76,11 +79,12 @@ describe('concurrent writes', () => {
     const { owner } = await newAccount();
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const res = await invoke('createApiKey', {
-        caller: owner,
-        body: { name: `k${i}`, scopes: ['mail.send'] },
-      });
-      ids.push((res.body as { api_key_id: string }).api_key_id);
+      const res = await invoke(
+        'createApiKey',
+        { caller: owner, body: { name: `k${i}`, scopes: ['mail.send'] } },
+        CreatedApiKey,
+      );
+      ids.push(res.body.api_key_id);
     }
 
     // Act

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hashApiKey, KEY_ID_PATTERN } from '../../shared/domain/key-format.js';
 import { ALL_SCOPES, isBillingScope } from '../../shared/domain/scopes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { ApiKeyList, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
 const SENDGRID_SHAPE = /^SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;
@@ -12,14 +13,15 @@ describe('POST /v3/api_keys', () => {
     const { owner } = await newAccount();
 
     // Act
-    const res = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'Mail sender', scopes: ['mail.send', 'alerts.read'] },
-    });
+    const res = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'Mail sender', scopes: ['mail.send', 'alerts.read'] } },
+      CreatedApiKey,
+    );
 
     // Assert
     expect(res.status).toBe(201);
-    const body = res.body as Record<string, unknown>;
+    const body = res.body;
     expect(body).toMatchObject({
       name: 'Mail sender',
       scopes: ['alerts.read', 'mail.send'],
@@ -39,13 +41,14 @@ describe('POST /v3/api_keys', () => {
   it('gives the new key exactly the scopes granted', async () => {
     // Arrange
     const { owner } = await newAccount();
-    const created = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'reader', scopes: ['api_keys.read'] },
-    });
+    const created = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'reader', scopes: ['api_keys.read'] } },
+      CreatedApiKey,
+    );
 
     // Act
-    const caller = await callerFor(String((created.body as { api_key: string }).api_key));
+    const caller = await callerFor(String(created.body.api_key));
 
     // Assert
     expect(caller.scopes).toEqual(['api_keys.read']);
@@ -57,11 +60,15 @@ describe('POST /v3/api_keys', () => {
     const { owner } = await newAccount();
 
     // Act
-    const res = await invoke('createApiKey', { caller: owner, body: { name: 'full' } });
+    const res = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'full' } },
+      CreatedApiKey,
+    );
 
     // Assert
     expect(res.status).toBe(201);
-    const scopes = (res.body as { scopes: string[] }).scopes;
+    const scopes = res.body.scopes;
     expect(scopes).toEqual(ALL_SCOPES.filter((s) => !isBillingScope(s)));
   });
 
@@ -111,25 +118,30 @@ describe('POST /v3/api_keys', () => {
     // Assert
     expect(res.status).toBe(400);
     expect(errorsOf(res)).toContainEqual({ field, message });
-    const list = await invoke('listApiKeys', { caller: owner });
-    expect((list.body as { result: unknown[] }).result).toHaveLength(1);
+    const list = await invoke('listApiKeys', { caller: owner }, ApiKeyList);
+    expect(list.body.result).toHaveLength(1);
   });
 
   it('refuses to grant scopes the caller does not hold, naming them', async () => {
     // Arrange
     const { owner } = await newAccount();
-    const restricted = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'admin-lite', scopes: ['api_keys.create', 'mail.send'] },
-    });
-    const caller = await callerFor((restricted.body as { api_key: string }).api_key);
+    const restricted = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'admin-lite', scopes: ['api_keys.create', 'mail.send'] } },
+      CreatedApiKey,
+    );
+    const caller = await callerFor(restricted.body.api_key);
 
     // Act
     const res = await invoke('createApiKey', {
       caller,
       body: { name: 'escalate', scopes: ['mail.send', 'alerts.read', 'billing.read'] },
     });
-    const full = await invoke('createApiKey', { caller, body: { name: 'full-of-caller' } });
+    const full = await invoke(
+      'createApiKey',
+      { caller, body: { name: 'full-of-caller' } },
+      CreatedApiKey,
+    );
 
     // Assert
     expect(res.status).toBe(400); // billing mixed with others is checked first
@@ -145,7 +157,7 @@ describe('POST /v3/api_keys', () => {
       },
     ]);
     expect(full.status).toBe(201);
-    expect((full.body as { scopes: string[] }).scopes).toEqual(['api_keys.create', 'mail.send']);
+    expect(full.body.scopes).toEqual(['api_keys.create', 'mail.send']);
   });
 
   it('enforces the per-account limit; the owner key does not count', async () => {
@@ -171,23 +183,27 @@ describe('POST /v3/api_keys', () => {
     const other = await newAccount();
 
     // Act
-    const res = await invoke('createApiKey', {
-      caller: owner,
-      body: {
-        name: 'sneaky',
-        scopes: ['mail.send'],
-        account_id: other.accountId,
-        accountId: other.accountId,
-        type: 'owner',
-        keyHash: 'x',
-        api_key_id: 'AAAAAAAAAAAAAAAAAAAAAA',
-        __proto__: { admin: true },
+    const res = await invoke(
+      'createApiKey',
+      {
+        caller: owner,
+        body: {
+          name: 'sneaky',
+          scopes: ['mail.send'],
+          account_id: other.accountId,
+          accountId: other.accountId,
+          type: 'owner',
+          keyHash: 'x',
+          api_key_id: 'AAAAAAAAAAAAAAAAAAAAAA',
+          __proto__: { admin: true },
+        },
       },
-    });
+      CreatedApiKey,
+    );
 
     // Assert
     expect(res.status).toBe(201);
-    const stored = await defaultDeps().repo.getKey((res.body as { api_key_id: string }).api_key_id);
+    const stored = await defaultDeps().repo.getKey(res.body.api_key_id);
     expect(stored).toMatchObject({
       accountId: owner.accountId,
       type: 'general',

@@ -2,6 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { measureOperationCosts, type OperationCosts } from '../../scripts/bench/dynamodb-cost.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { ApiKeyView, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { createGateway } from '../helpers/gateway.js';
 import { newAccount } from '../helpers/harness.js';
 import { storedItem } from '../helpers/table-items.js';
@@ -93,14 +94,13 @@ describe('scopes stored as codes', () => {
     // Arrange: the item shape before scope codes.
     const account = await newAccount();
     const gateway = createGateway();
-    const created = await gateway.call('POST', '/v3/api_keys', {
-      key: account.ownerKey,
-      body: { name: 'legacy', scopes: ['mail.send', 'alerts.read'] },
-    });
-    const { api_key: key, api_key_id: keyId } = created.body as {
-      api_key: string;
-      api_key_id: string;
-    };
+    const created = await gateway.call(
+      'POST',
+      '/v3/api_keys',
+      { key: account.ownerKey, body: { name: 'legacy', scopes: ['mail.send', 'alerts.read'] } },
+      CreatedApiKey,
+    );
+    const { api_key: key, api_key_id: keyId } = created.body;
     const { scopeCodes: _codes, ...rest } = (await storedItem('keys', { keyId })) ?? {};
     await dynamoDocumentClient().send(
       new PutCommand({
@@ -110,7 +110,12 @@ describe('scopes stored as codes', () => {
     );
 
     // Act
-    const read = await gateway.call('GET', `/v3/api_keys/${keyId}`, { key: account.ownerKey });
+    const read = await gateway.call(
+      'GET',
+      `/v3/api_keys/${keyId}`,
+      { key: account.ownerKey },
+      ApiKeyView,
+    );
     const used = await gateway.call('GET', '/v3/scopes', { key });
     const updated = await gateway.call('PUT', `/v3/api_keys/${keyId}`, {
       key: account.ownerKey,
@@ -118,13 +123,18 @@ describe('scopes stored as codes', () => {
     });
 
     // Assert
-    expect((read.body as { scopes: string[] }).scopes).toEqual(['alerts.read', 'mail.send']);
+    expect(read.body.scopes).toEqual(['alerts.read', 'mail.send']);
     expect(used.status).toBe(200);
     expect(updated.status).toBe(200);
     const after = await storedItem('keys', { keyId });
     expect(after?.scopes).toBeUndefined();
     expect(typeof after?.scopeCodes).toBe('string');
-    const reread = await gateway.call('GET', `/v3/api_keys/${keyId}`, { key: account.ownerKey });
-    expect((reread.body as { scopes: string[] }).scopes).toEqual(['mail.send']);
+    const reread = await gateway.call(
+      'GET',
+      `/v3/api_keys/${keyId}`,
+      { key: account.ownerKey },
+      ApiKeyView,
+    );
+    expect(reread.body.scopes).toEqual(['mail.send']);
   });
 });

@@ -6,6 +6,7 @@ import { METRIC_NAMES, metricCount } from '../../shared/observability/metrics.js
 import { ROUTE_LIST, ROUTES, type RouteDefinition, type RouteId } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import {
   type FaultSpec,
   injectFault,
@@ -81,12 +82,14 @@ interface Target {
 }
 
 async function createKey(ownerKey: string, scopes = ['mail.send', 'alerts.read']): Promise<Target> {
-  const res = await call('POST', '/v3/api_keys', {
-    key: ownerKey,
-    body: { name: 'target', scopes },
-  });
+  const res = await call(
+    'POST',
+    '/v3/api_keys',
+    { key: ownerKey, body: { name: 'target', scopes } },
+    CreatedApiKey,
+  );
   expect(res.status).toBe(201);
-  return res.body as Target;
+  return res.body;
 }
 
 const subuserBody = (username: string) => ({
@@ -419,17 +422,19 @@ describe('write transactions', () => {
     });
 
     // Act
-    const res = await call('POST', '/v3/api_keys', {
-      key: account.ownerKey,
-      body: { name: 'k', scopes: ['mail.send'] },
-    });
+    const res = await call(
+      'POST',
+      '/v3/api_keys',
+      { key: account.ownerKey, body: { name: 'k', scopes: ['mail.send'] } },
+      CreatedApiKey,
+    );
 
     // Assert
     expect(res.status).toBe(201);
     expect(fault.failed).toHaveLength(2);
     const { keys, account: stored } = await expectConsistentAccount(account.accountId);
     expect(keys.filter((k) => k.type !== 'owner').map((k) => k.keyId)).toEqual([
-      (res.body as Target).api_key_id,
+      res.body.api_key_id,
     ]);
     expect(stored?.keyCount).toBe(1);
   });

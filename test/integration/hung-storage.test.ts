@@ -10,6 +10,7 @@ import {
 import { bootstrapAccount } from '../../shared/domain/accounts.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { dynamoDocumentClient, runtimeConfig } from '../../shared/runtime/storage.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { type CallResult, createGateway, type Gateway } from '../helpers/gateway.js';
 
 /**
@@ -123,12 +124,14 @@ beforeAll(async () => {
   }
 
   gateway = createGateway();
-  const created = await gateway.call('POST', '/v3/api_keys', {
-    key: ownerKey,
-    body: { name: 'never used', scopes: ['api_keys.read'] },
-  });
+  const created = await gateway.call(
+    'POST',
+    '/v3/api_keys',
+    { key: ownerKey, body: { name: 'never used', scopes: ['api_keys.read'] } },
+    CreatedApiKey,
+  );
   expect(created.status).toBe(201);
-  unusedKey = (created.body as { api_key: string }).api_key;
+  unusedKey = created.body.api_key;
   // Caches the owner key's allow for this route.
   expect((await gateway.call('GET', '/v3/api_keys', { key: ownerKey })).status).toBe(200);
 

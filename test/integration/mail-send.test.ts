@@ -5,9 +5,11 @@ import { OutboxMailer } from '../../shared/adapters/local/outbox-mailer.js';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { MAIL_MESSAGES } from '../../shared/domain/mail.js';
 import type { OutgoingMail } from '../../shared/domain/ports.js';
+import { CreatedApiKey, ErrorEnvelope } from '../../shared/schemas/api-keys.js';
 import { createGateway } from '../helpers/gateway.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 const tempDir = tempDirs();
 
@@ -32,9 +34,13 @@ async function outboxOf(accountId: string): Promise<OutgoingMail[]> {
 }
 
 async function keyWithScopes(owner: Caller, scopes: string[]): Promise<Caller> {
-  const created = await invoke('createApiKey', { caller: owner, body: { name: 'k', scopes } });
+  const created = await invoke(
+    'createApiKey',
+    { caller: owner, body: { name: 'k', scopes } },
+    CreatedApiKey,
+  );
   expect(created.status).toBe(201);
-  return callerFor((created.body as { api_key: string }).api_key);
+  return callerFor(created.body.api_key);
 }
 
 const recipients = (n: number, domain = 'example.com') =>
@@ -417,7 +423,7 @@ describe('POST /v3/mail/send substitutions, through the gateway', () => {
   const { call } = createGateway();
 
   const send = (key: string, body: unknown) => call('POST', '/v3/mail/send', { key, body });
-  const errors = (body: unknown) => (body as { errors: unknown[] }).errors;
+  const errors = (body: unknown) => bodyAs(ErrorEnvelope, body, 'mail send').errors;
 
   it('refuses an empty key (2 KB that used to render as 400 KB) with 400, writing nothing', async () => {
     // Arrange

@@ -7,6 +7,7 @@ import { localClient } from '../../local/dynamodb-local.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { tableNames } from '../../shared/tables.js';
 import { invoke, newAccount } from '../helpers/harness.js';
 
@@ -61,8 +62,12 @@ describe('storage', () => {
     const account = await newAccount();
     const issued = [account.ownerKey];
     for (let i = 0; i < 3; i++) {
-      const res = await invoke('createApiKey', { caller: account.owner, body: { name: `k${i}` } });
-      issued.push((res.body as { api_key: string }).api_key);
+      const res = await invoke(
+        'createApiKey',
+        { caller: account.owner, body: { name: `k${i}` } },
+        CreatedApiKey,
+      );
+      issued.push(res.body.api_key);
     }
 
     // Act: a test-only scan to read everything; the application never scans.
@@ -92,8 +97,12 @@ describe('storage', () => {
 
   it('finds a key from its value through the hash index', async () => {
     const { owner } = await newAccount();
-    const res = await invoke('createApiKey', { caller: owner, body: { name: 'leaked' } });
-    const { api_key, api_key_id } = res.body as { api_key: string; api_key_id: string };
+    const res = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'leaked' } },
+      CreatedApiKey,
+    );
+    const { api_key, api_key_id } = res.body;
 
     const found = await defaultDeps().repo.findKeyIdByHash(hashApiKey(api_key));
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { verifyApiKey } from '../../shared/domain/verify-key.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { CreatedApiKey, RolledApiKey } from '../../shared/schemas/api-keys.js';
 import { type InvokeResult, invoke, newAccount, type TestAccount } from '../helpers/harness.js';
 import { expectConsistentAccount, removesKey } from '../helpers/invariants.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 /**
  * Races between writers of one key, through the real handlers on DynamoDB Local. After every
@@ -13,12 +15,13 @@ import { expectConsistentAccount, removesKey } from '../helpers/invariants.js';
 async function createKeys(account: TestAccount, count: number) {
   const keys: { api_key: string; api_key_id: string }[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await invoke('createApiKey', {
-      caller: account.owner,
-      body: { name: `k${i}`, scopes: ['mail.send', 'alerts.read'] },
-    });
+    const res = await invoke(
+      'createApiKey',
+      { caller: account.owner, body: { name: `k${i}`, scopes: ['mail.send', 'alerts.read'] } },
+      CreatedApiKey,
+    );
     expect(res.status).toBe(201);
-    keys.push(res.body as { api_key: string; api_key_id: string });
+    keys.push(res.body);
   }
   return keys;
 }
@@ -65,7 +68,7 @@ describe('races on one key', () => {
       expect(own.filter((e) => e.action === 'api_key.rolled')).toHaveLength(rolled.length);
       // No key a roll handed out, nor the original, works after the delete.
       for (const roll of rolled) {
-        const { api_key } = roll.body as { api_key: string };
+        const { api_key } = bodyAs(RolledApiKey, roll.body, 'roll → 200');
         expect(await verifyApiKey(defaultDeps(), api_key)).toEqual({
           ok: false,
           reason: 'unknown',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ApiKeyList, ApiKeySummary, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
 async function createKeys(
@@ -7,8 +8,12 @@ async function createKeys(
 ) {
   const ids: string[] = [];
   for (const name of names) {
-    const res = await invoke('createApiKey', { caller, body: { name, scopes: ['mail.send'] } });
-    ids.push((res.body as { api_key_id: string }).api_key_id);
+    const res = await invoke(
+      'createApiKey',
+      { caller, body: { name, scopes: ['mail.send'] } },
+      CreatedApiKey,
+    );
+    ids.push(res.body.api_key_id);
   }
   return ids;
 }
@@ -20,23 +25,15 @@ describe('GET /v3/api_keys', () => {
     const ids = await createKeys(owner, ['first', 'second']);
 
     // Act
-    const res = await invoke('listApiKeys', { caller: owner });
+    const res = await invoke('listApiKeys', { caller: owner }, ApiKeyList);
 
     // Assert
     expect(res.status).toBe(200);
-    const result = (res.body as { result: Record<string, unknown>[] }).result;
+    const result = res.body.result;
     expect(result.map((k) => k.api_key_id)).toEqual([owner.keyId, ...ids]);
     expect(result.map((k) => k.name)).toEqual(['Owner key', 'first', 'second']);
     for (const key of result) {
-      expect(Object.keys(key).sort()).toEqual([
-        'api_key_id',
-        'created_at',
-        'expires_at',
-        'last_used_at',
-        'last_used_ip',
-        'name',
-        'type',
-      ]);
+      expect(Object.keys(key).sort()).toEqual(Object.keys(ApiKeySummary.shape).sort());
     }
   });
 
@@ -44,10 +41,10 @@ describe('GET /v3/api_keys', () => {
     const { owner } = await newAccount();
     await createKeys(owner, ['a', 'b', 'c']);
 
-    const res = await invoke('listApiKeys', { caller: owner, query: { limit: '2' } });
+    const res = await invoke('listApiKeys', { caller: owner, query: { limit: '2' } }, ApiKeyList);
 
     expect(res.status).toBe(200);
-    expect((res.body as { result: unknown[] }).result).toHaveLength(2);
+    expect(res.body.result).toHaveLength(2);
   });
 
   it.each(['0', '-1', '1.5', 'abc', '1001', '', '99999'])(
@@ -71,10 +68,10 @@ describe('GET /v3/api_keys', () => {
     await createKeys(theirs.owner, ['theirs']);
 
     // Act
-    const res = await invoke('listApiKeys', { caller: mine.owner });
+    const res = await invoke('listApiKeys', { caller: mine.owner }, ApiKeyList);
 
     // Assert
-    const names = (res.body as { result: { name: string }[] }).result.map((k) => k.name);
+    const names = res.body.result.map((k) => k.name);
     expect(names).toEqual(['Owner key']);
   });
 });
@@ -127,12 +124,13 @@ describe('GET /v3/scopes', () => {
   it("returns the calling key's own scopes", async () => {
     // Arrange
     const { owner } = await newAccount();
-    const created = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'narrow', scopes: ['mail.send', 'alerts.read'] },
-    });
+    const created = await invoke(
+      'createApiKey',
+      { caller: owner, body: { name: 'narrow', scopes: ['mail.send', 'alerts.read'] } },
+      CreatedApiKey,
+    );
     const { callerFor } = await import('../helpers/harness.js');
-    const caller = await callerFor((created.body as { api_key: string }).api_key);
+    const caller = await callerFor(created.body.api_key);
 
     // Act
     const res = await invoke('listScopes', { caller });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from '../../shared/http/middlewares.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
+import { ApiKeyList, CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { apiGatewayEvent, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
 async function keyCount(owner: Awaited<ReturnType<typeof newAccount>>['owner']) {
-  const list = await invoke('listApiKeys', { caller: owner });
-  return (list.body as { result: unknown[] }).result.length;
+  const list = await invoke('listApiKeys', { caller: owner }, ApiKeyList);
+  return list.body.result.length;
 }
 
 describe('request bodies', () => {
@@ -63,11 +64,15 @@ describe('request bodies', () => {
   it('accepts JSON with a charset and base64-encoded bodies', async () => {
     const { owner } = await newAccount();
 
-    const charset = await invoke('createApiKey', {
-      caller: owner,
-      body: { name: 'utf8 ✓' },
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    });
+    const charset = await invoke(
+      'createApiKey',
+      {
+        caller: owner,
+        body: { name: 'utf8 ✓' },
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      },
+      CreatedApiKey,
+    );
     const event = apiGatewayEvent('createApiKey', { caller: owner });
     const { handler } = await import('../../functions/api-keys/create.js');
     const base64 = await handler(
@@ -81,7 +86,7 @@ describe('request bodies', () => {
     );
 
     expect(charset.status).toBe(201);
-    expect((charset.body as { name: string }).name).toBe('utf8 ✓');
+    expect(charset.body.name).toBe('utf8 ✓');
     expect(base64.statusCode).toBe(201);
   });
 

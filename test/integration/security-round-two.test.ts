@@ -3,6 +3,7 @@ import { type EmulatorRoute, loadRouteHandler } from '../../local/emulator.js';
 import { REFUSALS_RECORDED_PER_HOUR } from '../../shared/domain/api-keys.js';
 import { ROUTE_LIST } from '../../shared/routes.js';
 import { EXTRA_ROUTES_ENV, serializeExtraRoutes } from '../../shared/runtime/extra-routes.js';
+import { AuditEventList, CreatedApiKey, RolledApiKey } from '../../shared/schemas/api-keys.js';
 import { countDynamoCommands, createGateway } from '../helpers/gateway.js';
 import { newAccount } from '../helpers/harness.js';
 
@@ -53,23 +54,25 @@ afterEach(() => {
 const MINUTE = 60_000;
 
 async function created(owner: string, body: Record<string, unknown>) {
-  const res = await call('POST', '/v3/api_keys', { key: owner, body: { name: 'k', ...body } });
+  const res = await call(
+    'POST',
+    '/v3/api_keys',
+    { key: owner, body: { name: 'k', ...body } },
+    CreatedApiKey,
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as {
-    api_key: string;
-    api_key_id: string;
-    expires_at: string | null;
-    allowed_ips: string[];
-  };
+  return res.body;
 }
 
 async function rolled(owner: string, keyId: string, graceSeconds = 86_400) {
-  const res = await call('POST', `/v3/api_keys/${keyId}/roll`, {
-    key: owner,
-    body: { grace_seconds: graceSeconds },
-  });
+  const res = await call(
+    'POST',
+    `/v3/api_keys/${keyId}/roll`,
+    { key: owner, body: { grace_seconds: graceSeconds } },
+    RolledApiKey,
+  );
   expect(res.status).toBe(200);
-  return res.body as { api_key: string };
+  return res.body;
 }
 
 describe('1. a secret in its roll grace period cannot take the key over', () => {
@@ -363,14 +366,16 @@ describe('13. refused attempts: what was asked, and a bound', () => {
       key: admin.api_key,
       body: { name: 'k', scopes: ['mail.send', 'alerts.read'] },
     });
-    const events = await call('GET', '/v3/api_keys/events', {
-      key: ownerKey,
-      query: { api_key_id: target.api_key_id },
-    });
+    const events = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: ownerKey, query: { api_key_id: target.api_key_id } },
+      AuditEventList,
+    );
 
     // Assert
     expect(refused.status).toBe(403);
-    const [event] = (events.body as { result: Record<string, unknown>[] }).result;
+    const [event] = events.body.result;
     expect(event).toMatchObject({
       action: 'api_key.escalation_refused',
       scopes_added: ['alerts.read', 'mail.send'],
@@ -392,14 +397,16 @@ describe('13. refused attempts: what was asked, and a bound', () => {
       });
       statuses.push(res.status);
     }
-    const events = await call('GET', '/v3/api_keys/events', {
-      key: ownerKey,
-      query: { limit: '100' },
-    });
+    const events = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: ownerKey, query: { limit: '100' } },
+      AuditEventList,
+    );
 
     // Assert
     expect(statuses.every((s) => s === 403)).toBe(true);
-    const refusals = (events.body as { result: { action: string; actor_key_id: string }[] }).result
+    const refusals = events.body.result
       .filter((e) => e.action === 'api_key.escalation_refused')
       .filter((e) => e.actor_key_id === admin.api_key_id);
     expect(refusals).toHaveLength(REFUSALS_RECORDED_PER_HOUR);

@@ -1,6 +1,8 @@
 import sendgridClient from '@sendgrid/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
+import { ApiKeyList, CreatedApiKey } from '../../shared/schemas/api-keys.js';
+import { CreatedSubuser, SubuserList } from '../../shared/schemas/subusers.js';
 import {
   killEverythingOf,
   type LocalInstance,
@@ -8,6 +10,7 @@ import {
   startInstance,
 } from '../helpers/local-instance.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
+import { bodyAs } from '../helpers/typed-body.js';
 
 const tempDir = tempDirs();
 
@@ -53,7 +56,7 @@ describe('subusers on npm start', () => {
         body: { name: 'parent-only', scopes: ['api_keys.read'] },
       });
       expect(parentKey.status).toBe(201);
-      const parentKeyId = (parentKey.body as { api_key_id: string }).api_key_id;
+      const parentKeyId = bodyAs(CreatedApiKey, parentKey.body, 'parent key').api_key_id;
 
       // Act: create the subuser, then a key in it with impersonation.
       const created = await call(owner, {
@@ -73,10 +76,11 @@ describe('subusers on npm start', () => {
         url: '/v3/api_keys',
         body: { name: 'acme-one mail', scopes: ['mail.send', 'api_keys.read'] },
       });
-      const { api_key: subApiKey, api_key_id: subKeyId } = subKey.body as {
-        api_key: string;
-        api_key_id: string;
-      };
+      const { api_key: subApiKey, api_key_id: subKeyId } = bodyAs(
+        CreatedApiKey,
+        subKey.body,
+        'key on behalf of acme-one',
+      );
       const subuser = sendgrid(instance.url, subApiKey);
       const subusers = await call(owner, { method: 'GET', url: '/v3/subusers' });
       const listedOnBehalf = await call(onBehalf, { method: 'GET', url: '/v3/api_keys' });
@@ -97,7 +101,7 @@ describe('subusers on npm start', () => {
       expect(subusers.status).toBe(200);
       expect(subusers.body).toContainEqual({
         disabled: false,
-        id: (created.body as { user_id: number }).user_id,
+        id: bodyAs(CreatedSubuser, created.body, 'subuser').user_id,
         username: 'acme-one',
         email: 'ops@acme-one.example',
       });
@@ -181,7 +185,7 @@ describe('subusers on npm start', () => {
       expect(deleted.status).toBe(204);
       expect(afterDelete).toEqual({ status: 401, body: UNAUTHORIZED });
       expect(listed.status).toBe(200);
-      expect((listed.body as { username: string }[]).map((s) => s.username)).not.toContain(
+      expect(bodyAs(SubuserList, listed.body, 'subusers').map((s) => s.username)).not.toContain(
         'acme-three',
       );
       expect(impersonatingGone).toEqual({
@@ -335,7 +339,7 @@ async function call(
 
 /** The key IDs of a `GET /v3/api_keys` answer. */
 function ids(body: unknown): string[] {
-  return (body as { result: { api_key_id: string }[] }).result.map((k) => k.api_key_id);
+  return bodyAs(ApiKeyList, body, 'keys').result.map((k) => k.api_key_id);
 }
 
 /** A new subuser of the owner's account and one key in it (`api_keys.read`), made on its behalf. */
@@ -354,5 +358,5 @@ async function subuserWithKey(url: string, ownerKey: string, username: string) {
     body: { name: `${username} key`, scopes: ['api_keys.read'] },
   });
   expect(key.status).toBe(201);
-  return { key: (key.body as { api_key: string }).api_key };
+  return { key: bodyAs(CreatedApiKey, key.body, 'key on behalf').api_key };
 }

@@ -3,6 +3,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../shared/runtime/config.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { ApiKeyList, AuditEventList, CreatedApiKey } from '../../shared/schemas/api-keys.js';
+import { CreatedSubuser, SubuserList } from '../../shared/schemas/subusers.js';
 import { countDynamoCommands, createGateway } from '../helpers/gateway.js';
 import { newAccount, type TestAccount } from '../helpers/harness.js';
 import { accountState, expectConsistentAccount } from '../helpers/invariants.js';
@@ -40,22 +42,29 @@ async function createSubuser(parent: TestAccount, username = uniqueName()) {
 
 /** A key made with `key`, acting for `subuser` when given. */
 async function createKey(key: string, scopes: string[], subuser?: string) {
-  const res = await call('POST', '/v3/api_keys', {
-    key,
-    body: { name: 'k', scopes },
-    ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}),
-  });
+  const res = await call(
+    'POST',
+    '/v3/api_keys',
+    {
+      key,
+      body: { name: 'k', scopes },
+      ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}),
+    },
+    CreatedApiKey,
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { api_key: string; api_key_id: string; scopes: string[] };
+  return res.body;
 }
 
 async function keyIds(key: string, subuser?: string): Promise<string[]> {
-  const res = await call('GET', '/v3/api_keys', {
-    key,
-    ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}),
-  });
+  const res = await call(
+    'GET',
+    '/v3/api_keys',
+    { key, ...(subuser ? { headers: { 'on-behalf-of': subuser } } : {}) },
+    ApiKeyList,
+  );
   expect(res.status).toBe(200);
-  return (res.body as { result: { api_key_id: string }[] }).result.map((k) => k.api_key_id);
+  return res.body.result.map((k) => k.api_key_id);
 }
 
 describe('POST /v3/subusers', () => {
@@ -65,10 +74,15 @@ describe('POST /v3/subusers', () => {
     const username = uniqueName('Acme.Customer');
 
     // Act
-    const res = await call('POST', '/v3/subusers', {
-      key: parent.ownerKey,
-      body: { ...subuserBody(username), region: 'global', include_region: true },
-    });
+    const res = await call(
+      'POST',
+      '/v3/subusers',
+      {
+        key: parent.ownerKey,
+        body: { ...subuserBody(username), region: 'global', include_region: true },
+      },
+      CreatedSubuser,
+    );
 
     // Assert: the contract's shape (checked by the gateway helper), and what it says
     expect(res.status).toBe(200);
@@ -79,7 +93,7 @@ describe('POST /v3/subusers', () => {
       credit_allocation: { type: 'unlimited' },
       region: 'global',
     });
-    expect(Number.isSafeInteger((res.body as { user_id: number }).user_id)).toBe(true);
+    expect(Number.isSafeInteger(res.body.user_id)).toBe(true);
     const tables = configFromEnv().tables;
     for (const table of [tables.accounts, tables.keys, tables.audit]) {
       const items = await dynamoDocumentClient().send(new ScanCommand({ TableName: table }));
@@ -152,8 +166,8 @@ describe('POST /v3/subusers', () => {
     expect(results.find((r) => r.status === 403)?.body).toEqual({
       errors: [{ field: null, message: 'Cannot create more than 10 subusers' }],
     });
-    const listed = await call('GET', '/v3/subusers', { key: parent.ownerKey });
-    expect((listed.body as unknown[]).length).toBe(10);
+    const listed = await call('GET', '/v3/subusers', { key: parent.ownerKey }, SubuserList);
+    expect(listed.body.length).toBe(10);
     expect((await accountState(parent.accountId)).account?.subuserCount).toBe(10);
   });
 });
@@ -169,14 +183,14 @@ describe('GET /v3/subusers', () => {
     await createSubuser(other, `${stem}-d`);
 
     // Act
-    const all = await call('GET', '/v3/subusers', { key: parent.ownerKey });
+    const all = await call('GET', '/v3/subusers', { key: parent.ownerKey }, SubuserList);
     const prefixed = await call('GET', '/v3/subusers', {
       key: parent.ownerKey,
       query: { username: stem.toUpperCase(), limit: '2', offset: '1' },
     });
 
     // Assert
-    const names = (all.body as { username: string }[]).map((s) => s.username);
+    const names = all.body.map((s) => s.username);
     expect(names).toHaveLength(4);
     expect(names.slice(0, 3)).toEqual([`${stem}-a`, `${stem}-b`, `${stem}-c`]);
     expect(prefixed.body).toEqual([
@@ -269,22 +283,18 @@ describe('on-behalf-of', () => {
       headers: { 'on-behalf-of': subuser },
       body: { name: 'wider', scopes: ['mail.send', 'templates.read'] },
     });
-    const full = await call('POST', '/v3/api_keys', {
-      key: limited.api_key,
-      headers: { 'on-behalf-of': subuser },
-      body: { name: 'full access' },
-    });
+    const full = await call(
+      'POST',
+      '/v3/api_keys',
+      { key: limited.api_key, headers: { 'on-behalf-of': subuser }, body: { name: 'full access' } },
+      CreatedApiKey,
+    );
 
     // Assert
     expect(escalation.status).toBe(403);
     expect(full.status).toBe(201);
-    expect((full.body as { scopes: string[] }).scopes.sort()).toEqual([
-      'api_keys.create',
-      'mail.send',
-    ]);
-    expect(await keyIds(parent.ownerKey, subuser)).toEqual([
-      (full.body as { api_key_id: string }).api_key_id,
-    ]);
+    expect(full.body.scopes.sort()).toEqual(['api_keys.create', 'mail.send']);
+    expect(await keyIds(parent.ownerKey, subuser)).toEqual([full.body.api_key_id]);
   });
 
   it("records the parent's key as the actor, in the subuser's log, with the parent's account", async () => {
@@ -294,24 +304,27 @@ describe('on-behalf-of', () => {
 
     // Act
     const key = await createKey(parent.ownerKey, ['mail.send'], subuser);
-    const subuserLog = await call('GET', '/v3/api_keys/events', {
-      key: parent.ownerKey,
-      headers: { 'on-behalf-of': subuser },
-    });
-    const parentLog = await call('GET', '/v3/api_keys/events', { key: parent.ownerKey });
+    const subuserLog = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: parent.ownerKey, headers: { 'on-behalf-of': subuser } },
+      AuditEventList,
+    );
+    const parentLog = await call(
+      'GET',
+      '/v3/api_keys/events',
+      { key: parent.ownerKey },
+      AuditEventList,
+    );
 
     // Assert
-    const created = (subuserLog.body as { result: Record<string, unknown>[] }).result.find(
-      (e) => e.action === 'api_key.created',
-    );
+    const created = subuserLog.body.result.find((e) => e.action === 'api_key.created');
     expect(created).toMatchObject({
       api_key_id: key.api_key_id,
       actor_key_id: parent.owner.keyId,
       actor_account_id: parent.accountId,
     });
-    const parentActions = (parentLog.body as { result: { action: string }[] }).result.map(
-      (e) => e.action,
-    );
+    const parentActions = parentLog.body.result.map((e) => e.action);
     expect(parentActions).toContain('subuser.created');
     expect(parentActions).not.toContain('api_key.created');
   });

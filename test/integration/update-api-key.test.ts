@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from '../../shared/domain/api-keys.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
+import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
 import { callerFor, errorsOf, invoke, newAccount } from '../helpers/harness.js';
 
 async function createKey(caller: Caller, name: string, scopes: string[]) {
-  const res = await invoke('createApiKey', { caller, body: { name, scopes } });
+  const res = await invoke('createApiKey', { caller, body: { name, scopes } }, CreatedApiKey);
   expect(res.status).toBe(201);
-  return res.body as { api_key: string; api_key_id: string };
+  return res.body;
 }
 
 describe('PATCH /v3/api_keys/{api_key_id}', () => {
