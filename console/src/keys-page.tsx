@@ -126,6 +126,16 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
   }
 
   const shown = areasAnswered ? keys : null;
+  const form: KeyFormContext | null = areas && {
+    auth,
+    areas,
+    callerScopes: user.scopes,
+    busy,
+    error: formError,
+    run,
+    setError: setFormError,
+    close: closeModal,
+  };
   return (
     <>
       <main>
@@ -149,60 +159,29 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
         </p>
         {loadError && <RetryAlert message={loadError} onRetry={load} />}
         {areasError && <RetryAlert message={areasError} onRetry={loadAreas} />}
-        {(keys === null || !areasAnswered) && !loadError && <p role="status">Loading keys…</p>}
-        {shown !== null && shown.length === 0 && (
-          <p>
-            {subuser ? `${subuser.username} has no API keys yet.` : 'No API keys yet.'} Create one
-            to get started.
-          </p>
-        )}
-        {shown !== null && shown.length > 0 && (
-          <KeysTable
-            keys={shown}
-            subuser={subuser}
-            loadedAt={loadedAt}
-            actions={(key) => [
-              ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
-              { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
-              { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
-              { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
-            ]}
-          />
-        )}
+        <KeysListing
+          keys={shown}
+          loading={(keys === null || !areasAnswered) && !loadError}
+          subuser={subuser}
+          loadedAt={loadedAt}
+          actions={(key) => [
+            ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
+            { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
+            { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
+            { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
+          ]}
+        />
       </main>
 
-      {modal?.kind === 'create' && areas && (
-        <Dialog title="Create API Key" onClose={closeModal}>
-          {subuser && (
-            <p class="hint">
-              The key is created in the account of subuser <strong>{subuser.username}</strong>. It
-              can hold only permissions your own key has.
-            </p>
-          )}
-          <KeyForm
-            initial={EMPTY_FORM}
-            areas={areas}
-            callerScopes={user.scopes}
-            submitLabel="Create & View"
-            busy={busy}
-            error={formError}
-            onCancel={closeModal}
-            onSubmit={(value, scopes) =>
-              run(async () => {
-                const limits = limitsForRequest(NO_LIMITS, value);
-                if (!limits.ok) return setFormError(limits);
-                const created = await api.create(auth, {
-                  name: value.name,
-                  // Full Access: SendGrid's default when scopes are omitted.
-                  ...(value.type === 'full' ? {} : { scopes }),
-                  ...limits.body,
-                });
-                setModal({ kind: 'created', key: created });
-                await load();
-              })
-            }
-          />
-        </Dialog>
+      {modal?.kind === 'create' && form && (
+        <CreateKeyDialog
+          form={form}
+          subuser={subuser}
+          onCreated={async (created) => {
+            setModal({ kind: 'created', key: created });
+            await load();
+          }}
+        />
       )}
 
       {modal?.kind === 'created' && <CreatedDialog created={modal.key} onClose={closeModal} />}
@@ -232,33 +211,17 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
         />
       )}
 
-      {modal?.kind === 'edit' && areas && (
-        <Dialog title={`Edit ${modal.key.name}`} onClose={closeModal}>
-          <KeyForm
-            initial={modal.initial}
-            areas={areas}
-            callerScopes={user.scopes}
-            submitLabel="Save"
-            busy={busy}
-            error={formError}
-            canExpire={modal.key.type !== 'owner'}
-            onCancel={closeModal}
-            onSubmit={(value, scopes) =>
-              run(async () => {
-                const limits = limitsForRequest(modal.initial, value);
-                if (!limits.ok) return setFormError(limits);
-                await api.replace(auth, modal.key.api_key_id, {
-                  name: value.name,
-                  scopes,
-                  ...limits.body,
-                });
-                closeModal();
-                setNotice(`Saved ${value.name}.`);
-                await load();
-              })
-            }
-          />
-        </Dialog>
+      {modal?.kind === 'edit' && form && (
+        <EditKeyDialog
+          form={form}
+          keyInfo={modal.key}
+          initial={modal.initial}
+          onSaved={async (name) => {
+            closeModal();
+            setNotice(`Saved ${name}.`);
+            await load();
+          }}
+        />
       )}
 
       {modal?.kind === 'delete' && (
@@ -499,4 +462,125 @@ function CreatedDialog({
       </div>
     </Dialog>
   );
+}
+
+/** What the create and edit dialogs share: the account acted on, the picker's data, the flow. */
+interface KeyFormContext {
+  auth: Auth;
+  areas: readonly Area[];
+  callerScopes: readonly string[];
+  busy: boolean;
+  error: FormError | null;
+  /** Runs a request: busy meanwhile, its failure shown in the form. */
+  run: (action: () => Promise<void>) => Promise<void>;
+  setError: (error: FormError) => void;
+  close: () => void;
+}
+
+function CreateKeyDialog({
+  form,
+  subuser,
+  onCreated,
+}: {
+  form: KeyFormContext;
+  subuser: Subuser | null;
+  onCreated: (created: CreatedKey) => Promise<void>;
+}) {
+  return (
+    <Dialog title="Create API Key" onClose={form.close}>
+      {subuser && (
+        <p class="hint">
+          The key is created in the account of subuser <strong>{subuser.username}</strong>. It can
+          hold only permissions your own key has.
+        </p>
+      )}
+      <KeyForm
+        initial={EMPTY_FORM}
+        areas={form.areas}
+        callerScopes={form.callerScopes}
+        submitLabel="Create & View"
+        busy={form.busy}
+        error={form.error}
+        onCancel={form.close}
+        onSubmit={(value, scopes) =>
+          form.run(async () => {
+            const limits = limitsForRequest(NO_LIMITS, value);
+            if (!limits.ok) return form.setError(limits);
+            const created = await api.create(form.auth, {
+              name: value.name,
+              // Full Access: SendGrid's default when scopes are omitted.
+              ...(value.type === 'full' ? {} : { scopes }),
+              ...limits.body,
+            });
+            await onCreated(created);
+          })
+        }
+      />
+    </Dialog>
+  );
+}
+
+function EditKeyDialog({
+  form,
+  keyInfo,
+  initial,
+  onSaved,
+}: {
+  form: KeyFormContext;
+  keyInfo: KeySummary;
+  initial: KeyFormValue;
+  onSaved: (name: string) => Promise<void>;
+}) {
+  return (
+    <Dialog title={`Edit ${keyInfo.name}`} onClose={form.close}>
+      <KeyForm
+        initial={initial}
+        areas={form.areas}
+        callerScopes={form.callerScopes}
+        submitLabel="Save"
+        busy={form.busy}
+        error={form.error}
+        canExpire={keyInfo.type !== 'owner'}
+        onCancel={form.close}
+        onSubmit={(value, scopes) =>
+          form.run(async () => {
+            const limits = limitsForRequest(initial, value);
+            if (!limits.ok) return form.setError(limits);
+            await api.replace(form.auth, keyInfo.api_key_id, {
+              name: value.name,
+              scopes,
+              ...limits.body,
+            });
+            await onSaved(value.name);
+          })
+        }
+      />
+    </Dialog>
+  );
+}
+
+/** The keys, or why there are none to show yet (loading, or an account without keys). */
+function KeysListing({
+  keys,
+  loading,
+  subuser,
+  ...table
+}: {
+  keys: KeySummary[] | null;
+  loading: boolean;
+  subuser: Subuser | null;
+  loadedAt: number;
+  actions: (key: KeySummary) => ActionMenuItem[];
+}) {
+  if (loading) return <p role="status">Loading keys…</p>;
+  if (keys === null) return null;
+  if (keys.length === 0) {
+    return (
+      <p>
+        {subuser ? `${subuser.username} has no API keys yet.` : 'No API keys yet.'} Create one to
+        get started.
+      </p>
+    );
+  }
+  return <KeysTable keys={keys} subuser={subuser} {...table} />;
 }

@@ -6,6 +6,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  type IWidget,
   MathExpression,
   Metric,
   Stats,
@@ -194,159 +195,16 @@ export class KeygateMonitoring extends Construct {
     this.alarms = alarms;
 
     const period = Duration.minutes(1);
-    const apiMetric = (m: Metric, label: string) => m.with({ label, period });
-    const fnList = [...props.functions];
     this.dashboard = new Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),
       widgets: [
-        [
-          new TextWidget({
-            markdown:
-              '# Keygate\nAlarms and what to do about each: docs/operations.md. Flush metrics: docs/revocation.md.',
-            width: 24,
-            height: 2,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Requests',
-            left: [apiMetric(stage.metricCount({ statistic: Stats.SUM }), 'Count')],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: '4xx and 5xx',
-            left: [
-              apiMetric(stage.metricClientError({ statistic: Stats.SUM }), '4XXError'),
-              apiMetric(stage.metricServerError({ statistic: Stats.SUM }), '5XXError'),
-            ],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: 'Latency (ms)',
-            left: [
-              apiMetric(stage.metricLatency({ statistic: Stats.p(50) }), 'Latency p50'),
-              apiMetric(stage.metricLatency({ statistic: Stats.p(99) }), 'Latency p99'),
-              apiMetric(
-                stage.metricIntegrationLatency({ statistic: Stats.p(99) }),
-                'IntegrationLatency p99',
-              ),
-            ],
-            width: 8,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Authorizer duration (ms)',
-            left: [
-              authorizer.metricDuration({ statistic: Stats.p(50), period, label: 'p50' }),
-              authorizer.metricDuration({ statistic: Stats.p(99), period, label: 'p99' }),
-            ],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: 'Authorizer errors and throttles',
-            left: [
-              authorizer.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
-              authorizer.metricThrottles({ statistic: Stats.SUM, period, label: 'Throttles' }),
-            ],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: 'Function errors',
-            left: fnList.map(([name, fn]) =>
-              fn.metricErrors({ statistic: Stats.SUM, period, label: name }),
-            ),
-            width: 8,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Authorizer-cache flushes',
-            left: [
-              keygateMetric(FLUSH_METRICS.failed, Stats.SUM, period),
-              keygateMetric(FLUSH_METRICS.deferred, Stats.SUM, period),
-              keygateMetric(FLUSH_METRICS.boundMissed, Stats.SUM, period),
-            ],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: 'Deferred revocation delay (ms)',
-            left: [
-              keygateMetric(FLUSH_METRICS.delay, Stats.p(50), period),
-              keygateMetric(FLUSH_METRICS.delay, Stats.MAXIMUM, period),
-            ],
-            width: 8,
-          }),
-          new GraphWidget({
-            title: 'Trailing flusher',
-            left: [
-              props.cacheFlusher.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
-              props.cacheFlusher.metricInvocations({
-                statistic: Stats.SUM,
-                period,
-                label: 'Invocations',
-              }),
-            ],
-            width: 8,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Authorizer decisions',
-            left: [keygateSearch(METRIC_NAMES.authorizerDecision, ['Outcome', 'Reason'], period)],
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'Unavailable (503) by dependency',
-            left: [keygateSearch(METRIC_NAMES.serviceUnavailable, ['Dependency'], period)],
-            width: 12,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'Lifecycle events publisher',
-            left: [
-              props.auditEvents.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
-              props.auditEvents.metricInvocations({
-                statistic: Stats.SUM,
-                period,
-                label: 'Invocations',
-              }),
-            ],
-            // How old the last record it read was: how far behind the bus is the audit log.
-            right: [
-              props.auditEvents.metric('IteratorAge', {
-                statistic: Stats.MAXIMUM,
-                period,
-                label: 'IteratorAge (ms)',
-              }),
-            ],
-            width: 24,
-          }),
-        ],
-        [
-          new GraphWidget({
-            title: 'DynamoDB consumed capacity',
-            left: TABLES.map((d) =>
-              tableOf(props, d).metricConsumedReadCapacityUnits({
-                period,
-                label: `${d.suffix} read`,
-              }),
-            ),
-            right: TABLES.map((d) =>
-              tableOf(props, d).metricConsumedWriteCapacityUnits({
-                period,
-                label: `${d.suffix} write`,
-              }),
-            ),
-            width: 12,
-          }),
-          new GraphWidget({
-            title: 'DynamoDB throttled events',
-            left: TABLES.map((d) => throttleEvents(tableOf(props, d), d, period, d.suffix)),
-            width: 12,
-          }),
-        ],
+        titleRow(),
+        apiRow(props.stage, period),
+        authorizerRow(props, period),
+        flushRow(props, period),
+        decisionsRow(period),
+        eventsRow(props, period),
+        tablesRow(props, period),
       ],
     });
   }
@@ -423,4 +281,182 @@ function throttleEvents(
     period,
     label,
   });
+}
+
+/** The dashboard's heading: where the runbook is. */
+function titleRow(): IWidget[] {
+  return [
+    new TextWidget({
+      markdown:
+        '# Keygate\nAlarms and what to do about each: docs/operations.md. Flush metrics: docs/revocation.md.',
+      width: 24,
+      height: 2,
+    }),
+  ];
+}
+
+/** API Gateway: requests, errors, latency. */
+function apiRow(stage: Stage, period: Duration): IWidget[] {
+  const apiMetric = (m: Metric, label: string) => m.with({ label, period });
+  return [
+    new GraphWidget({
+      title: 'Requests',
+      left: [apiMetric(stage.metricCount({ statistic: Stats.SUM }), 'Count')],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: '4xx and 5xx',
+      left: [
+        apiMetric(stage.metricClientError({ statistic: Stats.SUM }), '4XXError'),
+        apiMetric(stage.metricServerError({ statistic: Stats.SUM }), '5XXError'),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Latency (ms)',
+      left: [
+        apiMetric(stage.metricLatency({ statistic: Stats.p(50) }), 'Latency p50'),
+        apiMetric(stage.metricLatency({ statistic: Stats.p(99) }), 'Latency p99'),
+        apiMetric(
+          stage.metricIntegrationLatency({ statistic: Stats.p(99) }),
+          'IntegrationLatency p99',
+        ),
+      ],
+      width: 8,
+    }),
+  ];
+}
+
+/** The authorizer, and every function's errors. */
+function authorizerRow(props: KeygateMonitoringProps, period: Duration): IWidget[] {
+  const { authorizer } = props;
+  return [
+    new GraphWidget({
+      title: 'Authorizer duration (ms)',
+      left: [
+        authorizer.metricDuration({ statistic: Stats.p(50), period, label: 'p50' }),
+        authorizer.metricDuration({ statistic: Stats.p(99), period, label: 'p99' }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Authorizer errors and throttles',
+      left: [
+        authorizer.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
+        authorizer.metricThrottles({ statistic: Stats.SUM, period, label: 'Throttles' }),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Function errors',
+      left: [...props.functions].map(([name, fn]) =>
+        fn.metricErrors({ statistic: Stats.SUM, period, label: name }),
+      ),
+      width: 8,
+    }),
+  ];
+}
+
+/** Authorizer-cache flushes and the trailing flusher. */
+function flushRow(props: KeygateMonitoringProps, period: Duration): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'Authorizer-cache flushes',
+      left: [
+        keygateMetric(FLUSH_METRICS.failed, Stats.SUM, period),
+        keygateMetric(FLUSH_METRICS.deferred, Stats.SUM, period),
+        keygateMetric(FLUSH_METRICS.boundMissed, Stats.SUM, period),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Deferred revocation delay (ms)',
+      left: [
+        keygateMetric(FLUSH_METRICS.delay, Stats.p(50), period),
+        keygateMetric(FLUSH_METRICS.delay, Stats.MAXIMUM, period),
+      ],
+      width: 8,
+    }),
+    new GraphWidget({
+      title: 'Trailing flusher',
+      left: [
+        props.cacheFlusher.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
+        props.cacheFlusher.metricInvocations({
+          statistic: Stats.SUM,
+          period,
+          label: 'Invocations',
+        }),
+      ],
+      width: 8,
+    }),
+  ];
+}
+
+/** Keygate's own counts: decisions and unavailable answers. */
+function decisionsRow(period: Duration): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'Authorizer decisions',
+      left: [keygateSearch(METRIC_NAMES.authorizerDecision, ['Outcome', 'Reason'], period)],
+      width: 12,
+    }),
+    new GraphWidget({
+      title: 'Unavailable (503) by dependency',
+      left: [keygateSearch(METRIC_NAMES.serviceUnavailable, ['Dependency'], period)],
+      width: 12,
+    }),
+  ];
+}
+
+/** The lifecycle-events publisher, and how far behind the audit log it is. */
+function eventsRow(props: KeygateMonitoringProps, period: Duration): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'Lifecycle events publisher',
+      left: [
+        props.auditEvents.metricErrors({ statistic: Stats.SUM, period, label: 'Errors' }),
+        props.auditEvents.metricInvocations({
+          statistic: Stats.SUM,
+          period,
+          label: 'Invocations',
+        }),
+      ],
+      // How old the last record it read was: how far behind the bus is the audit log.
+      right: [
+        props.auditEvents.metric('IteratorAge', {
+          statistic: Stats.MAXIMUM,
+          period,
+          label: 'IteratorAge (ms)',
+        }),
+      ],
+      width: 24,
+    }),
+  ];
+}
+
+/** DynamoDB capacity and throttles, per table. */
+function tablesRow(props: KeygateMonitoringProps, period: Duration): IWidget[] {
+  return [
+    new GraphWidget({
+      title: 'DynamoDB consumed capacity',
+      left: TABLES.map((d) =>
+        tableOf(props, d).metricConsumedReadCapacityUnits({
+          period,
+          label: `${d.suffix} read`,
+        }),
+      ),
+      right: TABLES.map((d) =>
+        tableOf(props, d).metricConsumedWriteCapacityUnits({
+          period,
+          label: `${d.suffix} write`,
+        }),
+      ),
+      width: 12,
+    }),
+    new GraphWidget({
+      title: 'DynamoDB throttled events',
+      left: TABLES.map((d) => throttleEvents(tableOf(props, d), d, period, d.suffix)),
+      width: 12,
+    }),
+  ];
 }

@@ -391,15 +391,14 @@ export class Keygate extends Construct {
 
   constructor(scope: Construct, id: string, props: KeygateProps = {}) {
     super(scope, id);
-    this.keyPrefix = assertKeyPrefix(props.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    this.defaultKeyLimit = checkInteger('defaultKeyLimit', props.defaultKeyLimit, 0, 1_000_000, {
-      fallback: DEFAULT_KEY_LIMIT,
-    });
-    const ttl = props.authorizerCacheTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS);
-    checkInteger('authorizerCacheTtl (seconds)', ttl.toSeconds(), 0, 3600);
-    const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
-    checkInteger('throttling.rateLimit', throttling.rateLimit, 1, 1_000_000);
-    checkInteger('throttling.burstLimit', throttling.burstLimit, 1, 1_000_000);
+    const settings = checkedSettings(props);
+    this.keyPrefix = settings.keyPrefix;
+    this.defaultKeyLimit = settings.defaultKeyLimit;
+    const { ttl, throttling } = settings;
+    this.stageName = settings.stageName;
+    this.sesIdentity = settings.sesIdentity;
+    this.sesSandboxRecipients = settings.sesSandboxRecipients;
+    this.logRetention = settings.logRetention;
     const spec = props.deployment?.spec ?? DEFAULT_SPEC;
     this.deployment = deploymentOf(spec);
     this.deploymentJson =
@@ -413,25 +412,6 @@ export class Keygate extends Construct {
         "deployment.configDir is required: the team routes' handlers are relative to it",
       );
     }
-    // An attached API's stage name as its team wrote it: `deploymentStage.stageName` is the
-    // Stage's Ref, and the flush permission and environment would then depend on the stage, which
-    // depends on the deployment, which depends on the methods of those functions (a cycle).
-    this.stageName = props.restApi
-      ? ((props.restApi.deploymentStage.node.defaultChild as CfnStage | undefined)?.stageName ?? '')
-      : (props.stageName ?? 'prod');
-    if (Token.isUnresolved(this.stageName) || !/^[A-Za-z0-9_]{1,128}$/.test(this.stageName)) {
-      throw new Error(`stageName must be 1-128 letters, digits or _, got "${this.stageName}"`);
-    }
-    this.sesIdentity = checkSesIdentity(props.sesIdentity);
-    this.sesSandboxRecipients = (props.sesSandboxRecipients ?? []).map((r) => {
-      const recipient = checkSesIdentity(r, 'sesSandboxRecipients');
-      if (recipient === undefined) throw new Error('sesSandboxRecipients holds an empty entry');
-      return recipient;
-    });
-    if (this.sesSandboxRecipients.length > 0 && this.sesIdentity === undefined) {
-      throw new Error('sesSandboxRecipients needs sesIdentity: without it nothing is sent');
-    }
-    this.logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = new KeygateTables(this, 'Tables', { removalPolicy });
@@ -467,18 +447,8 @@ export class Keygate extends Construct {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    this.authorizerFunction = this.createFunction({
-      id: 'Authorizer',
-      handler: AUTHORIZER_HANDLER,
-      description: 'Keygate REQUEST authorizer: verifies the key, returns its policy',
-      permissions: AUTHORIZER_PERMISSIONS,
-      environment: {
-        [EXTRA_ROUTES_ENV]: Lazy.string({ produce: () => serializeExtraRoutes(this.extraRoutes) }),
-      },
-      memorySize: AUTHORIZER_MEMORY_MB,
-      timeout: Duration.seconds(10),
-    });
     this.authorizerCacheTtl = ttl;
+    this.authorizerFunction = this.createAuthorizerFunction();
     this.authorizer = new RequestAuthorizer(this, 'KeyAuthorizer', {
       handler: this.authorizerFunction,
       identitySources: [...IDENTITY_SOURCES],
@@ -495,7 +465,6 @@ export class Keygate extends Construct {
     this.auditEventsFunction = this.createAuditEventsPublisher();
     this.methods = this.methodMap;
 
-    Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
     const limited = this.deployment.routes.filter((route) => route.sourceLimit);
     this.sourceLimits =
       props.sourceLimits === false || limited.length === 0
@@ -505,18 +474,7 @@ export class Keygate extends Construct {
             stageName: this.stageName,
             routes: limited,
           });
-    if (!this.sourceLimits) {
-      Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
-    }
-    if (!props.restApi && !stageLogs) {
-      Validations.of(this.api.deploymentStage).acknowledge(
-        NAG_ACKNOWLEDGEMENTS.noAccessLogs,
-        NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
-      );
-    }
-    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
-    if (cloudWatchRole)
-      Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
+    this.acknowledgeNagFindings(!props.restApi && !stageLogs);
 
     this.monitoring = props.monitoring === false ? undefined : this.createMonitoring();
 
@@ -530,6 +488,38 @@ export class Keygate extends Construct {
             logRetention: this.logRetention,
             ...(props.consoleDomain ? { domain: props.consoleDomain } : {}),
           });
+  }
+
+  /** The authorizer's function: one per deployment, its routes read from the table and extras. */
+  private createAuthorizerFunction(): NodejsFunction {
+    return this.createFunction({
+      id: 'Authorizer',
+      handler: AUTHORIZER_HANDLER,
+      description: 'Keygate REQUEST authorizer: verifies the key, returns its policy',
+      permissions: AUTHORIZER_PERMISSIONS,
+      environment: {
+        [EXTRA_ROUTES_ENV]: Lazy.string({ produce: () => serializeExtraRoutes(this.extraRoutes) }),
+      },
+      memorySize: AUTHORIZER_MEMORY_MB,
+      timeout: Duration.seconds(10),
+    });
+  }
+
+  /** cdk-nag's findings that are choices here, each acknowledged with its reason. */
+  private acknowledgeNagFindings(withoutStageLogs: boolean): void {
+    Validations.of(this.api).acknowledge(NAG_ACKNOWLEDGEMENTS.noCognito);
+    if (!this.sourceLimits) {
+      Validations.of(this.api.deploymentStage).acknowledge(NAG_ACKNOWLEDGEMENTS.noWaf);
+    }
+    if (withoutStageLogs) {
+      Validations.of(this.api.deploymentStage).acknowledge(
+        NAG_ACKNOWLEDGEMENTS.noAccessLogs,
+        NAG_ACKNOWLEDGEMENTS.noExecutionLogs,
+      );
+    }
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole)
+      Validations.of(cloudWatchRole).acknowledge(NAG_ACKNOWLEDGEMENTS.cloudWatchRole);
   }
 
   private createApi(
@@ -1106,5 +1096,47 @@ function functionSettings(route: DeployedRoute): { memorySize: number; timeout: 
     timeout: Duration.seconds(
       route.lambda?.timeoutSeconds ?? ROUTE_FUNCTION_DEFAULTS.timeoutSeconds,
     ),
+  };
+}
+
+/** The construct's settings, each checked (a mistake fails the synth with one line). */
+function checkedSettings(props: KeygateProps) {
+  const keyPrefix = assertKeyPrefix(props.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const defaultKeyLimit = checkInteger('defaultKeyLimit', props.defaultKeyLimit, 0, 1_000_000, {
+    fallback: DEFAULT_KEY_LIMIT,
+  });
+  const ttl = props.authorizerCacheTtl ?? Duration.seconds(DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS);
+  checkInteger('authorizerCacheTtl (seconds)', ttl.toSeconds(), 0, 3600);
+  const throttling = props.throttling ?? { rateLimit: 100, burstLimit: 200 };
+  checkInteger('throttling.rateLimit', throttling.rateLimit, 1, 1_000_000);
+  checkInteger('throttling.burstLimit', throttling.burstLimit, 1, 1_000_000);
+  // An attached API's stage name as its team wrote it: `deploymentStage.stageName` is the
+  // Stage's Ref, and the flush permission and environment would then depend on the stage, which
+  // depends on the deployment, which depends on the methods of those functions (a cycle).
+  const stageName = props.restApi
+    ? ((props.restApi.deploymentStage.node.defaultChild as CfnStage | undefined)?.stageName ?? '')
+    : (props.stageName ?? 'prod');
+  if (Token.isUnresolved(stageName) || !/^[A-Za-z0-9_]{1,128}$/.test(stageName)) {
+    throw new Error(`stageName must be 1-128 letters, digits or _, got "${stageName}"`);
+  }
+  const sesIdentity = checkSesIdentity(props.sesIdentity);
+  const sesSandboxRecipients = (props.sesSandboxRecipients ?? []).map((r) => {
+    const recipient = checkSesIdentity(r, 'sesSandboxRecipients');
+    if (recipient === undefined) throw new Error('sesSandboxRecipients holds an empty entry');
+    return recipient;
+  });
+  if (sesSandboxRecipients.length > 0 && sesIdentity === undefined) {
+    throw new Error('sesSandboxRecipients needs sesIdentity: without it nothing is sent');
+  }
+  const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+  return {
+    keyPrefix,
+    defaultKeyLimit,
+    ttl,
+    throttling,
+    stageName,
+    sesIdentity,
+    sesSandboxRecipients,
+    logRetention,
   };
 }
