@@ -98,6 +98,19 @@ export const FLUSH_TABLE: TableDefinition = {
   stream: 'NEW_IMAGE',
 };
 
+/**
+ * Usage counters of plans and limits (issue 17, in progress): one item per subject (a key or an
+ * account) and UTC month, `u#<subject>#<YYYY-MM>`, with the month's and each day's counts and the
+ * rate limit's state (`shared/adapters/dynamodb/usage-store.ts`), expiring through the TTL. Not
+ * yet deployed: no route counts against it until the route wrapper enforces plans.
+ */
+export const USAGE_TABLE: TableDefinition = {
+  suffix: 'usage',
+  partitionKey: 'pk',
+  indexes: [],
+  timeToLiveAttribute: TTL_ATTRIBUTE,
+};
+
 export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE, FLUSH_TABLE] as const;
 
 export interface TableNames {

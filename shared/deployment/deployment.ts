@@ -5,6 +5,7 @@ import {
   SENDGRID_AREAS,
   SENDGRID_CATALOGUE,
 } from '../domain/catalogue.js';
+import { limitsProblem, type Plan } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import { routeArn } from '../gateway/api-gateway.js';
 import {
@@ -58,6 +59,8 @@ export interface TeamRouteSpec {
   /** The handler module, relative to the config file's directory. */
   handler: string;
   summary: string;
+  /** Requests one call counts as against a plan (1 unless the config says). */
+  cost?: number;
 }
 
 export interface DeploymentSpec {
@@ -72,6 +75,9 @@ export interface DeploymentSpec {
    * shifts another.
    */
   scopeLock: readonly string[];
+  /** The team's plans and the default one (absent: nothing is limited beyond the stage's throttle). */
+  plans?: readonly Plan[];
+  defaultPlan?: string;
 }
 
 /** A route the deployment serves: the route table's, or a team's (`team` set). */
@@ -181,8 +187,8 @@ export function specFromConfig(
   }
   const config = raw as Record<string, unknown> & TeamConfig;
   for (const key of Object.keys(config)) {
-    if (!['areas', 'routes', 'preset'].includes(key)) {
-      return at(key, 'is not a setting (areas, routes, preset)');
+    if (!['areas', 'routes', 'preset', 'plans', 'defaultPlan'].includes(key)) {
+      return at(key, 'is not a setting (areas, routes, preset, plans, defaultPlan)');
     }
   }
   const preset = config.preset ?? 'sendgrid';
@@ -296,6 +302,12 @@ export function specFromConfig(
     if (route.summary !== undefined && typeof route.summary !== 'string') {
       return at(name, 'summary must be a string');
     }
+    if (
+      route.cost !== undefined &&
+      !(Number.isInteger(route.cost) && route.cost >= 0 && route.cost <= 1000)
+    ) {
+      return at(name, 'cost must be a whole number from 0 to 1000');
+    }
     routes.push({
       id: `${route.method} ${route.path}`,
       method: route.method,
@@ -304,8 +316,11 @@ export function specFromConfig(
       keyTypes: [...keyTypes],
       handler: route.handler,
       summary: route.summary ?? `${route.method} ${route.path}`,
+      ...(route.cost === undefined ? {} : { cost: route.cost }),
     });
   }
+  const plans = plansOf(config, routes);
+  if (!plans.ok) return at(plans.entry, plans.problem);
   const warnings = [...teamScopes.entries()]
     .filter(([scope]) => !used.has(scope))
     .map(([scope, area]) => `${options.file}: ${area}: no route uses ${scope}`);
@@ -314,7 +329,7 @@ export function specFromConfig(
   for (const scope of [...teamScopes.keys()].sort()) if (!lock.includes(scope)) lock.push(scope);
   return {
     ok: true,
-    spec: { version: 1, preset, areas, routes, scopeLock: lock },
+    spec: { version: 1, preset, areas, routes, scopeLock: lock, ...plans.value },
     warnings,
     lockChanged: lock.length !== options.lock.length,
   };
@@ -336,4 +351,56 @@ function notePathParams(path: string, parents: Map<string, string>): string | un
     parents.set(parent, segment);
   }
   return undefined;
+}
+
+const PLAN_ID = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/**
+ * The config's plans, each checked: a unique id, limits that can work, and no route costing more
+ * than a plan's burst (such a call could never pass); `defaultPlan` one of them.
+ */
+function plansOf(
+  config: TeamConfig,
+  routes: readonly TeamRouteSpec[],
+):
+  | { ok: true; value: { plans?: Plan[]; defaultPlan?: string } }
+  | { ok: false; entry: string; problem: string } {
+  const bad = (entry: string, problem: string) => ({ ok: false as const, entry, problem });
+  if (config.plans === undefined) {
+    return config.defaultPlan === undefined
+      ? { ok: true, value: {} }
+      : bad('defaultPlan', 'names a plan, but there are no plans');
+  }
+  if (!Array.isArray(config.plans)) return bad('plans', 'must be an array');
+  const plans: Plan[] = [];
+  for (const [i, plan] of config.plans.entries()) {
+    const entry = `plans[${i}]`;
+    if (plan === null || typeof plan !== 'object') return bad(entry, 'must be an object');
+    if (typeof plan.id !== 'string' || !PLAN_ID.test(plan.id)) {
+      return bad(entry, 'id must be lowercase letters, digits, "-" or "_", starting with a letter');
+    }
+    const name = `${entry} (${plan.id})`;
+    if (plans.some((p) => p.id === plan.id)) return bad(name, 'the id is taken');
+    const problem = limitsProblem(plan, name);
+    if (problem) return bad(name, problem.slice(name.length + 2));
+    const costly = plan.rate && routes.find((r) => (r.cost ?? 1) > (plan.rate?.burst ?? 0));
+    if (costly) {
+      return bad(name, `its burst (${plan.rate?.burst}) is below the cost of ${costly.id}`);
+    }
+    plans.push({
+      id: plan.id,
+      ...(plan.rate ? { rate: { perSecond: plan.rate.perSecond, burst: plan.rate.burst } } : {}),
+      ...(plan.quota ? { quota: { ...plan.quota } } : {}),
+    });
+  }
+  if (config.defaultPlan !== undefined && !plans.some((p) => p.id === config.defaultPlan)) {
+    return bad('defaultPlan', `${JSON.stringify(config.defaultPlan)} is not one of the plans`);
+  }
+  return {
+    ok: true,
+    value: {
+      plans,
+      ...(config.defaultPlan === undefined ? {} : { defaultPlan: config.defaultPlan }),
+    },
+  };
 }

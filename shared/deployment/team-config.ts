@@ -1,3 +1,4 @@
+import type { Plan } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import type { HttpMethod } from '../routes.js';
 
@@ -25,6 +26,15 @@ export interface TeamConfig {
    * area) are always there.
    */
   preset?: 'sendgrid' | 'none';
+  /**
+   * Plans: named limits for the team's customers (issue 17, in progress: declared and checked
+   * here; the route wrapper does not enforce them yet). A rate limit (`perSecond`, `burst`) and
+   * quotas per UTC day and month: `[{ id: 'starter', rate: { perSecond: 5, burst: 10 },
+   * quota: { perDay: 1000 } }]`.
+   */
+  plans?: readonly Plan[];
+  /** The plan of accounts that have none; without it they are not limited. */
+  defaultPlan?: string;
 }
 
 export interface TeamArea {
@@ -55,6 +65,8 @@ export interface TeamRoute {
   handler: string;
   /** One line for the OpenAPI document. */
   summary?: string;
+  /** How many requests one call counts as against a plan's limits (Unkey's `cost`); default 1. */
+  cost?: number;
 }
 
 /** Types a config; the identity. */

@@ -146,7 +146,11 @@ describe('specFromConfig refuses, in one line naming the file and the entry', ()
 
   it.each([
     ['not an object', [], 'default export: must be an object { areas, routes, preset? }'],
-    ['an unknown setting', { area: [] }, 'area: is not a setting (areas, routes, preset)'],
+    [
+      'an unknown setting',
+      { area: [] },
+      'area: is not a setting (areas, routes, preset, plans, defaultPlan)',
+    ],
     ['another preset', { preset: 'stripe' }, 'preset: must be "sendgrid" or "none"'],
     [
       'an area id used twice',
@@ -328,5 +332,49 @@ describe('specFromConfig, for generated configs', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('plans in the config (issue 17: declared and checked)', () => {
+  const STARTER = { id: 'starter', rate: { perSecond: 5, burst: 10 }, quota: { perDay: 1000 } };
+
+  it('carries the plans, the default plan and a route cost into the spec', () => {
+    // Act
+    const outcome = build({
+      areas: [INVOICES],
+      routes: [route(), { ...CREATE, cost: 5 }],
+      plans: [STARTER, { id: 'pro', quota: { perMonth: 100_000 } }],
+      defaultPlan: 'starter',
+    });
+
+    // Assert
+    expect(outcome.ok && outcome.spec.plans).toEqual([
+      STARTER,
+      { id: 'pro', quota: { perMonth: 100_000 } },
+    ]);
+    expect(outcome.ok && outcome.spec.defaultPlan).toBe('starter');
+    expect(outcome.ok && outcome.spec.routes.map((r) => r.cost)).toEqual([undefined, 5]);
+  });
+
+  it.each([
+    [{ plans: [STARTER, STARTER] }, 'plans[1] (starter): the id is taken'],
+    [{ plans: [{ id: 'Big Plan' }] }, 'plans[0]: id must be lowercase letters'],
+    [
+      { plans: [{ id: 'p', rate: { perSecond: 0, burst: 1 } }] },
+      'plans[0] (p): rate.perSecond must be a number above 0',
+    ],
+    [
+      { plans: [{ id: 'p', quota: { perDay: 10, perMonth: 5 } }] },
+      'plans[0] (p): quota.perDay cannot exceed quota.perMonth',
+    ],
+    [{ plans: [STARTER], defaultPlan: 'gold' }, 'defaultPlan: "gold" is not one of the plans'],
+    [{ defaultPlan: 'starter' }, 'defaultPlan: names a plan, but there are no plans'],
+    [
+      { routes: [{ ...CREATE, cost: 11 }], plans: [STARTER] },
+      'plans[0] (starter): its burst (10) is below the cost of POST /v1/invoices',
+    ],
+    [{ routes: [{ ...CREATE, cost: -1 }] }, 'cost must be a whole number from 0 to 1000'],
+  ])('refuses %j', (extra, message) => {
+    expect(errorOf({ areas: [INVOICES], routes: [route(), CREATE], ...extra })).toContain(message);
   });
 });

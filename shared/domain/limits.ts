@@ -1,0 +1,213 @@
+import { BadRequestError, fail, ok, type Result } from './errors.js';
+
+/**
+ * Plans and limits (issue 17): what a team declares, and the arithmetic every enforcement point
+ * shares. Pure: the counting itself is a conditional write in the usage store (a port), and this
+ * module decides what its answers mean.
+ *
+ * - A **rate limit** is a token bucket of `burst` requests refilled at `perSecond`, kept as
+ *   GCRA's one number, the theoretical arrival time (TAT): a request of cost `c` is admitted when
+ *   `max(TAT, now) + c·T − now ≤ burst·T` (`T = 1 s / perSecond`), and moves the TAT there.
+ * - A **quota** counts requests per UTC calendar day and per UTC calendar month, as API Gateway's
+ *   usage plans do (periods DAY and MONTH); it resets at 00:00Z, and on the 1st at 00:00Z.
+ * - A route may **cost** more than one request (Unkey's `cost`); a cost of 0 is never limited.
+ */
+
+export interface RateLimit {
+  /** Requests per second, refilled continuously. */
+  perSecond: number;
+  /** Requests that may arrive at once (the bucket's size). */
+  burst: number;
+}
+
+export interface Quota {
+  perDay?: number;
+  perMonth?: number;
+}
+
+export interface Limits {
+  rate?: RateLimit;
+  quota?: Quota;
+}
+
+/** A team's plan: a name and its limits (config `plans: [{ id, rate, quota }]`). */
+export interface Plan extends Limits {
+  id: string;
+}
+
+/** Microseconds: the TAT is kept in whole microseconds, so every sum stays an exact integer. */
+const MICROS_PER_SECOND = 1_000_000;
+
+/** The GCRA numbers of a rate limit for one request of `cost`. */
+export function gcraOf(rate: RateLimit, cost: number) {
+  const interval = Math.round(MICROS_PER_SECOND / rate.perSecond);
+  return { interval, increment: cost * interval, tolerance: rate.burst * interval };
+}
+
+/**
+ * A request against a rate limit, given the stored TAT (`undefined`: never used): admitted with
+ * the new TAT, or refused with when the bucket admits it again.
+ */
+export function takeRate(
+  rate: RateLimit,
+  cost: number,
+  storedTat: number | undefined,
+  nowMicros: number,
+): { admitted: true; tat: number } | { admitted: false; retryAfterMicros: number } {
+  const { increment, tolerance } = gcraOf(rate, cost);
+  const tat = Math.max(storedTat ?? nowMicros, nowMicros) + increment;
+  if (tat - nowMicros <= tolerance) return { admitted: true, tat };
+  return { admitted: false, retryAfterMicros: tat - tolerance - nowMicros };
+}
+
+/** Requests left in the bucket after a TAT (what `X-RateLimit-Remaining` says). */
+export function rateRemaining(rate: RateLimit, tat: number, nowMicros: number): number {
+  const { interval, tolerance } = gcraOf(rate, 1);
+  return Math.max(0, Math.floor((tolerance - Math.max(0, tat - nowMicros)) / interval));
+}
+
+/** The calendar periods a moment falls in (UTC), and when each resets. */
+export function periodsAt(now: Date) {
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth();
+  const day = now.getUTCDate();
+  return {
+    /** `2026-12`: the month's counters live under it. */
+    month: `${year}-${String(month + 1).padStart(2, '0')}`,
+    /** `d03`: the day's counter within the month's item. */
+    dayAttribute: `d${String(day).padStart(2, '0')}`,
+    dayResetsAt: new Date(Date.UTC(year, month, day + 1)),
+    monthResetsAt: new Date(Date.UTC(year, month + 1, 1)),
+  };
+}
+
+export type QuotaPeriod = 'day' | 'month';
+
+/** Why a request was refused, for its 429. */
+export type Refusal =
+  | { kind: 'rate'; subject: LimitSubject; retryAfterSeconds: number; limit: number }
+  | {
+      kind: 'quota';
+      subject: LimitSubject;
+      period: QuotaPeriod;
+      limit: number;
+      resetsAt: Date;
+    };
+
+/** Whose limit: the key's own, or its account's plan. */
+export type LimitSubject = 'key' | 'account';
+
+/** The 429's message: which limit, and when a quota resets (SendGrid's wording for a rate). */
+export function refusalMessage(refusal: Refusal): string {
+  if (refusal.kind === 'rate') return 'too many requests';
+  const whose = refusal.subject === 'key' ? 'this API key' : 'this account';
+  const period = refusal.period === 'day' ? 'daily' : 'monthly';
+  return `the ${period} quota of ${refusal.limit} requests for ${whose} is used up; it resets at ${refusal.resetsAt.toISOString()}`;
+}
+
+/** Seconds until a refused request may be tried again (`Retry-After`: at least 1). */
+export function retryAfterSeconds(refusal: Refusal, now: Date): number {
+  if (refusal.kind === 'rate') return Math.max(1, refusal.retryAfterSeconds);
+  return Math.max(1, Math.ceil((refusal.resetsAt.getTime() - now.getTime()) / 1000));
+}
+
+/**
+ * The limits a key may be given by a key that holds `creator`: each of the asked limits no looser
+ * than the creator's (a rate neither faster nor with a larger burst, a quota no larger), and
+ * the creator's own where the request leaves one out, as an expiry or an allowlist is inherited.
+ * So a limited key can never make an unlimited one, as it can never grant a scope it lacks.
+ */
+export function boundedLimits(
+  creator: Limits | undefined,
+  asked: Limits | undefined,
+): Result<Limits> {
+  const rate = boundedRate(creator?.rate, asked?.rate);
+  if (!rate.ok) return rate;
+  const perDay = boundedCount('quota.perDay', creator?.quota?.perDay, asked?.quota?.perDay);
+  if (!perDay.ok) return perDay;
+  const perMonth = boundedCount('quota.perMonth', creator?.quota?.perMonth, asked?.quota?.perMonth);
+  if (!perMonth.ok) return perMonth;
+  const quota: Quota = {
+    ...(perDay.value === undefined ? {} : { perDay: perDay.value }),
+    ...(perMonth.value === undefined ? {} : { perMonth: perMonth.value }),
+  };
+  return ok({
+    ...(rate.value === undefined ? {} : { rate: rate.value }),
+    ...(Object.keys(quota).length === 0 ? {} : { quota }),
+  });
+}
+
+const LOOSER = (what: string) =>
+  new BadRequestError(`${what} cannot be looser than the limits of the key that sets it`, 'limits');
+
+function boundedRate(
+  creator: RateLimit | undefined,
+  asked: RateLimit | undefined,
+): Result<RateLimit | undefined> {
+  if (asked === undefined) return ok(creator);
+  if (creator && (asked.perSecond > creator.perSecond || asked.burst > creator.burst)) {
+    return fail(LOOSER('rate'));
+  }
+  return ok(asked);
+}
+
+function boundedCount(
+  what: string,
+  creator: number | undefined,
+  asked: number | undefined,
+): Result<number | undefined> {
+  if (asked === undefined) return ok(creator);
+  if (creator !== undefined && asked > creator) return fail(LOOSER(what));
+  return ok(asked);
+}
+
+/** What a plan or a key's limits may hold, checked where a team or a caller sets them. */
+export function limitsProblem(limits: Limits, what: string): string | undefined {
+  const { rate, quota } = limits;
+  if (rate) {
+    if (!(Number.isFinite(rate.perSecond) && rate.perSecond > 0 && rate.perSecond <= 1_000_000)) {
+      return `${what}: rate.perSecond must be a number above 0, at most 1000000`;
+    }
+    if (!(Number.isInteger(rate.burst) && rate.burst >= 1 && rate.burst <= 1_000_000)) {
+      return `${what}: rate.burst must be a whole number from 1 to 1000000`;
+    }
+  }
+  for (const period of ['perDay', 'perMonth'] as const) {
+    const value = quota?.[period];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 1e12)) {
+      return `${what}: quota.${period} must be a whole number from 1`;
+    }
+  }
+  if (
+    quota?.perDay !== undefined &&
+    quota.perMonth !== undefined &&
+    quota.perDay > quota.perMonth
+  ) {
+    return `${what}: quota.perDay cannot exceed quota.perMonth`;
+  }
+  return undefined;
+}
+
+/** One request against one subject's limits (a key's, or its account's). */
+export interface UsageCheck {
+  /** `k#<key id>` or `a#<account id>`: whose counters. */
+  subject: string;
+  cost: number;
+  now: Date;
+  limits: Limits;
+}
+
+/** What the store counted: admitted with the new counts, or which limit refused it. */
+export type UsageOutcome =
+  | { admitted: true; day: number; month: number; tat: number | undefined }
+  | { admitted: false; exceeded: 'rate'; retryAfterMicros: number }
+  | { admitted: false; exceeded: QuotaPeriod };
+
+/**
+ * The usage counters (a port): `consume` admits a request and counts it in one conditional
+ * write, or refuses it and counts nothing, so concurrent requests can never together pass a
+ * limit. A storage fault throws (`ServiceUnavailableError`): the caller fails closed.
+ */
+export interface UsageStore {
+  consume(check: UsageCheck): Promise<UsageOutcome>;
+}
