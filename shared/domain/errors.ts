@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'too_many_requests'
   | 'unavailable'
   | 'internal';
 
@@ -106,6 +107,25 @@ export class UnsupportedMediaTypeError extends KeygateError {
 export type FailingDependency = 'storage' | 'mail';
 
 /** A dependency (DynamoDB, or SES for mail) is failing: retryable, never a 401 or an allow. */
+/**
+ * Over a plan's rate limit or quota: when to try again, and where the caller stands against the
+ * limit that refused it (the HTTP layer sends it as SendGrid's `X-RateLimit-*` headers).
+ */
+export class TooManyRequestsError extends KeygateError {
+  readonly standing: { limit: number; remaining: number; resetsAt: Date };
+
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    standing: { limit: number; remaining: number; resetsAt: Date },
+  ) {
+    super('too_many_requests', [{ field: null, message }], {
+      'retry-after': String(retryAfterSeconds),
+    });
+    this.standing = standing;
+  }
+}
+
 export class ServiceUnavailableError extends KeygateError {
   /** For the operators' metrics only (never in the response: the client's answer is the same). */
   readonly dependency: FailingDependency;

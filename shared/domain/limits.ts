@@ -1,4 +1,4 @@
-import { BadRequestError, fail, ok, type Result } from './errors.js';
+import { BadRequestError, fail, ok, type Result, TooManyRequestsError } from './errors.js';
 
 /**
  * Plans and limits (issue 17): what a team declares, and the arithmetic every enforcement point
@@ -210,4 +210,120 @@ export type UsageOutcome =
  */
 export interface UsageStore {
   consume(check: UsageCheck): Promise<UsageOutcome>;
+}
+
+/** Where a caller stands against the limit nearest to refusing it (the `X-RateLimit-*` values). */
+export interface Standing {
+  limit: number;
+  remaining: number;
+  /** When it is whole again: the bucket full, or the quota's period over. */
+  resetsAt: Date;
+}
+
+/** Whose limits one request counts against, and their counters' subject. */
+export interface LimitedSubject {
+  subject: LimitSubject;
+  /** `a#<account id>` or `k#<key id>`. */
+  counter: string;
+  limits: Limits;
+}
+
+/**
+ * Counts one request against each subject's limits (the account's plan, the key's own): admitted
+ * with the standing of the binding limit, or refused with SendGrid's 429 (`too many requests`, or
+ * which quota and when it resets) and `Retry-After`. A store fault propagates: the caller fails
+ * closed with 503. Subjects are counted in order; one refused after another admitted leaves the
+ * earlier count (an under-admission, never an over-admission).
+ */
+export async function enforceLimits(
+  deps: { usage: UsageStore; now: () => Date },
+  subjects: readonly LimitedSubject[],
+  cost: number,
+): Promise<Result<Standing | undefined>> {
+  if (cost === 0) return ok(undefined);
+  const now = deps.now();
+  const standings: Standing[] = [];
+  for (const { subject, counter, limits } of subjects) {
+    if (!limits.rate && !limits.quota) continue;
+    const outcome = await deps.usage.consume({ subject: counter, cost, now, limits });
+    if (!outcome.admitted) return fail(refused(refusalOf(subject, limits, outcome, now), now));
+    standings.push(...standingsOf(limits, outcome, now));
+  }
+  return ok(bindingStanding(standings));
+}
+
+function refusalOf(
+  subject: LimitSubject,
+  limits: Limits,
+  outcome: Extract<UsageOutcome, { admitted: false }>,
+  now: Date,
+): Refusal {
+  if (outcome.exceeded === 'rate') {
+    return {
+      kind: 'rate',
+      subject,
+      retryAfterSeconds: Math.ceil(outcome.retryAfterMicros / MICROS_PER_SECOND),
+      limit: limits.rate?.burst ?? 0,
+    };
+  }
+  const periods = periodsAt(now);
+  const day = outcome.exceeded === 'day';
+  return {
+    kind: 'quota',
+    subject,
+    period: outcome.exceeded,
+    limit: (day ? limits.quota?.perDay : limits.quota?.perMonth) ?? 0,
+    resetsAt: day ? periods.dayResetsAt : periods.monthResetsAt,
+  };
+}
+
+/** The refusal as an error: its message, `Retry-After`, and the refused limit's standing. */
+function refused(refusal: Refusal, now: Date): TooManyRequestsError {
+  const retryAfter = retryAfterSeconds(refusal, now);
+  const resetsAt =
+    refusal.kind === 'quota' ? refusal.resetsAt : new Date(now.getTime() + retryAfter * 1000);
+  return new TooManyRequestsError(refusalMessage(refusal), retryAfter, {
+    limit: refusal.limit,
+    remaining: 0,
+    resetsAt,
+  });
+}
+
+function standingsOf(
+  limits: Limits,
+  outcome: Extract<UsageOutcome, { admitted: true }>,
+  now: Date,
+): Standing[] {
+  const periods = periodsAt(now);
+  const standings: Standing[] = [];
+  if (limits.rate && outcome.tat !== undefined) {
+    standings.push({
+      limit: limits.rate.burst,
+      remaining: rateRemaining(limits.rate, outcome.tat, now.getTime() * 1000),
+      resetsAt: new Date(Math.ceil(outcome.tat / 1000)),
+    });
+  }
+  const { perDay, perMonth } = limits.quota ?? {};
+  if (perDay !== undefined) {
+    standings.push({
+      limit: perDay,
+      remaining: perDay - outcome.day,
+      resetsAt: periods.dayResetsAt,
+    });
+  }
+  if (perMonth !== undefined) {
+    standings.push({
+      limit: perMonth,
+      remaining: perMonth - outcome.month,
+      resetsAt: periods.monthResetsAt,
+    });
+  }
+  return standings;
+}
+
+/** The limit nearest to refusing: the fewest requests left, then the nearest reset. */
+export function bindingStanding(standings: readonly Standing[]): Standing | undefined {
+  return [...standings].sort(
+    (a, b) => a.remaining - b.remaining || a.resetsAt.getTime() - b.resetsAt.getTime(),
+  )[0];
 }

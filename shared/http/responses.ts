@@ -1,5 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { KeygateError } from '../domain/errors.js';
+import { type KeygateError, TooManyRequestsError } from '../domain/errors.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
 import { statusOf } from './statuses.js';
 
 /**
@@ -29,5 +30,7 @@ export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxy
 /** SendGrid's envelope: `{"errors":[{"field":…,"message":…}]}`. */
 export function errorResponse(error: KeygateError): APIGatewayProxyResult {
   const response = jsonResponse(statusOf(error), { errors: error.errors });
-  return { ...response, headers: { ...response.headers, ...error.headers } };
+  // A refusal over a plan's limit says where the caller stands, as an admitted request does.
+  const standing = error instanceof TooManyRequestsError ? rateLimitHeaders(error.standing) : {};
+  return { ...response, headers: { ...response.headers, ...error.headers, ...standing } };
 }

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryUsageStore } from '../../shared/adapters/memory/usage-store.js';
+import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   boundedLimits,
+  enforceLimits,
+  type LimitedSubject,
+  type Limits,
   limitsProblem,
   periodsAt,
   rateRemaining,
@@ -8,6 +13,8 @@ import {
   retryAfterSeconds,
   takeRate,
 } from '../../shared/domain/limits.js';
+import { errorResponse } from '../../shared/http/responses.js';
+import { failure } from './support.js';
 
 const SECOND = 1_000_000;
 
@@ -131,5 +138,101 @@ describe('limits a key may be given', () => {
     expect(limitsProblem({ rate: { perSecond: 2.5, burst: 5 }, quota: { perMonth: 9 } }, 'p')).toBe(
       undefined,
     );
+  });
+});
+
+describe('enforceLimits: the answer a limited request gets', () => {
+  const NOW = new Date('2026-12-03T10:00:00.000Z');
+  const deps = () => ({ usage: new MemoryUsageStore(), now: () => NOW });
+  const account = (limits: Limits): LimitedSubject => ({
+    subject: 'account',
+    counter: 'a#acc',
+    limits,
+  });
+
+  it('admits with where the caller stands against the limit nearest to refusing it', async () => {
+    // Arrange: a day's quota of 3 and a generous rate
+    const d = deps();
+    const limits = { rate: { perSecond: 100, burst: 100 }, quota: { perDay: 3 } };
+
+    // Act
+    const first = await enforceLimits(d, [account(limits)], 1);
+
+    // Assert: the quota binds (2 left), and resets at the next 00:00Z
+    expect(first).toEqual({
+      ok: true,
+      value: { limit: 3, remaining: 2, resetsAt: new Date('2026-12-04T00:00:00.000Z') },
+    });
+  });
+
+  it("refuses past a quota with SendGrid's 429: which quota, when it resets, Retry-After and the headers", async () => {
+    // Arrange: the day's quota used up
+    const d = deps();
+    const limits = { quota: { perDay: 2 } };
+    await enforceLimits(d, [account(limits)], 2);
+
+    // Act
+    const outcome = await enforceLimits(d, [account(limits)], 1);
+    const response = errorResponse(failure(outcome));
+
+    // Assert
+    expect(response.statusCode).toBe(429);
+    expect(JSON.parse(response.body)).toEqual({
+      errors: [
+        {
+          field: null,
+          message:
+            'the daily quota of 2 requests for this account is used up; it resets at 2026-12-04T00:00:00.000Z',
+        },
+      ],
+    });
+    expect(response.headers).toMatchObject({
+      'retry-after': String(14 * 3600),
+      'x-ratelimit-limit': '2',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(Date.parse('2026-12-04T00:00:00.000Z') / 1000),
+    });
+  });
+
+  it('refuses past a rate with "too many requests" and the seconds until the bucket admits again', async () => {
+    // Arrange: one request per 10 seconds, a burst of 1, used
+    const d = deps();
+    const limits = { rate: { perSecond: 0.1, burst: 1 } };
+    await enforceLimits(d, [account(limits)], 1);
+
+    // Act
+    const response = errorResponse(failure(await enforceLimits(d, [account(limits)], 1)));
+
+    // Assert
+    expect(JSON.parse(response.body).errors[0].message).toBe('too many requests');
+    expect(response.headers).toMatchObject({ 'retry-after': '10', 'x-ratelimit-remaining': '0' });
+  });
+
+  it("counts the key's own limits after its account's, and a route of cost 0 against nothing", async () => {
+    // Arrange
+    const d = deps();
+    const key: LimitedSubject = {
+      subject: 'key',
+      counter: 'k#key',
+      limits: { quota: { perMonth: 1 } },
+    };
+    const subjects = [account({ quota: { perDay: 100 } }), key];
+
+    // Act
+    const first = await enforceLimits(d, subjects, 1);
+    const free = await enforceLimits(d, subjects, 0);
+    const second = await enforceLimits(d, subjects, 1);
+
+    // Assert: the key's monthly quota of 1 binds
+    expect(first.ok && first.value?.remaining).toBe(0);
+    expect(free).toEqual({ ok: true, value: undefined });
+    expect(failure(second).message).toContain('monthly quota of 1 requests for this API key');
+  });
+
+  it('fails closed: a failing store is an error, never an admission', async () => {
+    const usage = { consume: () => Promise.reject(new ServiceUnavailableError()) };
+    await expect(
+      enforceLimits({ usage, now: () => NOW }, [account({ quota: { perDay: 1 } })], 1),
+    ).rejects.toBeInstanceOf(ServiceUnavailableError);
   });
 });
