@@ -28,7 +28,7 @@ import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-f
  */
 
 export const USAGE = `Usage:
-  keygate bootstrap --account NAME [--key-limit N] [--max-key-lifetime SECONDS] [--subuser-limit N] [--json]
+  keygate bootstrap --account NAME [--key-limit N] [--max-key-lifetime SECONDS] [--subuser-limit N] [--plan PLAN] [--json]
   keygate accounts list [--json]
   keygate accounts disable --account NAME
   keygate accounts enable --account NAME
@@ -48,6 +48,7 @@ const OPTIONS = {
   'key-limit': { type: 'string' },
   'max-key-lifetime': { type: 'string' },
   'subuser-limit': { type: 'string' },
+  plan: { type: 'string' },
   'grace-seconds': { type: 'string' },
   name: { type: 'string' },
   scopes: { type: 'string' },
@@ -282,6 +283,8 @@ async function bootstrap(values: Options, out: (line: string) => void) {
       ...(keyLimit === undefined ? {} : { keyLimit }),
       ...(subuserLimit === undefined ? {} : { subuserLimit }),
       ...(lifetime === undefined ? {} : { maxKeyLifetimeSeconds: lifetime }),
+      // The account's plan: one of the config's plans limits it (docs/limits.md).
+      ...(values.plan === undefined ? {} : { plan: values.plan }),
     }),
   );
   if (values.json) {

@@ -23,6 +23,7 @@ import { wrapTeamHandler } from '../shared/http/team-handler.js';
 import { countMetric, METRIC_NAMES } from '../shared/observability/metrics.js';
 import type { RouteDefinition, RouteId } from '../shared/routes.js';
 import { activeDeployment, teamHandlersDir } from '../shared/runtime/deployment.js';
+import { teamPlanCheck } from '../shared/runtime/plan-limits.js';
 
 /**
  * An in-process API Gateway REST API, built on the route table. It does what the real gateway
@@ -111,7 +112,12 @@ export async function loadRouteHandler(
     if (dir === undefined) throw new Error(`no config directory for ${route.method} ${route.path}`);
     const url = pathToFileURL(resolve(dir, route.handler)).href;
     const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };
-    return wrapTeamHandler(module.handler, route);
+    const plans = activeDeployment().spec.plans ?? [];
+    return wrapTeamHandler(
+      module.handler,
+      route,
+      plans.length > 0 ? teamPlanCheck(route) : undefined,
+    );
   }
   const url = new URL(`../functions/${route.handler}.ts`, import.meta.url).href;
   const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };

@@ -18,7 +18,7 @@ import { nodeVersionProblem } from '../shared/node-version.js';
 import { redact } from '../shared/observability/logger.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
-import { tableNames } from '../shared/tables.js';
+import { physicalTableName, tableNames, USAGE_TABLE } from '../shared/tables.js';
 import { consoleFile } from './console-files.js';
 import {
   type DynamoDbLocal,
@@ -234,6 +234,7 @@ function exposeToHandlers(dynamodbEndpoint: string, outboxDir: string): void {
     KEYGATE_KEYS_TABLE: tables.keys,
     KEYGATE_ACCOUNTS_TABLE: tables.accounts,
     KEYGATE_AUDIT_TABLE: tables.audit,
+    KEYGATE_USAGE_TABLE: physicalTableName(LOCAL_TABLE_PREFIX, USAGE_TABLE),
     KEYGATE_OUTBOX_DIR: outboxDir,
     AWS_REGION: process.env.AWS_REGION || 'local',
   });

@@ -18,7 +18,7 @@ export type DynamoAction =
   | 'dynamodb:ConditionCheckItem'
   | 'dynamodb:Query';
 
-export type TableName = 'keys' | 'accounts' | 'audit' | 'flush';
+export type TableName = 'keys' | 'accounts' | 'audit' | 'flush' | 'usage';
 
 export type Permission =
   /**
@@ -45,7 +45,12 @@ export type Permission =
   /** Reading a table's stream, for a Lambda trigger on it (the trailing flusher). */
   | { kind: 'readStream'; table: TableName }
   /** `events:PutEvents` on the deployment's event bus only (the lifecycle-events publisher). */
-  | { kind: 'putEvents' };
+  | { kind: 'putEvents' }
+  /**
+   * Counting requests against the account's plan (where the team declared plans): `UpdateItem`
+   * and `GetItem` on the usage table, and `GetItem` of account items (their plan).
+   */
+  | { kind: 'countUsage' };
 
 export const keys = (...actions: DynamoAction[]): Permission => ({
   kind: 'table',

@@ -80,6 +80,11 @@ export interface RouteDefinition {
    * out. Keygate's key-management routes are always served.
    */
   preset?: 'sendgrid';
+  /**
+   * How many requests one call counts as against the caller's plan (default 1; 0: not counted).
+   * A team sets it per route in its config.
+   */
+  cost?: number;
 }
 
 /** A route Keygate serves with a function of its own: its gate facts and its contract. */

@@ -99,10 +99,10 @@ export const FLUSH_TABLE: TableDefinition = {
 };
 
 /**
- * Usage counters of plans and limits (issue 17, in progress): one item per subject (a key or an
- * account) and UTC month, `u#<subject>#<YYYY-MM>`, with the month's and each day's counts and the
- * rate limit's state (`shared/adapters/dynamodb/usage-store.ts`), expiring through the TTL. Not
- * yet deployed: no route counts against it until the route wrapper enforces plans.
+ * Usage counters of plans and limits: one item per subject (an account, later a key) and UTC
+ * month, `u#<subject>#<YYYY-MM>`, with the month's and each day's counts and the rate limit's
+ * state (`shared/adapters/dynamodb/usage-store.ts`), expiring through the TTL. Written only where
+ * the team declared plans. No stream: nothing reads its changes.
  */
 export const USAGE_TABLE: TableDefinition = {
   suffix: 'usage',
@@ -111,7 +111,7 @@ export const USAGE_TABLE: TableDefinition = {
   timeToLiveAttribute: TTL_ATTRIBUTE,
 };
 
-export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE, FLUSH_TABLE] as const;
+export const TABLES = [KEYS_TABLE, ACCOUNTS_TABLE, AUDIT_TABLE, FLUSH_TABLE, USAGE_TABLE] as const;
 
 export interface TableNames {
   keys: string;

@@ -17,6 +17,7 @@ import {
   KEYS_TABLE,
   TABLES,
   type TableDefinition,
+  USAGE_TABLE,
 } from '../../shared/tables.js';
 import { pascalCase } from './names.js';
 
@@ -56,6 +57,8 @@ export class KeygateTables extends Construct {
   readonly auditTable: TableV2;
   /** The stage's authorizer-cache flush lease, with a stream ({@link FLUSH_TABLE}). */
   readonly flushTable: TableV2;
+  /** Usage counters of plans and limits ({@link USAGE_TABLE}). */
+  readonly usageTable: TableV2;
 
   constructor(scope: Construct, id: string, props: KeygateTablesProps = {}) {
     super(scope, id);
@@ -69,6 +72,7 @@ export class KeygateTables extends Construct {
     this.accountsTable = this.tableFor(ACCOUNTS_TABLE);
     this.auditTable = this.tableFor(AUDIT_TABLE);
     this.flushTable = this.tableFor(FLUSH_TABLE);
+    this.usageTable = this.tableFor(USAGE_TABLE);
   }
 
   private createTable(definition: TableDefinition, removalPolicy: RemovalPolicy): TableV2 {

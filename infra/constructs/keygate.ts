@@ -737,16 +737,23 @@ export class Keygate extends Construct {
   }
 
   /** One function and method per route: Keygate's own (least privilege each) and the team's. */
+  /** Whether the team declared plans: then every key route counts usage against them. */
+  private get withPlans(): boolean {
+    return (this.deployment.spec.plans ?? []).length > 0;
+  }
+
   private createRouteFunctions(configDir: string | undefined) {
     const functions = new Map<RouteId, NodejsFunction>();
     const teamFunctions = new Map<string, NodejsFunction>();
     for (const route of this.deployment.routes) {
       if (route.team) {
+        const permissions = permissionsOf(route, this.withPlans);
         const fn = this.createFunction({
           id: `Team${pascalCase(route.id.replace(/[^A-Za-z0-9]+/g, ' '))}`,
-          handler: teamWrapperEntry(route, configDir as string, this.projectRoot),
+          handler: teamWrapperEntry(route, configDir as string, this.projectRoot, this.withPlans),
           description: `Keygate: your ${route.method} ${route.path}`,
-          permissions: [],
+          permissions,
+          environment: this.environmentFor(permissions),
           ...functionSettings(route),
         });
         teamFunctions.set(route.id, fn);
@@ -754,7 +761,7 @@ export class Keygate extends Construct {
         continue;
       }
       const id = route.id as RouteId;
-      const permissions = permissionsOf(route);
+      const permissions = permissionsOf(route, this.withPlans);
       const fn = this.createFunction({
         id: pascalCase(route.id),
         handler: route.handler,
@@ -887,6 +894,9 @@ export class Keygate extends Construct {
     if (permissions.some((p) => p.kind === 'putEvents')) {
       environment[EVENT_BUS_ENV] = this.eventBus.eventBusName;
     }
+    if (permissions.some((p) => p.kind === 'countUsage')) {
+      environment.KEYGATE_USAGE_TABLE = this.tables.usageTable.tableName;
+    }
     if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {
       environment.KEYGATE_SES_IDENTITY = this.sesIdentity;
     }
@@ -986,6 +996,19 @@ export class Keygate extends Construct {
         ];
       case 'sendEmail':
         return this.sendEmailStatements();
+      case 'countUsage':
+        return [
+          new PolicyStatement({
+            actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+            resources: [this.tableArn('usage')],
+          }),
+          this.tableStatement({
+            kind: 'table',
+            table: 'accounts',
+            actions: ['dynamodb:GetItem'],
+            leadingKeys: ['account#*'],
+          }),
+        ];
     }
   }
 
@@ -1042,6 +1065,7 @@ export class Keygate extends Construct {
       accounts: this.tables.accountsTable,
       audit: this.tables.auditTable,
       flush: this.tables.flushTable,
+      usage: this.tables.usageTable,
     };
     const arn = streams[table].tableStreamArn;
     if (arn === undefined) throw new Error(`No stream on the ${table} table`);
@@ -1054,6 +1078,7 @@ export class Keygate extends Construct {
       accounts: this.tables.accountsTable,
       audit: this.tables.auditTable,
       flush: this.tables.flushTable,
+      usage: this.tables.usageTable,
     };
     return tables[table].tableArn;
   }

@@ -28,13 +28,19 @@ export const AUDIT_EVENTS_PERMISSIONS: readonly Permission[] = [
   { kind: 'putEvents' },
 ];
 
-/** What a route's function may do: its contract's storage calls, its adapters', and `on-behalf-of`. */
-export function permissionsOf(route: DeployedRoute): readonly Permission[] {
+/**
+ * What a route's function may do: its contract's storage calls, its adapters', `on-behalf-of`,
+ * and counting usage where the team declared plans (every key route counts against the
+ * caller's plan unless it costs nothing).
+ */
+export function permissionsOf(route: DeployedRoute, withPlans = false): readonly Permission[] {
   const access = route.access;
+  const counted = withPlans && access.kind === 'key' && route.cost !== 0;
   return [
     ...route.permissions,
     ...(route.adapters ?? []).map((adapter) => ADAPTER_PERMISSIONS[adapter]),
     ...(access.kind === 'key' && access.onBehalfOf === true ? [ON_BEHALF_OF] : []),
+    ...(counted ? [{ kind: 'countUsage' } as const] : []),
   ];
 }
 

@@ -134,6 +134,7 @@ export function deploymentOf(spec: DeploymentSpec): Deployment {
     response: { status: 200 },
     permissions: [],
     lambda: { memoryMB: TEAM_ROUTE_MEMORY_MB },
+    ...(route.cost === undefined ? {} : { cost: route.cost }),
     team: true,
   }));
   const appended = spec.scopeLock;

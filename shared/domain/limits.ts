@@ -327,3 +327,17 @@ export function bindingStanding(standings: readonly Standing[]): Standing | unde
     (a, b) => a.remaining - b.remaining || a.resetsAt.getTime() - b.resetsAt.getTime(),
   )[0];
 }
+
+/**
+ * An account's plan: the one its `plan` names when the team declared it, else the default plan;
+ * none (not limited) when the team declared neither.
+ */
+export function planOf(
+  plans: readonly Plan[],
+  defaultPlan: string | undefined,
+  accountPlan: string | undefined,
+): Plan | undefined {
+  return (
+    plans.find((p) => p.id === accountPlan) ?? plans.find((p) => p.id === defaultPlan) ?? undefined
+  );
+}

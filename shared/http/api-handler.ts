@@ -9,6 +9,7 @@ import { addLambdaContext, logger } from '../observability/logger.js';
 import { bufferedMetrics } from '../observability/metrics.js';
 import type { AdapterName, RouteContract } from '../routes.js';
 import { type AdapterProvider, depsWith, type ProvidersOf } from '../runtime/deps.js';
+import { planLimitDeps } from '../runtime/plan-limits.js';
 import { SCHEMAS, type SchemaName } from '../schemas/index.js';
 import {
   actingAs,
@@ -18,6 +19,7 @@ import {
   parseInput,
   type RequestContext,
 } from './middlewares.js';
+import { planLimits } from './plan-limits.js';
 import { jsonResponse } from './responses.js';
 
 /** The `{name}` parameters of an API Gateway resource path, as a union of their names. */
@@ -107,6 +109,8 @@ export function keyRouteHandler<R extends RouteContract, TValue>(
   const handler = routeBase()
     .use(callerContext(route))
     .use(actingAs(deps))
+    // After on-behalf-of: a parent acting for its subuser counts against the subuser's plan.
+    .use(planLimits<RequestContext>(route, planLimitDeps))
     .use(
       parseInput({
         body: schemaOf(route.request?.body),

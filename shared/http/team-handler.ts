@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { InternalError } from '../domain/errors.js';
+import { InternalError, KeygateError, ServiceUnavailableError } from '../domain/errors.js';
+import type { Standing } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import { redactingReplacer } from '../observability/redact.js';
 import type { RouteDefinition } from '../routes.js';
 import { readCaller } from './caller.js';
+import { withStanding } from './plan-limits.js';
 import { errorResponse } from './responses.js';
 
 /** A team's handler: a plain API Gateway (REST, Lambda proxy) handler. */
@@ -36,6 +38,11 @@ export interface KeygateCaller {
 export function wrapTeamHandler(
   inner: TeamHandler,
   route: Pick<RouteDefinition, 'access'>,
+  /**
+   * Counts the request against its account's plan (`checkPlan` in `plan-limits.ts`), given only
+   * where the team declared plans: without them a team function loads no storage client.
+   */
+  planCheck?: (accountId: string) => Promise<Standing | undefined>,
 ): TeamHandler {
   if (typeof inner !== 'function') {
     throw new Error('a team route module must export `handler`, an API Gateway proxy handler');
@@ -43,8 +50,17 @@ export function wrapTeamHandler(
   return async (event, context) => {
     const read = readCaller(event, route);
     if (!read.ok) return errorResponse(read.error);
+    let standing: Standing | undefined;
     try {
-      return await inner(event, context);
+      standing = await planCheck?.(read.caller.accountId);
+    } catch (error) {
+      // Refused (429), or the count failed: 503, never free service.
+      return errorResponse(
+        error instanceof KeygateError ? error : new ServiceUnavailableError({ cause: error }),
+      );
+    }
+    try {
+      return withStanding(await inner(event, context), standing);
     } catch (error) {
       const failure = error instanceof Error ? { name: error.name, message: error.message } : {};
       console.error(

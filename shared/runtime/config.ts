@@ -22,6 +22,11 @@ export interface RuntimeConfig extends KeygateConfig {
    * flushes then go through the lease (at most one per second per stage). Unset locally.
    */
   flushTable: string | undefined;
+  /**
+   * The usage counters' table (`KEYGATE_USAGE_TABLE`), set on the functions of key routes: where
+   * the team declared plans, every request counts against its account's plan there.
+   */
+  usageTable: string | undefined;
   /** DynamoDB endpoint override: DynamoDB Local. Unset on AWS. */
   dynamodbEndpoint: string | undefined;
   /**
@@ -70,6 +75,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
       : { kind: 'ses', identity: env.KEYGATE_SES_IDENTITY || undefined },
     gateway: restApiId ? { restApiId, stage: env.KEYGATE_STAGE || 'prod' } : undefined,
     flushTable: env.KEYGATE_FLUSH_TABLE || undefined,
+    usageTable: env.KEYGATE_USAGE_TABLE || undefined,
     keyPrefix: assertKeyPrefix(env.KEYGATE_KEY_PREFIX || DEFAULT_KEY_PREFIX),
     defaultKeyLimit: limit,
     defaultSubuserLimit: subuserLimit,

@@ -106,6 +106,39 @@ describe('keygate CLI', () => {
     expect((JSON.parse(after.out) as { type: string }[]).map((k) => k.type)).toEqual(['owner']);
   });
 
+  it('bootstraps an account on a plan (--plan), which limits it where the config declares it', async () => {
+    // Arrange
+    const account = `cli-plan-${Date.now()}`;
+
+    // Act
+    const boot = await run([
+      'bootstrap',
+      '--account',
+      account,
+      '--plan',
+      'pro',
+      '--json',
+      '--stack',
+      'Keygate',
+    ]);
+    const bad = await run([
+      'bootstrap',
+      '--account',
+      `${account}-x`,
+      '--plan',
+      'Not A Plan',
+      '--stack',
+      'Keygate',
+    ]);
+
+    // Assert
+    expect(boot.code).toBe(0);
+    const { account_id } = JSON.parse(boot.out) as { account_id: string };
+    const { defaultDeps } = await import('../../shared/runtime/deps.js');
+    expect((await defaultDeps().repo.getAccount(account_id))?.plan).toBe('pro');
+    expect(bad.code).toBe(1);
+  });
+
   it("rolls keys (the owner key included: an operator's way back after a leak)", async () => {
     // Arrange
     const account = `cli-roll-${Date.now()}`;
