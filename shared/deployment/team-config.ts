@@ -27,9 +27,9 @@ export interface TeamConfig {
    */
   preset?: 'sendgrid' | 'none';
   /**
-   * Plans: named limits for the team's customers (issue 17, in progress: declared and checked
-   * here; the route wrapper does not enforce them yet). A rate limit (`perSecond`, `burst`) and
-   * quotas per UTC day and month: `[{ id: 'starter', rate: { perSecond: 5, burst: 10 },
+   * Plans: named limits for the team's customers. Every key route counts each request against
+   * the caller's account's plan (docs/limits.md). A rate limit (`perSecond`, `burst`) and quotas
+   * per UTC day and month: `[{ id: 'starter', rate: { perSecond: 5, burst: 10 },
    * quota: { perDay: 1000 } }]`.
    */
   plans?: readonly Plan[];
