@@ -11,7 +11,10 @@ import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/
 import { KeygateError } from '../shared/domain/errors.js';
 import type { AuditEvent, AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
-import { setAccountDisabledByOperator } from '../shared/domain/subusers.js';
+import {
+  setAccountDisabledByOperator,
+  setAccountPlanByOperator,
+} from '../shared/domain/subusers.js';
 import { createdView, listView, rolledView } from '../shared/http/wire/api-keys.js';
 import { lifecycleEvent } from '../shared/http/wire/audit.js';
 import { createLogger } from '../shared/observability/logger.js';
@@ -32,6 +35,7 @@ export const USAGE = `Usage:
   keygate accounts list [--json]
   keygate accounts disable --account NAME
   keygate accounts enable --account NAME
+  keygate accounts set-plan --account NAME --plan PLAN
   keygate keys list --account NAME [--json]
   keygate keys create --account NAME --name NAME [--scopes a,b,…] [--json]
   keygate keys delete --account NAME --id API_KEY_ID
@@ -134,7 +138,7 @@ export async function runCli(
   }
 }
 
-function required(values: Options, name: 'account' | 'name' | 'id'): string {
+function required(values: Options, name: 'account' | 'name' | 'id' | 'plan'): string {
   const value = values[name];
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
@@ -421,6 +425,15 @@ function setDisabled(disabled: boolean) {
   };
 }
 
+/** Puts any account on another plan (the config's plans decide what it allows). */
+async function setPlan(values: Options, out: (line: string) => void) {
+  const name = required(values, 'account');
+  const plan = required(values, 'plan');
+  const { deps, describe } = await target(values);
+  unwrap(await setAccountPlanByOperator(deps, name, plan));
+  out(`Put "${name}" on plan "${plan}" on ${describe}: it applies within 30 seconds.`);
+}
+
 async function outbox(values: Options, out: (line: string) => void) {
   const info = readRuntimeInfo(dataDirFromEnv());
   const dir = info?.outboxDir ?? `${dataDirFromEnv()}/outbox`;
@@ -489,6 +502,7 @@ const COMMANDS: Record<string, (values: Options, out: (line: string) => void) =>
   'accounts list': listAccounts,
   'accounts disable': setDisabled(true),
   'accounts enable': setDisabled(false),
+  'accounts set-plan': setPlan,
   'keys list': listKeys,
   'keys create': createKey,
   'keys delete': deleteKey,

@@ -6,6 +6,8 @@ export const ACCOUNT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const OWNER_KEY_NAME = 'Owner key';
 /** Plan names follow the account-name rules. */
 export const PLAN_NAME_PATTERN = ACCOUNT_NAME_PATTERN;
+export const PLAN_NAME_MESSAGE =
+  'plan names are 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit';
 /** The plan of an account bootstrapped without one (and of accounts stored before plans). */
 export const DEFAULT_PLAN = 'free';
 
@@ -62,12 +64,7 @@ export async function bootstrapAccount(
   }
   const plan = input.plan ?? DEFAULT_PLAN;
   if (!PLAN_NAME_PATTERN.test(plan)) {
-    return fail(
-      new BadRequestError(
-        'plan names are 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit',
-        'plan',
-      ),
-    );
+    return fail(new BadRequestError(PLAN_NAME_MESSAGE, 'plan'));
   }
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
   const now = deps.now().toISOString();

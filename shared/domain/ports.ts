@@ -47,6 +47,8 @@ export type AuditAction =
   /** The account was disabled or enabled (by its parent, or by an operator). */
   | 'account.disabled'
   | 'account.enabled'
+  /** An operator put the account on another plan (`keygate accounts set-plan`). */
+  | 'account.plan_changed'
   /** In a parent's log: a subuser was created, disabled, enabled or deleted. */
   | 'subuser.created'
   | 'subuser.disabled'
@@ -215,6 +217,12 @@ export interface KeyRepository {
     disabled: boolean,
     events: readonly AuditEvent[],
   ): Promise<AccountStateOutcome>;
+  /** Puts the account on `plan` and records `events`, in one write; a deleted account is not found. */
+  setAccountPlan(
+    accountId: string,
+    plan: string,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'>;
   /**
    * Deletes a subuser: marks it as being deleted (no key can be added, look-ups skip it), deletes
    * every key, then the account, its name and ID reservations and its place in the parent's

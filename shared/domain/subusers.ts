@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { PLAN_NAME_MESSAGE, PLAN_NAME_PATTERN } from './accounts.js';
 import { auditEvent } from './audit.js';
 import type { Caller } from './caller.js';
 import {
@@ -201,6 +202,35 @@ export async function setAccountDisabledByOperator(
   if (outcome === 'not_found') return fail(new NotFoundError(`no account named "${accountName}"`));
   await deps.authorizerCache.flush();
   return ok({ ...account, disabled });
+}
+
+/**
+ * An operator puts an account (parent or subuser) on another plan. Its requests count against
+ * the new plan's limits within a container's plan cache (30 s), its usage so far kept.
+ */
+export async function setAccountPlanByOperator(
+  deps: Deps,
+  accountName: string,
+  plan: string,
+): Promise<Result<AccountRecord>> {
+  if (!PLAN_NAME_PATTERN.test(plan)) {
+    return fail(new BadRequestError(PLAN_NAME_MESSAGE, 'plan'));
+  }
+  const accountId = await deps.repo.findAccountIdByName(accountName);
+  const account = accountId ? await deps.repo.getAccount(accountId) : undefined;
+  if (!account || account.deleting) {
+    return fail(new NotFoundError(`no account named "${accountName}"`));
+  }
+  const event = auditEvent(deps, {
+    accountId: account.accountId,
+    action: 'account.plan_changed',
+    actor: null,
+    targetKeyId: '-',
+    details: { by: 'operator', plan, ...(account.plan ? { previous: account.plan } : {}) },
+  });
+  const outcome = await deps.repo.setAccountPlan(account.accountId, plan, [event]);
+  if (outcome === 'not_found') return fail(new NotFoundError(`no account named "${accountName}"`));
+  return ok({ ...account, plan });
 }
 
 /** The caller's own account, which must be a parent (subusers cannot manage subusers). */

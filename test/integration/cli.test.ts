@@ -139,6 +139,50 @@ describe('keygate CLI', () => {
     expect(bad.code).toBe(1);
   });
 
+  it('puts an account on another plan (accounts set-plan), recorded in its audit log', async () => {
+    // Arrange
+    const account = `cli-set-plan-${Date.now()}`;
+    const boot = await run(['bootstrap', '--account', account, '--json', '--stack', 'Keygate']);
+    const { account_id } = JSON.parse(boot.out) as { account_id: string };
+
+    // Act
+    const set = await run([
+      'accounts',
+      'set-plan',
+      '--account',
+      account,
+      '--plan',
+      'pro',
+      '--stack',
+      'Keygate',
+    ]);
+    const unknown = await run([
+      'accounts',
+      'set-plan',
+      '--account',
+      `${account}-none`,
+      '--plan',
+      'pro',
+      '--stack',
+      'Keygate',
+    ]);
+    const missing = await run(['accounts', 'set-plan', '--account', account, '--stack', 'Keygate']);
+
+    // Assert
+    expect(set.code).toBe(0);
+    const { defaultDeps } = await import('../../shared/runtime/deps.js');
+    const { repo } = defaultDeps();
+    expect((await repo.getAccount(account_id))?.plan).toBe('pro');
+    const { events } = await repo.listEvents(account_id, { limit: 10 });
+    expect(events.find((e) => e.action === 'account.plan_changed')?.details).toEqual({
+      by: 'operator',
+      plan: 'pro',
+      previous: 'free',
+    });
+    expect(unknown.code).toBe(1);
+    expect(missing.code).toBe(2);
+  });
+
   it("rolls keys (the owner key included: an operator's way back after a leak)", async () => {
     // Arrange
     const account = `cli-roll-${Date.now()}`;

@@ -283,6 +283,31 @@ export class DynamoKeyRepository implements KeyRepository {
     return found;
   }
 
+  async setAccountPlan(
+    accountId: string,
+    plan: string,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'> {
+    const reasons = await this.transact({
+      TransactItems: [
+        {
+          Update: {
+            TableName: this.tables.accounts,
+            Key: { pk: accountPk(accountId) },
+            UpdateExpression: 'SET #plan = :plan',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(deleting)',
+            ExpressionAttributeNames: { '#plan': 'plan' },
+            ExpressionAttributeValues: { ':plan': plan },
+          },
+        },
+        ...events.map((event) => this.auditPut(event)),
+      ],
+    });
+    if (reasons === undefined) return 'done';
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'not_found';
+    throw new ServiceUnavailableError();
+  }
+
   async setAccountDisabled(
     accountId: string,
     disabled: boolean,

@@ -82,6 +82,18 @@ export class MemoryKeyRepository implements KeyRepository {
       .map((a) => ({ ...a }));
   }
 
+  async setAccountPlan(
+    accountId: string,
+    plan: string,
+    events: readonly AuditEvent[],
+  ): Promise<'done' | 'not_found'> {
+    const account = this.accounts.get(accountId);
+    if (!account || account.deleting) return 'not_found';
+    account.plan = plan;
+    for (const event of events) this.events.push(structuredClone(event));
+    return 'done';
+  }
+
   async setAccountDisabled(
     accountId: string,
     disabled: boolean,
