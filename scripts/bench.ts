@@ -24,6 +24,7 @@ import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { nodeVersionProblem } from '../shared/node-version.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
 import { dynamoDocumentClient } from '../shared/runtime/storage.js';
+import { physicalTableName, USAGE_TABLE } from '../shared/tables.js';
 import { measureAuthorizer, unwrap } from './bench/authorizer.js';
 import { httpChartSvg } from './bench/chart.js';
 import { BASELINE, measureColdStart } from './bench/cold-start.js';
@@ -58,7 +59,10 @@ const times = (n: number) => `${n.toFixed(2)}×`;
 function describeCost(cost: OperationCost): string {
   if (cost.calls.length === 0) return 'no DynamoDB call';
   const calls = cost.calls
-    .map((c) => `${c.command}${c.consistentRead ? ' (consistent)' : ''}`)
+    .map(
+      (c) =>
+        `${c.command}${c.consistentRead ? ' (consistent)' : ''}${c.failed ? ` (${c.failed}: charged, not reported)` : ''}`,
+    )
     .join(' + ');
   return `${calls}: ${cost.readUnits} RCU, ${cost.writeUnits} WCU`;
 }
@@ -68,7 +72,8 @@ async function inProcess() {
   const outbox = mkdtempSync(join(tmpdir(), 'keygate-bench-outbox-'));
   const dynamo = await startDynamoDbLocal();
   try {
-    const tables = await ensureTables(dynamo.endpoint, `bench${Date.now()}`);
+    const prefix = `bench${Date.now()}`;
+    const tables = await ensureTables(dynamo.endpoint, prefix);
     Object.assign(process.env, {
       KEYGATE_DYNAMODB_ENDPOINT: dynamo.endpoint,
       KEYGATE_KEYS_TABLE: tables.keys,
@@ -87,7 +92,11 @@ async function inProcess() {
       ioIterations: IO_ITERATIONS,
       repeats: REPEATS,
     });
-    const costs = await measureOperationCosts(dynamoDocumentClient(), owner.apiKey);
+    const costs = await measureOperationCosts(
+      dynamoDocumentClient(),
+      owner.apiKey,
+      physicalTableName(prefix, USAGE_TABLE),
+    );
     return { authorizer, costs };
   } finally {
     await dynamo.stop();

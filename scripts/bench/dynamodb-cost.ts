@@ -11,6 +11,12 @@ export interface DynamoDbCall {
   /** Read and write capacity units, summed over the tables and indexes the call touched. */
   readUnits: number;
   writeUnits: number;
+  /**
+   * The error a call failed with (a refused conditional write): DynamoDB still charges such a
+   * write (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html)
+   * but reports no consumed capacity with the error, so its units here are 0.
+   */
+  failed?: string;
 }
 
 /** The cost of one operation: its calls, and their totals. */
@@ -98,9 +104,22 @@ export function recordDynamoDbCost(client: DynamoDBDocumentClient): {
       if (!calls) return next(args);
       const sink = calls;
       input.ReturnConsumedCapacity = 'INDEXES';
-      const result = await next(args);
-      const output = result.output as { ConsumedCapacity?: unknown };
       const command = apiName((context as { commandName?: string }).commandName, input);
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } catch (error) {
+        sink.push({
+          command,
+          targets: targetsOf(input, undefined),
+          consistentRead: input.ConsistentRead === true,
+          readUnits: 0,
+          writeUnits: 0,
+          failed: error instanceof Error ? error.name : 'error',
+        });
+        throw error;
+      }
+      const output = result.output as { ConsumedCapacity?: unknown };
       const { read, write } = units(command, output.ConsumedCapacity);
       sink.push({
         command,
@@ -146,6 +165,8 @@ export type OperationCosts = Record<string, OperationCost>;
 export async function measureOperationCosts(
   client: DynamoDBDocumentClient,
   ownerKey: string,
+  /** The usage table: where given, what counting a request against a plan costs (issue 17). */
+  usageTable?: string,
 ): Promise<OperationCosts> {
   const { ApiGatewayEmulator } = await import('../../local/emulator.js');
   const recorder = recordDynamoDbCost(client);
@@ -235,8 +256,33 @@ export async function measureOperationCosts(
     );
     await measure('roll', ['POST', `${one}/roll`], () => call('POST', `${one}/roll`, 200, {}));
     await measure('delete', ['DELETE', one], () => call('DELETE', one, 204));
+    if (usageTable) Object.assign(costs, await planCheckCosts(recorder, client, usageTable));
     return costs;
   } finally {
     emulator.close();
   }
+}
+
+/**
+ * What a request limited by a plan adds: the usage store's conditional write when admitted (a
+ * rate limit and both quotas, one item), and when refused (the failed write, then the read that
+ * tells which limit).
+ */
+async function planCheckCosts(
+  recorder: ReturnType<typeof recordDynamoDbCost>,
+  client: DynamoDBDocumentClient,
+  usageTable: string,
+): Promise<OperationCosts> {
+  const { DynamoDbUsageStore } = await import('../../shared/adapters/dynamodb/usage-store.js');
+  const store = new DynamoDbUsageStore(client, usageTable);
+  const now = new Date();
+  const limits = { rate: { perSecond: 100, burst: 100 }, quota: { perDay: 1, perMonth: 1000 } };
+  const consume = () => store.consume({ subject: 'a#bench', cost: 1, now, limits });
+  const admitted = await recorder.measure(async () => {
+    if (!(await consume()).admitted) throw new Error('the first plan check was refused');
+  });
+  const refused = await recorder.measure(async () => {
+    if ((await consume()).admitted) throw new Error('a plan check past the quota was admitted');
+  });
+  return { 'plan check, admitted (rate and quotas)': admitted, 'plan check, refused': refused };
 }

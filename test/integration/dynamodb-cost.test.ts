@@ -17,7 +17,11 @@ describe('DynamoDB cost per operation', () => {
 
   beforeAll(async () => {
     const account = await newAccount();
-    costs = await measureOperationCosts(dynamoDocumentClient(), account.ownerKey);
+    costs = await measureOperationCosts(
+      dynamoDocumentClient(),
+      account.ownerKey,
+      process.env.KEYGATE_USAGE_TABLE,
+    );
   });
 
   const cost = (label: string) => {
@@ -61,6 +65,17 @@ describe('DynamoDB cost per operation', () => {
     expect(list.calls).toHaveLength(1);
     expect(list.calls[0]?.command).toBe('Query');
     expect(list.calls[0]?.targets.some((t) => t.endsWith('/byAccount'))).toBe(true);
+  });
+
+  it('counts a request against a plan in one write of 1 WCU; a refusal costs its failed write and one read', () => {
+    const admitted = cost('plan check, admitted (rate and quotas)');
+    const refused = cost('plan check, refused');
+
+    expect(admitted.calls.map((c) => c.command)).toEqual(['UpdateItem']);
+    expect(admitted.writeUnits).toBe(1);
+    expect(refused.calls.map((c) => c.command)).toEqual(['UpdateItem', 'GetItem']);
+    expect(refused.calls[0]?.failed).toBe('ConditionalCheckFailedException');
+    expect(refused.calls[1]).toMatchObject({ consistentRead: true });
   });
 
   it('never scans, and writes each change in one transaction', () => {
