@@ -1,7 +1,5 @@
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoKeyRepository } from '../adapters/dynamodb/keys-repository.js';
-import { DynamoDbUsageStore } from '../adapters/dynamodb/usage-store.js';
-import type { UsageStore } from '../domain/limits.js';
 import type { KeyRepository } from '../domain/ports.js';
 import type { PolicyRoute } from '../gateway/policy.js';
 import { configFromEnv, type RuntimeConfig } from './config.js';
@@ -36,20 +34,6 @@ export function dynamoDocumentClient() {
 export function keyRepository(): KeyRepository {
   repository ??= new DynamoKeyRepository(dynamoDocumentClient(), runtimeConfig().tables);
   return repository;
-}
-
-let usage: UsageStore | undefined;
-
-/**
- * The usage counters (plans and limits). Without its table a deployment with plans cannot count,
- * and refuses rather than serve unlimited: a wiring error, 500 with the cause in the log.
- */
-export function usageStore(): UsageStore {
-  if (usage) return usage;
-  const table = runtimeConfig().usageTable;
-  if (!table) throw new Error('KEYGATE_USAGE_TABLE must be set where the deployment has plans');
-  usage = new DynamoDbUsageStore(dynamoDocumentClient(), table);
-  return usage;
 }
 
 /**
