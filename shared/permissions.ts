@@ -48,7 +48,8 @@ export type Permission =
   | { kind: 'putEvents' }
   /**
    * Counting requests against the account's plan (where the team declared plans): `UpdateItem`
-   * and `GetItem` on the usage table, and `GetItem` of account items (their plan).
+   * and `GetItem` on the usage table, `GetItem` of account items (their plan), and `PutItem` on
+   * the audit table (a quota threshold crossed).
    */
   | { kind: 'countUsage' };
 

@@ -1008,6 +1008,8 @@ export class Keygate extends Construct {
             actions: ['dynamodb:GetItem'],
             leadingKeys: ['account#*'],
           }),
+          // A quota threshold crossed is an event in the account's audit log.
+          this.tableStatement({ kind: 'table', table: 'audit', actions: ['dynamodb:PutItem'] }),
         ];
     }
   }

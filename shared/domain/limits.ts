@@ -239,17 +239,78 @@ export async function enforceLimits(
   deps: { usage: UsageStore; now: () => Date },
   subjects: readonly LimitedSubject[],
   cost: number,
-): Promise<Result<Standing | undefined>> {
-  if (cost === 0) return ok(undefined);
+): Promise<Result<Counted>> {
+  if (cost === 0) return ok({ standing: undefined, warnings: [] });
   const now = deps.now();
   const standings: Standing[] = [];
+  const warnings: QuotaWarning[] = [];
   for (const { subject, counter, limits } of subjects) {
     if (!limits.rate && !limits.quota) continue;
     const outcome = await deps.usage.consume({ subject: counter, cost, now, limits });
     if (!outcome.admitted) return fail(refused(refusalOf(subject, limits, outcome, now), now));
     standings.push(...standingsOf(limits, outcome, now));
+    warnings.push(...quotaWarnings(subject, limits, outcome, cost, now));
   }
-  return ok(bindingStanding(standings));
+  return ok({ standing: bindingStanding(standings), warnings });
+}
+
+/** What counting a request gave: where the caller stands, and the quota thresholds it crossed. */
+export interface Counted {
+  standing: Standing | undefined;
+  warnings: QuotaWarning[];
+}
+
+/** The share of a quota at which the account is warned (80 %, 90 %, 100 %). */
+export const WARNING_PERCENTS = [80, 90, 100] as const;
+
+/** A quota threshold crossed: told once per period, by the one request that crossed it. */
+export interface QuotaWarning {
+  subject: LimitSubject;
+  period: QuotaPeriod;
+  limit: number;
+  percent: (typeof WARNING_PERCENTS)[number];
+  used: number;
+  resetsAt: Date;
+}
+
+/**
+ * The thresholds this request crossed. Counts are exact and only grow within a period, so
+ * exactly one admitted request moves a count from below a threshold to at or above it: the
+ * warning needs no record of its own to be told once per period.
+ */
+export function quotaWarnings(
+  subject: LimitSubject,
+  limits: Limits,
+  outcome: Extract<UsageOutcome, { admitted: true }>,
+  cost: number,
+  now: Date,
+): QuotaWarning[] {
+  const periods = periodsAt(now);
+  const counted = [
+    {
+      period: 'day' as const,
+      limit: limits.quota?.perDay,
+      used: outcome.day,
+      resetsAt: periods.dayResetsAt,
+    },
+    {
+      period: 'month' as const,
+      limit: limits.quota?.perMonth,
+      used: outcome.month,
+      resetsAt: periods.monthResetsAt,
+    },
+  ];
+  const warnings: QuotaWarning[] = [];
+  for (const { period, limit, used, resetsAt } of counted) {
+    if (limit === undefined) continue;
+    for (const percent of WARNING_PERCENTS) {
+      const threshold = (limit * percent) / 100;
+      if (used - cost < threshold && used >= threshold) {
+        warnings.push({ subject, period, limit, percent, used, resetsAt });
+      }
+    }
+  }
+  return warnings;
 }
 
 function refusalOf(

@@ -49,6 +49,8 @@ export type AuditAction =
   | 'account.enabled'
   /** An operator put the account on another plan (`keygate accounts set-plan`). */
   | 'account.plan_changed'
+  /** The account's use crossed 80, 90 or 100 % of one of its plan's quotas (once per period). */
+  | 'account.quota_warning'
   /** In a parent's log: a subuser was created, disabled, enabled or deleted. */
   | 'subuser.created'
   | 'subuser.disabled'
@@ -263,6 +265,8 @@ export interface KeyRepository {
    * atomic write, so refusals cannot grow the audit log without bound. Whether it was recorded.
    */
   recordRefusal(event: AuditEvent, bound: { window: string; limit: number }): Promise<boolean>;
+  /** Appends one event to the audit log (a warning that changes nothing else). */
+  appendEvent(event: AuditEvent): Promise<void>;
   /**
    * The account's events, newest first, after the position `after` (from {@link EventPage.next})
    * when given; only those about `targetKeyId` when given. Never another account's: for another

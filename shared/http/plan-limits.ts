@@ -1,10 +1,18 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deployment } from '../deployment/deployment.js';
-import { enforceLimits, planOf, type Standing, type UsageStore } from '../domain/limits.js';
+import { auditEvent } from '../domain/audit.js';
+import {
+  enforceLimits,
+  planOf,
+  type QuotaWarning,
+  type Standing,
+  type UsageStore,
+} from '../domain/limits.js';
 import type { KeyRepository } from '../domain/ports.js';
+import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';
-import { rateLimitHeaders } from './rate-limit-headers.js';
+import { withStanding } from './rate-limit-headers.js';
 
 /**
  * How long a container trusts an account's plan it read: a plan changed by the operator applies
@@ -57,16 +65,42 @@ export async function checkPlan(
     cost,
   );
   if (!counted.ok) throw counted.error;
-  return counted.value;
+  for (const warning of counted.value.warnings) {
+    await recordWarning(deps, accountId, plan.id, warning);
+  }
+  return counted.value.standing;
 }
 
-/** The answer with where the caller stands (nothing when unlimited). */
-export function withStanding(
-  response: APIGatewayProxyResult,
-  standing: Standing | undefined,
-): APIGatewayProxyResult {
-  if (!standing) return response;
-  return { ...response, headers: { ...response.headers, ...rateLimitHeaders(standing) } };
+/**
+ * A quota threshold crossed, in the account's audit log, and so on the event bus for the team's
+ * systems (`account.quota_warning`). Only the request that crossed it records it; a failed write
+ * is logged, never the request's failure (it was served: the count stands).
+ */
+async function recordWarning(
+  deps: PlanLimitsDeps,
+  accountId: string,
+  plan: string,
+  warning: QuotaWarning,
+): Promise<void> {
+  const event = auditEvent(deps, {
+    accountId,
+    action: 'account.quota_warning',
+    actor: null,
+    targetKeyId: '-',
+    details: {
+      plan,
+      quota: warning.period === 'day' ? 'daily' : 'monthly',
+      percent: String(warning.percent),
+      limit: String(warning.limit),
+      used: String(warning.used),
+      resets_at: warning.resetsAt.toISOString(),
+    },
+  });
+  try {
+    await deps.repo.appendEvent(event);
+  } catch (error) {
+    logger.error('quota warning not recorded', { accountId, action: event.action, error });
+  }
 }
 
 type Middleware<TContext extends Context> = MiddlewareObj<

@@ -1,3 +1,4 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Standing } from '../domain/limits.js';
 
 /**
@@ -11,4 +12,13 @@ export function rateLimitHeaders(standing: Standing): Record<string, string> {
     'x-ratelimit-remaining': String(Math.max(0, standing.remaining)),
     'x-ratelimit-reset': String(Math.ceil(standing.resetsAt.getTime() / 1000)),
   };
+}
+
+/** The answer with where the caller stands (nothing when unlimited). */
+export function withStanding(
+  response: APIGatewayProxyResult,
+  standing: Standing | undefined,
+): APIGatewayProxyResult {
+  if (!standing) return response;
+  return { ...response, headers: { ...response.headers, ...rateLimitHeaders(standing) } };
 }

@@ -5,7 +5,7 @@ import type { KeyType } from '../domain/scopes.js';
 import { redactingReplacer } from '../observability/redact.js';
 import type { RouteDefinition } from '../routes.js';
 import { readCaller } from './caller.js';
-import { withStanding } from './plan-limits.js';
+import { withStanding } from './rate-limit-headers.js';
 import { errorResponse } from './responses.js';
 
 /** A team's handler: a plain API Gateway (REST, Lambda proxy) handler. */

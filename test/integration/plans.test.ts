@@ -31,6 +31,12 @@ useDeployment(
 );
 const { call } = createGateway({ cacheTtlSeconds: 300 });
 
+async function accountIdOf(key: string): Promise<string> {
+  const stored = await defaultDeps().repo.getKey(key.split('.')[1] ?? '');
+  if (!stored) throw new Error('no such key');
+  return stored.accountId;
+}
+
 async function accountOn(plan?: string): Promise<string> {
   const created = await bootstrapAccount(defaultDeps(), {
     name: `plans-${randomBytes(6).toString('hex')}`,
@@ -71,6 +77,26 @@ describe('plans', () => {
     });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.headers['x-ratelimit-remaining']).toBe('0');
+  });
+
+  it('records each quota threshold the account crosses once, as an audit event (on the event bus)', async () => {
+    // Arrange: the default plan's 3 a day
+    const key = await accountOn();
+    const accountId = await accountIdOf(key);
+
+    // Act: three requests cross 80, 90 and 100 %, the refused fourth crosses nothing
+    for (let i = 0; i < 4; i++) await call('GET', '/v3/scopes', { key });
+
+    // Assert
+    const { events } = await defaultDeps().repo.listEvents(accountId, { limit: 20 });
+    const warnings = events.filter((e) => e.action === 'account.quota_warning');
+    expect(warnings.map((e) => e.details.percent).sort()).toEqual(['100', '80', '90']);
+    expect(warnings[0]?.details).toMatchObject({
+      plan: 'starter',
+      quota: 'daily',
+      limit: '3',
+      used: '3',
+    });
   });
 
   it('does not count a route of cost 0, nor send it rate-limit headers', async () => {

@@ -159,9 +159,10 @@ describe('enforceLimits: the answer a limited request gets', () => {
     const first = await enforceLimits(d, [account(limits)], 1);
 
     // Assert: the quota binds (2 left), and resets at the next 00:00Z
-    expect(first).toEqual({
-      ok: true,
-      value: { limit: 3, remaining: 2, resetsAt: new Date('2026-12-04T00:00:00.000Z') },
+    expect(first.ok && first.value.standing).toEqual({
+      limit: 3,
+      remaining: 2,
+      resetsAt: new Date('2026-12-04T00:00:00.000Z'),
     });
   });
 
@@ -224,9 +225,31 @@ describe('enforceLimits: the answer a limited request gets', () => {
     const second = await enforceLimits(d, subjects, 1);
 
     // Assert: the key's monthly quota of 1 binds
-    expect(first.ok && first.value?.remaining).toBe(0);
-    expect(free).toEqual({ ok: true, value: undefined });
+    expect(first.ok && first.value.standing?.remaining).toBe(0);
+    expect(free).toEqual({ ok: true, value: { standing: undefined, warnings: [] } });
     expect(failure(second).message).toContain('monthly quota of 1 requests for this API key');
+  });
+
+  it('warns once per period at 80, 90 and 100 % of a quota: on the request that crosses each', async () => {
+    // Arrange: a month's quota of 10
+    const d = deps();
+    const subjects = [account({ quota: { perMonth: 10 } })];
+
+    // Act: ten requests of cost 1, then the bigger step a cost of 5 would be on a fresh account
+    const warned: number[][] = [];
+    for (let i = 1; i <= 10; i++) {
+      const counted = await enforceLimits(d, subjects, 1);
+      warned.push(counted.ok ? counted.value.warnings.map((w) => w.percent) : []);
+    }
+    const jump = await enforceLimits(deps(), [account({ quota: { perMonth: 5 } })], 5);
+
+    // Assert: 80 % at the 8th, 90 % at the 9th, 100 % at the 10th, nothing else
+    expect(warned).toEqual([[], [], [], [], [], [], [], [80], [90], [100]]);
+    expect(jump.ok && jump.value.warnings.map((w) => [w.period, w.percent, w.used])).toEqual([
+      ['month', 80, 5],
+      ['month', 90, 5],
+      ['month', 100, 5],
+    ]);
   });
 
   it('fails closed: a failing store is an error, never an admission', async () => {

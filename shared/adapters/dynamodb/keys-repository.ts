@@ -821,6 +821,10 @@ export class DynamoKeyRepository implements KeyRepository {
     throw new ServiceUnavailableError();
   }
 
+  async appendEvent(event: AuditEvent): Promise<void> {
+    await this.run(() => this.client.send(new PutCommand(this.auditPut(event).Put)));
+  }
+
   /**
    * One query on the audit table, or on `byTarget` for one key's history, without a filter. A
    * key ID's partition of `byTarget` holds only that key's account's events (every writer records

@@ -82,6 +82,10 @@ export class MemoryKeyRepository implements KeyRepository {
       .map((a) => ({ ...a }));
   }
 
+  async appendEvent(event: AuditEvent): Promise<void> {
+    this.events.push(structuredClone(event));
+  }
+
   async setAccountPlan(
     accountId: string,
     plan: string,
