@@ -9,7 +9,7 @@ import { addLambdaContext, logger } from '../observability/logger.js';
 import { bufferedMetrics } from '../observability/metrics.js';
 import type { AdapterName, RouteContract } from '../routes.js';
 import { type AdapterProvider, depsWith, type ProvidersOf } from '../runtime/deps.js';
-import { planLimitDeps } from '../runtime/plan-limits.js';
+import { planLimitDeps, plansDeclared } from '../runtime/plan-limits.js';
 import { SCHEMAS, type SchemaName } from '../schemas/index.js';
 import {
   actingAs,
@@ -110,7 +110,7 @@ export function keyRouteHandler<R extends RouteContract, TValue>(
     .use(callerContext(route))
     .use(actingAs(deps))
     // After on-behalf-of: a parent acting for its subuser counts against the subuser's plan.
-    .use(planLimits<RequestContext>(route, planLimitDeps))
+    .use(planLimits<RequestContext>(route, planLimitDeps, plansDeclared))
     .use(
       parseInput({
         body: schemaOf(route.request?.body),

@@ -114,18 +114,20 @@ type Middleware<TContext extends Context> = MiddlewareObj<
 export function planLimits<TContext extends Context & { caller: { accountId: string } }>(
   route: Pick<RouteDefinition, 'cost'>,
   deps: () => PlanLimitsDeps,
+  /** Whether the deployment declares plans: without them a request costs one check, no wiring. */
+  plansDeclared: () => boolean,
 ): Middleware<TContext> {
   // Per request: the local runtime serves concurrent requests with one handler.
   const standings = new WeakMap<object, Standing>();
   return {
     before: async function planLimitsBefore(request) {
+      if (route.cost === 0 || !plansDeclared()) return;
       const standing = await checkPlan(deps(), route, request.context.caller.accountId);
       if (standing) standings.set(request, standing);
     },
     after: function planLimitsAfter(request) {
-      if (request.response) {
-        request.response = withStanding(request.response, standings.get(request));
-      }
+      const standing = standings.get(request);
+      if (standing && request.response) request.response = withStanding(request.response, standing);
     },
   };
 }

@@ -30,6 +30,11 @@ export function planLimitDeps(): PlanLimitsDeps {
   };
 }
 
+/** Whether the deployment this process serves declares plans (a property read per request). */
+export function plansDeclared(): boolean {
+  return (activeDeployment().spec.plans?.length ?? 0) > 0;
+}
+
 /** A team route's plan check, for `wrapTeamHandler` (only where the team declared plans). */
 export function teamPlanCheck(route: Pick<RouteDefinition, 'cost'>) {
   return (accountId: string) => checkPlan(planLimitDeps(), route, accountId);
