@@ -5,7 +5,7 @@ import {
   SENDGRID_AREAS,
   SENDGRID_CATALOGUE,
 } from '../domain/catalogue.js';
-import { limitsProblem, type Plan } from '../domain/limits.js';
+import { limitsFault, type Plan } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import { routeArn } from '../gateway/api-gateway.js';
 import {
@@ -382,8 +382,8 @@ function plansOf(
     }
     const name = `${entry} (${plan.id})`;
     if (plans.some((p) => p.id === plan.id)) return bad(name, 'the id is taken');
-    const problem = limitsProblem(plan, name);
-    if (problem) return bad(name, problem.slice(name.length + 2));
+    const fault = limitsFault(plan);
+    if (fault) return bad(name, fault);
     const costly = plan.rate && routes.find((r) => (r.cost ?? 1) > (plan.rate?.burst ?? 0));
     if (costly) {
       return bad(name, `its burst (${plan.rate?.burst}) is below the cost of ${costly.id}`);

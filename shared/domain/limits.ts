@@ -161,21 +161,21 @@ function boundedCount(
   return ok(asked);
 }
 
-/** What a plan or a key's limits may hold, checked where a team or a caller sets them. */
-export function limitsProblem(limits: Limits, what: string): string | undefined {
+/** What is wrong with a plan's or a key's limits, if anything (one line, without whose). */
+export function limitsFault(limits: Limits): string | undefined {
   const { rate, quota } = limits;
   if (rate) {
     if (!(Number.isFinite(rate.perSecond) && rate.perSecond > 0 && rate.perSecond <= 1_000_000)) {
-      return `${what}: rate.perSecond must be a number above 0, at most 1000000`;
+      return `rate.perSecond must be a number above 0, at most 1000000`;
     }
     if (!(Number.isInteger(rate.burst) && rate.burst >= 1 && rate.burst <= 1_000_000)) {
-      return `${what}: rate.burst must be a whole number from 1 to 1000000`;
+      return `rate.burst must be a whole number from 1 to 1000000`;
     }
   }
   for (const period of ['perDay', 'perMonth'] as const) {
     const value = quota?.[period];
     if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 1e12)) {
-      return `${what}: quota.${period} must be a whole number from 1`;
+      return `quota.${period} must be a whole number from 1`;
     }
   }
   if (
@@ -183,9 +183,15 @@ export function limitsProblem(limits: Limits, what: string): string | undefined 
     quota.perMonth !== undefined &&
     quota.perDay > quota.perMonth
   ) {
-    return `${what}: quota.perDay cannot exceed quota.perMonth`;
+    return `quota.perDay cannot exceed quota.perMonth`;
   }
   return undefined;
+}
+
+/** {@link limitsFault}, naming whose limits they are. */
+export function limitsProblem(limits: Limits, what: string): string | undefined {
+  const fault = limitsFault(limits);
+  return fault === undefined ? undefined : `${what}: ${fault}`;
 }
 
 /** One request against one subject's limits (a key's, or its account's). */

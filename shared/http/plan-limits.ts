@@ -20,12 +20,15 @@ import { withStanding } from './rate-limit-headers.js';
  */
 export const PLAN_CACHE_MS = 30_000;
 
+const MAX_CACHED_PLANS = 10_000;
 const plans = new Map<string, { plan: string | undefined; until: number }>();
 
 async function accountPlan(repo: KeyRepository, accountId: string, now: number) {
   const known = plans.get(accountId);
   if (known && known.until > now) return known.plan;
   const plan = (await repo.getAccount(accountId))?.plan;
+  // Bounded: a long-lived process (the local runtime) sees accounts come and go.
+  if (plans.size >= MAX_CACHED_PLANS) plans.clear();
   plans.set(accountId, { plan, until: now + PLAN_CACHE_MS });
   return plan;
 }

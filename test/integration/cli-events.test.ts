@@ -1,28 +1,14 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { RECENT_EVENTS, runCli } from '../../local/cli.js';
+import { RECENT_EVENTS } from '../../local/cli.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
 import { tableNames } from '../../shared/tables.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
-
-const tempDir = tempDirs();
+import { run, useMockedStack } from '../helpers/cli.js';
 
 /**
  * `keygate events`: the lifecycle events as the bus carries them, read from DynamoDB Local's
  * audit table. `--stack` reads table names from CloudFormation, which cannot run here: that one
- * client is mocked (as in cli.test.ts).
+ * client is mocked (`test/helpers/cli.ts`).
  */
-
-function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return runCli(
-    args,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  ).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
-}
 
 interface BusEntry {
   source: string;
@@ -32,42 +18,8 @@ interface BusEntry {
 }
 
 describe('keygate events', () => {
-  const saved = { ...process.env };
-  const cloudFormation = mockClient(CloudFormationClient);
+  useMockedStack('kg-cli-events-');
   const stack = ['--stack', 'Keygate'];
-
-  beforeEach(() => {
-    const tables = tableNames(inject('tablePrefix'));
-    cloudFormation.reset();
-    cloudFormation.on(DescribeStacksCommand, { StackName: 'Keygate' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Keygate',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'KeysTableName', OutputValue: tables.keys },
-            { OutputKey: 'AccountsTableName', OutputValue: tables.accounts },
-            { OutputKey: 'AuditTableName', OutputValue: tables.audit },
-            { OutputKey: 'KeyPrefix', OutputValue: 'kg' },
-            { OutputKey: 'DefaultKeyLimit', OutputValue: '7' },
-          ],
-        },
-      ],
-    });
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      KEYGATE_DATA_DIR: tempDir('kg-cli-events-'),
-    });
-  });
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
-  afterAll(() => cloudFormation.restore());
 
   it("lists an account's changes, newest first, as the bus carries them, without key material", async () => {
     // Arrange

@@ -1,11 +1,6 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { runCli } from '../../local/cli.js';
 import { tableNames } from '../../shared/tables.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
-
-const tempDir = tempDirs();
+import { run, useMockedStack } from '../helpers/cli.js';
 
 /**
  * The CLI in-process. `--stack` reads table names from CloudFormation, which cannot run here, so
@@ -13,50 +8,8 @@ const tempDir = tempDirs();
  * AWS SDK's standard `AWS_ENDPOINT_URL_DYNAMODB` (as under SAM or LocalStack).
  */
 
-function run(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  return runCli(
-    args,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  ).then((code) => ({ code, out: out.join('\n'), err: err.join('\n') }));
-}
-
 describe('keygate CLI', () => {
-  const saved = { ...process.env };
-  const cloudFormation = mockClient(CloudFormationClient);
-
-  beforeEach(() => {
-    const tables = tableNames(inject('tablePrefix'));
-    cloudFormation.reset();
-    cloudFormation.on(DescribeStacksCommand, { StackName: 'Keygate' }).resolves({
-      Stacks: [
-        {
-          StackName: 'Keygate',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'KeysTableName', OutputValue: tables.keys },
-            { OutputKey: 'AccountsTableName', OutputValue: tables.accounts },
-            { OutputKey: 'AuditTableName', OutputValue: tables.audit },
-            { OutputKey: 'KeyPrefix', OutputValue: 'kg' },
-            { OutputKey: 'DefaultKeyLimit', OutputValue: '7' },
-          ],
-        },
-      ],
-    });
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      KEYGATE_DATA_DIR: tempDir('kg-cli-'),
-    });
-  });
-
-  afterEach(() => {
-    process.env = { ...saved };
-  });
+  useMockedStack('kg-cli-');
 
   it('bootstraps an account and manages its keys in a deployed stack (--stack)', async () => {
     // Arrange

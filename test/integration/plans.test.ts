@@ -153,6 +153,25 @@ describe('plans', () => {
     expect(own.headers['x-ratelimit-remaining']).toBe('1');
   });
 
+  it("lets no anonymous caller, malformed or unknown key spend an account's quota", async () => {
+    // Arrange: an account, and callers that are not its keys
+    const key = await accountOn();
+    const [prefix, keyId] = key.split('.');
+    const unknown = `${prefix}.${keyId}.${'A'.repeat(43)}`;
+
+    // Act: refused at the gate, before any count
+    const refused = [
+      await call('GET', '/v3/scopes', {}),
+      await call('GET', '/v3/scopes', { key: 'SG.not-a-key' }),
+      await call('GET', '/v3/scopes', { key: unknown }),
+    ];
+    const own = await call('GET', '/v3/scopes', { key });
+
+    // Assert: the account's first counted request is its own
+    expect(refused.map((r) => r.status)).toEqual([401, 401, 401]);
+    expect(own.headers['x-ratelimit-remaining']).toBe('2');
+  });
+
   it('keeps one account’s usage from another’s', async () => {
     // Arrange: one account's quota used up
     const spent = await accountOn();
