@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RECENT_EVENTS } from '../../local/cli.js';
 import { hashApiKey } from '../../shared/domain/key-format.js';
-import { tableNames } from '../../shared/tables.js';
 import { run, useMockedStack } from '../helpers/cli.js';
 
 /**

@@ -1,5 +1,4 @@
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { tableNames } from '../../shared/tables.js';
+import { describe, expect, it } from 'vitest';
 import { run, useMockedStack } from '../helpers/cli.js';
 
 /**
