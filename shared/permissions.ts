@@ -101,3 +101,12 @@ export const ON_BEHALF_OF: Permission = {
   actions: ['dynamodb:GetItem'],
   leadingKeys: ['name#*', 'account#*'],
 };
+/**
+ * Reading usage counters (`UsageStore.read`): `GetItem` on the usage table, nothing else of it,
+ * so a reader can never count, reset or change anyone's usage.
+ */
+export const USAGE_READ: Permission = {
+  kind: 'table',
+  table: 'usage',
+  actions: ['dynamodb:GetItem'],
+};

@@ -23,6 +23,7 @@ import {
   keys,
   type Permission,
   REFUSALS,
+  USAGE_READ,
 } from './permissions.js';
 import type { SchemaName } from './schemas/index.js';
 
@@ -165,6 +166,26 @@ export const ROUTES = {
     permissions: [keys('dynamodb:GetItem')],
     access: forSubusers(general('api_keys.read')),
     summary: 'Retrieve an API key',
+  },
+  getApiKeyUsage: {
+    method: 'GET',
+    path: '/v3/api_keys/{api_key_id}/usage',
+    handler: 'api-keys/usage',
+    response: { status: 200, body: 'ApiKeyUsage' },
+    // `getKey`, `getAccount` (its plan), then one `GetItem` of the month's counters for the key
+    // and for the account, each only when it has limits: reading, never counting.
+    permissions: [
+      keys('dynamodb:GetItem'),
+      {
+        kind: 'table',
+        table: 'accounts',
+        actions: ['dynamodb:GetItem'],
+        leadingKeys: ['account#*'],
+      },
+      USAGE_READ,
+    ],
+    access: forSubusers(general('api_keys.read')),
+    summary: 'Keygate: where the key and its account stand against their limits (counts, resets)',
   },
   renameApiKey: {
     method: 'PATCH',

@@ -894,7 +894,12 @@ export class Keygate extends Construct {
     if (permissions.some((p) => p.kind === 'putEvents')) {
       environment[EVENT_BUS_ENV] = this.eventBus.eventBusName;
     }
-    if (permissions.some((p) => p.kind === 'countUsage')) {
+    // Counting, or only reading the counters (the usage route).
+    if (
+      permissions.some(
+        (p) => p.kind === 'countUsage' || (p.kind === 'table' && p.table === 'usage'),
+      )
+    ) {
       environment.KEYGATE_USAGE_TABLE = this.tables.usageTable.tableName;
     }
     if (permissions.some((p) => p.kind === 'sendEmail') && this.sesIdentity) {

@@ -216,6 +216,12 @@ export type UsageOutcome =
  */
 export interface UsageStore {
   consume(check: UsageCheck): Promise<UsageOutcome>;
+  /**
+   * A subject's counts in the day and month `now` falls in, read consistently, counting
+   * nothing. The counters are kept per period, so a new day or month reads 0 before its first
+   * request; a subject never counted reads 0 too (only the caller knows whether it is counted).
+   */
+  read(subject: string, now: Date): Promise<{ day: number; month: number }>;
 }
 
 /** Where a caller stands against the limit nearest to refusing it (the `X-RateLimit-*` values). */

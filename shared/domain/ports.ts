@@ -1,4 +1,5 @@
 import type { ScopeCatalogue } from './catalogue.js';
+import type { Limits } from './limits.js';
 import type { MailPayload } from './mail-model.js';
 import type { KeyType } from './scopes.js';
 
@@ -34,6 +35,8 @@ export interface KeyRecord {
    * repository keeps the copies in step with the account (`setAccountDisabled`).
    */
   accountDisabled?: boolean;
+  /** The key's own rate limit and quotas, never looser than its creator's (issue 17). */
+  limits?: Limits;
 }
 
 /** What the audit log records: who did what to which key, from where. Never key material. */

@@ -27,6 +27,7 @@ import {
   SubuserList,
   UpdateSubuserBody,
 } from './subusers.js';
+import { ApiKeyUsage } from './usage.js';
 
 /**
  * The request and response schemas the route table names (`request`, `response` in
@@ -36,6 +37,7 @@ import {
  */
 export const SCHEMAS = {
   ApiKeyList,
+  ApiKeyUsage,
   ApiKeyView,
   AuditEventList,
   BillingProfile,

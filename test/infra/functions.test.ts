@@ -31,6 +31,7 @@ const KEYS = `\${${idOf(stack, stack.tables.keysTable)}.Arn}`;
 const ACCOUNTS = `\${${idOf(stack, stack.tables.accountsTable)}.Arn}`;
 const AUDIT = `\${${idOf(stack, stack.tables.auditTable)}.Arn}`;
 const LEASE = `\${${idOf(stack, stack.tables.flushTable)}.Arn}`;
+const USAGE = `\${${idOf(stack, stack.tables.usageTable)}.Arn}`;
 const API = `\${${idOf(stack, stack.keygate.api)}}`;
 const FLUSH = `arn:\${AWS::Partition}:apigateway:\${AWS::Region}::/restapis/${API}/stages/prod/cache/authorizers`;
 
@@ -46,6 +47,10 @@ const NAMES_AND_ACCOUNTS_ONLY = when({
 });
 /** Resolving `on-behalf-of`: the name's reservation, then the subuser's item. */
 const ON_BEHALF_OF = `dynamodb:GetItem ${ACCOUNTS} ${NAMES_AND_ACCOUNTS_ONLY}`;
+/** Only accounts' own items (`account#<id>`): reading an account's plan. */
+const ACCOUNT_ITEMS_ONLY = when({
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['account#*'] },
+});
 /** Only the accounts table's counters of refused attempts (`refusals#<key>#<hour>`). */
 const REFUSAL_COUNTERS_ONLY = when({
   'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['refusals#*'] },
@@ -70,6 +75,14 @@ const EXPECTED: Record<RouteId, string[]> = {
   // listKeys: Query on the byAccount index
   listApiKeys: [`dynamodb:Query ${KEYS}/index/byAccount`, ON_BEHALF_OF],
   getApiKey: [`dynamodb:GetItem ${KEYS}`, ON_BEHALF_OF],
+  // getKey, getAccount (its plan), then UsageStore.read: GetItem of the month's counters; never
+  // a write to the usage table, never another kind of account item
+  getApiKeyUsage: [
+    `dynamodb:GetItem ${KEYS}`,
+    `dynamodb:GetItem ${ACCOUNTS} ${ACCOUNT_ITEMS_ONLY}`,
+    `dynamodb:GetItem ${USAGE}`,
+    ON_BEHALF_OF,
+  ],
   // getKey + updateKey (TransactWrite [Update key, Put event]); a rename never flushes; a
   // refused attempt: TransactWrite [Update its refusals counter, Put event]
   renameApiKey: [

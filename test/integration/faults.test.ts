@@ -166,6 +166,11 @@ const FIXTURES: Record<RouteId, Fixture> = {
     success: 200,
     storage: 'transaction',
   },
+  getApiKeyUsage: {
+    request: (_a, t) => ({ path: `/v3/api_keys/${t.api_key_id}/usage` }),
+    success: 200,
+    storage: 'reads',
+  },
   listApiKeyEvents: {
     request: () => ({ path: '/v3/api_keys/events' }),
     success: 200,

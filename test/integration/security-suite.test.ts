@@ -61,6 +61,16 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
     }),
     success: 200,
   },
+  getApiKeyUsage: {
+    request: async (a, scopes) => ({ path: `/v3/api_keys/${await someKeyOf(a, scopes)}/usage` }),
+    crossAccount: async (o, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(o, scopes)}/usage`,
+    }),
+    onBehalfOf: async (p, sub, scopes) => ({
+      path: `/v3/api_keys/${await someKeyOf(p, scopes, sub)}/usage`,
+    }),
+    success: 200,
+  },
   renameApiKey: {
     request: async (a, scopes) => ({
       path: `/v3/api_keys/${await someKeyOf(a, scopes)}`,

@@ -253,7 +253,10 @@ describe('enforceLimits: the answer a limited request gets', () => {
   });
 
   it('fails closed: a failing store is an error, never an admission', async () => {
-    const usage = { consume: () => Promise.reject(new ServiceUnavailableError()) };
+    const usage = {
+      consume: () => Promise.reject(new ServiceUnavailableError()),
+      read: () => Promise.reject(new ServiceUnavailableError()),
+    };
     await expect(
       enforceLimits({ usage, now: () => NOW }, [account({ quota: { perDay: 1 } })], 1),
     ).rejects.toBeInstanceOf(ServiceUnavailableError);

@@ -71,7 +71,7 @@ export class DynamoDbUsageStore implements UsageStore {
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw toStorageError(error);
       }
-      const stored = await this.read(key);
+      const stored = await this.getItem(key);
       const day = Number(stored?.[periods.dayAttribute] ?? 0);
       const month = Number(stored?.m ?? 0);
       if (quota?.perDay !== undefined && day + check.cost > quota.perDay) {
@@ -90,6 +90,16 @@ export class DynamoDbUsageStore implements UsageStore {
     }
     // Raced on every attempt: refusing only ever under-admits (never serves past a limit).
     return { admitted: false, exceeded: 'rate', retryAfterMicros: 1_000_000 };
+  }
+
+  /**
+   * One strongly consistent `GetItem` of the month's item: its `m` and the day's `dNN`. Another
+   * month's item is another key, and a day without requests has no attribute, so both read 0.
+   */
+  async read(subject: string, now: Date): Promise<{ day: number; month: number }> {
+    const periods = periodsAt(now);
+    const stored = await this.getItem({ pk: `u#${subject}#${periods.month}` });
+    return { day: Number(stored?.[periods.dayAttribute] ?? 0), month: Number(stored?.m ?? 0) };
   }
 
   private updateFor(
@@ -138,7 +148,7 @@ export class DynamoDbUsageStore implements UsageStore {
     };
   }
 
-  private async read(key: { pk: string }): Promise<Record<string, unknown> | undefined> {
+  private async getItem(key: { pk: string }): Promise<Record<string, unknown> | undefined> {
     try {
       const { Item } = await this.client.send(
         new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),

@@ -48,4 +48,10 @@ export class MemoryUsageStore implements UsageStore {
       tat: rate ? tat : undefined,
     };
   }
+
+  async read(subject: string, now: Date): Promise<{ day: number; month: number }> {
+    const periods = periodsAt(now);
+    const item = this.items.get(`u#${subject}#${periods.month}`);
+    return { day: item?.days.get(periods.dayAttribute) ?? 0, month: item?.month ?? 0 };
+  }
 }

@@ -57,6 +57,7 @@ export const SUCCESS: Record<RouteId, readonly number[]> = {
   createApiKey: [201],
   listApiKeys: [200],
   getApiKey: [200],
+  getApiKeyUsage: [200],
   renameApiKey: [200],
   replaceApiKey: [200],
   listApiKeyEvents: [200],

@@ -1,0 +1,87 @@
+import { getApiKey } from './api-keys.js';
+import type { Caller } from './caller.js';
+import { ok, type Result } from './errors.js';
+import { type Limits, type Plan, periodsAt, planOf, type UsageStore } from './limits.js';
+import type { Deps } from './ports.js';
+
+/**
+ * Where a key and its account stand against their limits (issue 17): what `GET
+ * /v3/api_keys/{id}/usage` answers and the console shows. Reading counts nothing.
+ */
+
+/** A quota period's count, its limit (none: the period is counted, not limited) and its reset. */
+export interface PeriodUsage {
+  used: number;
+  limit: number | undefined;
+  resetsAt: Date;
+}
+
+/**
+ * A subject's limits and, when it has any, its counts. A subject without limits is never counted
+ * (the route wrapper skips it), so its use is unknown: `counts` is absent, never a made-up 0.
+ */
+export interface SubjectUsage {
+  limits: Limits;
+  counts?: { day: PeriodUsage; month: PeriodUsage };
+}
+
+export interface KeyUsage {
+  keyId: string;
+  key: SubjectUsage;
+  /** The account's plan (none when the team declared no plans) and its usage. */
+  account: SubjectUsage & { plan: string | undefined };
+}
+
+/** What reading usage needs beyond storage: the counters and the team's plans. */
+export interface UsageDeps {
+  usage: () => UsageStore;
+  plans: readonly Plan[];
+  defaultPlan: string | undefined;
+}
+
+/**
+ * A key of the caller's account and where it stands: its own limits and counts, and its
+ * account's plan and counts. Another account's key is not found, exactly as an unknown one (the
+ * same read, the same answer), and nothing is read of its counters.
+ */
+export async function getKeyUsage(
+  deps: Deps,
+  limits: UsageDeps,
+  caller: Caller,
+  keyId: string,
+): Promise<Result<KeyUsage>> {
+  const found = await getApiKey(deps, caller, keyId);
+  if (!found.ok) return found;
+  const key = found.value;
+  const now = deps.now();
+  const account = await deps.repo.getAccount(caller.accountId);
+  const plan = planOf(limits.plans, limits.defaultPlan, account?.plan);
+  const [keyUsage, accountUsage] = await Promise.all([
+    subjectUsage(limits, `k#${key.keyId}`, key.limits ?? {}, now),
+    subjectUsage(limits, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, now),
+  ]);
+  return ok({ keyId: key.keyId, key: keyUsage, account: { ...accountUsage, plan: plan?.id } });
+}
+
+function limitsOf({ rate, quota }: Plan): Limits {
+  return { ...(rate ? { rate } : {}), ...(quota ? { quota } : {}) };
+}
+
+/** Counted exactly when the route wrapper counts it: it has a rate limit or a quota. */
+async function subjectUsage(
+  { usage }: UsageDeps,
+  subject: string,
+  limits: Limits,
+  now: Date,
+): Promise<SubjectUsage> {
+  if (!limits.rate && !limits.quota) return { limits };
+  const counts = await usage().read(subject, now);
+  const periods = periodsAt(now);
+  return {
+    limits,
+    counts: {
+      day: { used: counts.day, limit: limits.quota?.perDay, resetsAt: periods.dayResetsAt },
+      month: { used: counts.month, limit: limits.quota?.perMonth, resetsAt: periods.monthResetsAt },
+    },
+  };
+}
