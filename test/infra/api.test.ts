@@ -367,6 +367,7 @@ describe('no secrets in the template', () => {
       'KEYGATE_REST_API_ID',
       'KEYGATE_STAGE',
       'KEYGATE_FLUSH_TABLE',
+      'KEYGATE_USAGE_TABLE',
       'KEYGATE_SES_IDENTITY',
       'KEYGATE_EXTRA_ROUTES',
       'KEYGATE_EVENT_BUS_NAME',

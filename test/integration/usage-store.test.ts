@@ -88,6 +88,39 @@ describe('usage counters on DynamoDB', () => {
     expect(await counters(subject, '2027-01')).toMatchObject({ d01: 1, m: 1 });
   });
 
+  it('reads the counts of the day and month asked, counting nothing; a new day or month reads 0', async () => {
+    // Arrange: two requests on 30 November, three on 2 December (one of them refused)
+    const subject = `k#${randomUUID()}`;
+    const limits: Limits = { quota: { perDay: 2 } };
+    await consumeMany(subject, limits, 2, 1, new Date('2026-11-30T10:00:00.000Z'));
+    await consumeMany(subject, limits, 3, 1, new Date('2026-12-02T10:00:00.000Z'));
+
+    // Act
+    const sameDay = await store.read(subject, new Date('2026-12-02T23:59:59.999Z'));
+    const nextDay = await store.read(subject, new Date('2026-12-03T00:00:00.000Z'));
+    const november = await store.read(subject, new Date('2026-11-30T12:00:00.000Z'));
+    const newMonth = await store.read(subject, new Date('2027-01-01T00:00:00.000Z'));
+    const never = await store.read(`k#${randomUUID()}`, NOON);
+    const again = await store.read(subject, new Date('2026-12-02T12:00:00.000Z'));
+
+    // Assert: the refused request is not in the counts, and reading changed nothing
+    expect(sameDay).toEqual({ day: 2, month: 2 });
+    expect(nextDay).toEqual({ day: 0, month: 2 });
+    expect(november).toEqual({ day: 2, month: 2 });
+    expect(newMonth).toEqual({ day: 0, month: 0 });
+    expect(never).toEqual({ day: 0, month: 0 });
+    expect(again).toEqual({ day: 2, month: 2 });
+    expect(await counters(subject)).toMatchObject({ d02: 2, m: 2 });
+  });
+
+  it('fails a read closed too: a storage fault throws ServiceUnavailableError, never a 0', async () => {
+    const broken = new DynamoDbUsageStore(documents, `missing-${randomUUID()}`);
+
+    await expect(broken.read(`a#${randomUUID()}`, NOON)).rejects.toBeInstanceOf(
+      ServiceUnavailableError,
+    );
+  });
+
   it('admits a burst at once, then refuses with the time until the bucket admits again', async () => {
     // Arrange: 5 per second, a burst of 10
     const subject = `k#${randomUUID()}`;
