@@ -4,6 +4,7 @@
  */
 
 import type { KeyEvent, KeyLimitsBody } from './key-settings.js';
+import type { KeyUsage, WireLimits } from './key-usage.js';
 import type { Area } from './permissions.js';
 
 export interface KeySummary {
@@ -19,7 +20,12 @@ export interface KeySummary {
 export interface KeyDetail extends KeySummary {
   scopes: string[];
   allowed_ips?: string[];
+  /** The key's own rate limit and quotas (`{}`: none). */
+  limits?: WireLimits;
 }
+
+/** The key's own limits in a create or replace request: omitted keeps, null removes. */
+type OwnLimitsBody = { limits?: WireLimits | null };
 
 export interface CreatedKey extends KeyDetail {
   api_key: string;
@@ -116,10 +122,13 @@ export const api = {
   list: (auth: Auth) => call<{ result: KeySummary[] }>(auth, 'GET', '/v3/api_keys'),
   get: (auth: Auth, id: string) =>
     call<KeyDetail>(auth, 'GET', `/v3/api_keys/${encodeURIComponent(id)}`),
-  create: (auth: Auth, body: { name: string; scopes?: string[] } & KeyLimitsBody) =>
+  create: (auth: Auth, body: { name: string; scopes?: string[] } & KeyLimitsBody & OwnLimitsBody) =>
     call<CreatedKey>(auth, 'POST', '/v3/api_keys', body),
-  replace: (auth: Auth, id: string, body: { name: string; scopes: string[] } & KeyLimitsBody) =>
-    call<KeyDetail>(auth, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
+  replace: (
+    auth: Auth,
+    id: string,
+    body: { name: string; scopes: string[] } & KeyLimitsBody & OwnLimitsBody,
+  ) => call<KeyDetail>(auth, 'PUT', `/v3/api_keys/${encodeURIComponent(id)}`, body),
   roll: (auth: Auth, id: string, graceSeconds: number) =>
     call<RolledKey>(auth, 'POST', `/v3/api_keys/${encodeURIComponent(id)}/roll`, {
       grace_seconds: graceSeconds,
@@ -131,6 +140,8 @@ export const api = {
   },
   remove: (auth: Auth, id: string) =>
     call<undefined>(auth, 'DELETE', `/v3/api_keys/${encodeURIComponent(id)}`),
+  usage: (auth: Auth, id: string) =>
+    call<KeyUsage>(auth, 'GET', `/v3/api_keys/${encodeURIComponent(id)}/usage`),
 };
 
 /**

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { KeyLimitsText, LimitField } from './key-settings.js';
+import { type OwnLimitsText, parseOwnLimits } from './key-usage.js';
 import { type AccessType, type Area, type Levels, scopesForRequest } from './permissions.js';
 
-export interface KeyFormValue extends KeyLimitsText {
+export interface KeyFormValue extends KeyLimitsText, OwnLimitsText {
   name: string;
   type: AccessType;
   levels: Levels;
@@ -17,6 +18,8 @@ export interface FormError {
 export const FIELD_IDS: Record<LimitField, string> = {
   expires_at: 'key-expires',
   allowed_ips: 'key-allowed-ips',
+  // The first of the limits' inputs: a refusal of them is read out from there.
+  limits: 'key-rate-per-second',
 };
 
 /**
@@ -44,6 +47,7 @@ export interface KeyFormMessages {
   form: string | null | undefined;
   expires: string | null;
   allowedIps: string | null;
+  limits: string | null;
 }
 
 function focusField(field: LimitField): void {
@@ -61,6 +65,8 @@ function findProblem(
     return { field: null, message: 'Choose at least one permission.' };
   if (expiry.incomplete)
     return { field: 'expires_at', message: 'Enter a complete date and time, or clear the expiry.' };
+  const limits = parseOwnLimits(value);
+  if (!limits.ok) return { field: 'limits', message: limits.message };
   return null;
 }
 
@@ -69,6 +75,7 @@ function messagesOf(shown: FormError | null): KeyFormMessages {
     form: shown?.field ? null : shown?.message,
     expires: shown?.field === 'expires_at' ? shown.message : null,
     allowedIps: shown?.field === 'allowed_ips' ? shown.message : null,
+    limits: shown?.field === 'limits' ? shown.message : null,
   };
 }
 
@@ -82,6 +89,12 @@ export function useKeyForm({ initial, areas, callerScopes, error, onSubmit }: Ke
   const [levels, setLevels] = useState<Levels>(initial.levels);
   const [expiry, setExpiry] = useState<ExpiryInput>({ value: initial.expires, incomplete: false });
   const [allowedIps, setAllowedIps] = useState(initial.allowedIps);
+  const [ownLimits, setOwnLimits] = useState<OwnLimitsText>({
+    perSecond: initial.perSecond,
+    burst: initial.burst,
+    perDay: initial.perDay,
+    perMonth: initial.perMonth,
+  });
   const [problem, setProblem] = useState<FormError | null>(null);
 
   // A field the server refused gets the focus, so its message is read out where it belongs.
@@ -91,7 +104,7 @@ export function useKeyForm({ initial, areas, callerScopes, error, onSubmit }: Ke
 
   function submit(event: Event) {
     event.preventDefault();
-    const value = { name, type, levels, expires: expiry.value, allowedIps };
+    const value = { name, type, levels, expires: expiry.value, allowedIps, ...ownLimits };
     const scopes = scopesForRequest(areas, type, levels, callerScopes);
     const found = findProblem(value, scopes, expiry);
     if (found?.field) focusField(found.field);
@@ -99,7 +112,7 @@ export function useKeyForm({ initial, areas, callerScopes, error, onSubmit }: Ke
     if (!found) onSubmit({ ...value, name: name.trim() }, scopes);
   }
 
-  const fields = { name, type, levels, expiry, allowedIps };
-  const setters = { setName, setType, setLevels, setExpiry, setAllowedIps };
+  const fields = { name, type, levels, expiry, allowedIps, ownLimits };
+  const setters = { setName, setType, setLevels, setExpiry, setAllowedIps, setOwnLimits };
   return { ...fields, ...setters, submit, messages: messagesOf(problem ?? error) };
 }

@@ -3,6 +3,7 @@ import { FormFooter } from './dialog.js';
 import { AccessTypeChooser, AreaPermissionPicker } from './key-access-fields.js';
 import { type KeyFormOptions, useKeyForm } from './key-form-state.js';
 import { KeyLimitsFieldset } from './key-limits-fieldset.js';
+import { OwnLimitsFieldset } from './key-own-limits-fieldset.js';
 
 function KeyNameField({ value, onChange }: { value: string; onChange: (name: string) => void }) {
   return (
@@ -29,7 +30,8 @@ interface KeyFormProps extends KeyFormOptions {
 
 /**
  * Name and permissions of a key: the access type, and for Restricted Access one No / Read / Full
- * choice per area of the deployment. Then the optional expiry and IP allowlist.
+ * choice per area of the deployment. Then the optional expiry and IP allowlist, and the key's
+ * own rate limit and quotas.
  */
 export function KeyForm({
   submitLabel,
@@ -66,6 +68,11 @@ export function KeyForm({
         messages={form.messages}
         onExpiry={form.setExpiry}
         onAllowedIps={form.setAllowedIps}
+      />
+      <OwnLimitsFieldset
+        value={form.ownLimits}
+        error={form.messages.limits}
+        onChange={form.setOwnLimits}
       />
       <FormFooter
         error={form.messages.form}

@@ -15,7 +15,8 @@ export interface KeyLimitsBody {
   allowed_ips?: string[] | null;
 }
 
-export type LimitField = 'expires_at' | 'allowed_ips';
+/** The fields a refusal can point at; `limits`: the key's own rate limit and quotas. */
+export type LimitField = 'expires_at' | 'allowed_ips' | 'limits';
 
 export const NO_LIMITS: KeyLimitsText = { expires: '', allowedIps: '' };
 
@@ -147,7 +148,10 @@ export function describeFieldError(message: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** Where a failed request's error belongs: beside the expiry or allowlist field, or the form. */
+/**
+ * Where a failed request's error belongs: beside the expiry, allowlist or limits fields, or the
+ * form. Limits looser than the signed-in key's own are a 403 about `limits`: beside them too.
+ */
 export function formErrorFrom(
   status: number,
   errors: readonly { field: string | null; message: string }[],
@@ -155,9 +159,12 @@ export function formErrorFrom(
 ): { field: LimitField | null; message: string } {
   const first = errors[0];
   if (status === 400 && errors.length === 1 && first) {
-    if (first.field === 'expires_at' || first.field === 'allowed_ips') {
+    if (first.field === 'expires_at' || first.field === 'allowed_ips' || first.field === 'limits') {
       return { field: first.field, message: describeFieldError(first.message) };
     }
+  }
+  if (status === 403 && errors.length === 1 && first?.field === 'limits') {
+    return { field: 'limits', message: describeFieldError(first.message) };
   }
   return { field: null, message: fallback };
 }

@@ -13,13 +13,9 @@ import { Dialog, FormFooter } from './dialog.js';
 import { HistoryDialog, RollDialog, When } from './key-dialogs.js';
 import { KeyForm } from './key-form.js';
 import type { FormError, KeyFormValue } from './key-form-state.js';
-import {
-  expiryState,
-  formErrorFrom,
-  limitsForRequest,
-  NO_LIMITS,
-  rfc3339ToLocalInput,
-} from './key-settings.js';
+import { formErrorFrom, limitsForRequest, NO_LIMITS, rfc3339ToLocalInput } from './key-settings.js';
+import { expiryWarning, NO_OWN_LIMITS, ownLimitsForRequest, ownLimitsText } from './key-usage.js';
+import { UsageDialog } from './key-usage-dialog.js';
 import { type Area, accessTypeOf, levelsFromScopes } from './permissions.js';
 import { RetryAlert } from './retry-alert.js';
 import { usePageHeading } from './route.js';
@@ -32,9 +28,16 @@ type Modal =
   | { kind: 'edit'; key: KeySummary; initial: KeyFormValue }
   | { kind: 'delete'; key: KeySummary }
   | { kind: 'roll'; key: KeySummary }
-  | { kind: 'history'; key: KeySummary };
+  | { kind: 'history'; key: KeySummary }
+  | { kind: 'usage'; key: KeySummary };
 
-const EMPTY_FORM: KeyFormValue = { name: '', type: 'restricted', levels: {}, ...NO_LIMITS };
+const EMPTY_FORM: KeyFormValue = {
+  name: '',
+  type: 'restricted',
+  levels: {},
+  ...NO_LIMITS,
+  ...NO_OWN_LIMITS,
+};
 
 function toFormError(e: unknown): FormError {
   if (e instanceof ApiError) return formErrorFrom(e.status, e.errors, e.message);
@@ -51,13 +54,21 @@ function LastUsed({ keyInfo }: { keyInfo: KeySummary }) {
   );
 }
 
+/**
+ * When the key expires, and a badge once it is within 30, 7 or 1 days of it or past it: the
+ * badge's words say which, so it reads the same without its colour.
+ */
 function Expires({ keyInfo, now }: { keyInfo: KeySummary; now: number }) {
-  const state = expiryState(keyInfo.expires_at, now);
-  if (state === 'never' || !keyInfo.expires_at) return <>Never</>;
+  if (!keyInfo.expires_at) return <>Never</>;
+  const warning = expiryWarning(keyInfo.expires_at, now);
   return (
     <>
       <When value={keyInfo.expires_at} />
-      {state === 'expired' && <span class="badge expired">Expired</span>}
+      {warning && (
+        <span class={`badge ${warning.level === 'expired' ? 'expired' : 'expiring'}`}>
+          {warning.label}
+        </span>
+      )}
     </>
   );
 }
@@ -118,6 +129,7 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
           levels: levelsFromScopes(areas, detail.scopes),
           expires: rfc3339ToLocalInput(detail.expires_at),
           allowedIps: (detail.allowed_ips ?? []).join('\n'),
+          ...ownLimitsText(detail.limits),
         },
       });
     } catch (e) {
@@ -167,6 +179,7 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
           actions={(key) => [
             ...(areas ? [{ label: 'Edit', onSelect: () => openEdit(key, areas) }] : []),
             { label: 'Roll', onSelect: () => setModal({ kind: 'roll', key }) },
+            { label: 'Usage', onSelect: () => setModal({ kind: 'usage', key }) },
             { label: 'History', onSelect: () => setModal({ kind: 'history', key }) },
             { label: 'Delete', onSelect: () => setModal({ kind: 'delete', key }) },
           ]}
@@ -207,6 +220,14 @@ export function KeysPage({ user, subuser }: { user: SignedIn; subuser: Subuser |
           keyInfo={modal.key}
           load={(cursor) => api.events(auth, modal.key.api_key_id, cursor)}
           keyName={(id) => keys?.find((k) => k.api_key_id === id)?.name}
+          onClose={closeModal}
+        />
+      )}
+
+      {modal?.kind === 'usage' && (
+        <UsageDialog
+          keyInfo={modal.key}
+          load={() => api.usage(auth, modal.key.api_key_id)}
           onClose={closeModal}
         />
       )}
@@ -506,11 +527,14 @@ function CreateKeyDialog({
           form.run(async () => {
             const limits = limitsForRequest(NO_LIMITS, value);
             if (!limits.ok) return form.setError(limits);
+            const own = ownLimitsForRequest(NO_OWN_LIMITS, value);
+            if (!own.ok) return form.setError(own);
             const created = await api.create(form.auth, {
               name: value.name,
               // Full Access: SendGrid's default when scopes are omitted.
               ...(value.type === 'full' ? {} : { scopes }),
               ...limits.body,
+              ...own.body,
             });
             await onCreated(created);
           })
@@ -546,10 +570,13 @@ function EditKeyDialog({
           form.run(async () => {
             const limits = limitsForRequest(initial, value);
             if (!limits.ok) return form.setError(limits);
+            const own = ownLimitsForRequest(initial, value);
+            if (!own.ok) return form.setError(own);
             await api.replace(form.auth, keyInfo.api_key_id, {
               name: value.name,
               scopes,
               ...limits.body,
+              ...own.body,
             });
             await onSaved(value.name);
           })
