@@ -1,5 +1,6 @@
 import type { ScopeCatalogue } from './catalogue.js';
 import type { MailPayload } from './mail-model.js';
+import type { Limits } from './limits.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */
@@ -22,6 +23,11 @@ export interface KeyRecord {
   expiresAt?: string;
   /** Normalised CIDRs; when set, the key is refused from any other source address. */
   allowedIps?: string[];
+  /**
+   * The key's own rate limit and quotas, counted besides its account's plan (issue 17); never
+   * looser than those of the key that set them (`boundedLimits`).
+   */
+  limits?: Limits;
   /** When the authorizer last let the key through (updated at most once a minute). */
   lastUsedAt?: string;
   lastUsedIp?: string;
@@ -51,6 +57,7 @@ export type AuditAction =
   | 'account.plan_changed'
   /** The account's use crossed 80, 90 or 100 % of one of its plan's quotas (once per period). */
   | 'account.quota_warning'
+  | 'api_key.quota_warning'
   /** In a parent's log: a subuser was created, disabled, enabled or deleted. */
   | 'subuser.created'
   | 'subuser.disabled'
@@ -171,6 +178,7 @@ export interface KeyChanges {
   updatedAt: string;
   expiresAt?: string | null;
   allowedIps?: string[] | null;
+  limits?: Limits | null;
   /** A roll: the new key's hash, and the old one's with the end of its grace period. */
   keyHash?: string;
   previousKeyHash?: string | null;
@@ -309,6 +317,11 @@ export interface KeygateConfig {
    * every one of them, whenever they were added.
    */
   catalogue: ScopeCatalogue;
+  /**
+   * Whether the deployment counts limits (it declares plans): only then may a key be given
+   * limits of its own, which would otherwise be accepted and never enforced.
+   */
+  limitsEnabled?: boolean;
 }
 
 /**
