@@ -13,8 +13,8 @@ import {
   ServiceUnavailableError,
 } from './errors.js';
 import { normaliseCidr } from './ip-allowlist.js';
-import { canonicalLimits, type Limits, limitsFault, sameLimits } from './limits.js';
 import { generateApiKey, hashApiKey, KEY_ID_PATTERN } from './key-format.js';
+import { canonicalLimits, type Limits, limitsFault, sameLimits } from './limits.js';
 import type { AccountRecord, Deps, KeyChanges, KeyRecord } from './ports.js';
 import { boundByCaller } from './restrictions.js';
 import { checkCanManage, normaliseScopes, resolveGrant } from './scopes.js';
@@ -101,7 +101,11 @@ export async function createApiKey(
   // out).
   const limits = boundByCaller(
     caller,
-    { expiresAt: expiresAt.value ?? undefined, allowedIps: allowedIps.value, limits: ownLimits.value },
+    {
+      expiresAt: expiresAt.value ?? undefined,
+      allowedIps: allowedIps.value,
+      limits: ownLimits.value,
+    },
     {
       expiresAt: input.expiresAt === undefined,
       allowedIps: input.allowedIps === undefined,

@@ -1,6 +1,6 @@
 import type { ScopeCatalogue } from './catalogue.js';
-import type { MailPayload } from './mail-model.js';
 import type { Limits } from './limits.js';
+import type { MailPayload } from './mail-model.js';
 import type { KeyType } from './scopes.js';
 
 /** A stored key. Holds the SHA-256 of the key, never the key. */

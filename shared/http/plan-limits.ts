@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deployment } from '../deployment/deployment.js';
 import { auditEvent } from '../domain/audit.js';
+import type { Caller } from '../domain/caller.js';
 import {
   enforceLimits,
   type LimitedSubject,
@@ -10,7 +11,6 @@ import {
   type Standing,
   type UsageStore,
 } from '../domain/limits.js';
-import type { Caller } from '../domain/caller.js';
 import type { KeyRepository } from '../domain/ports.js';
 import { logger } from '../observability/logger.js';
 import type { RouteDefinition } from '../routes.js';

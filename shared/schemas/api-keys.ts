@@ -76,8 +76,7 @@ const allowedIps = z
 
 const RATE_MESSAGE =
   'limits.rate must be {"per_second": a number above 0, "burst": a whole number from 1}';
-const QUOTA_MESSAGE =
-  'limits.quota must be {"per_day": and/or "per_month": a whole number from 1}';
+const QUOTA_MESSAGE = 'limits.quota must be {"per_day": and/or "per_month": a whole number from 1}';
 const LIMITS_MESSAGE = 'limits must be an object with "rate" and/or "quota"';
 const MAX_RATE = 1_000_000;
 const quotaCount = z

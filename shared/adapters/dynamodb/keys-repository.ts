@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import { ServiceUnavailableError } from '../../domain/errors.js';
+import { type Limits, limitsFrom } from '../../domain/limits.js';
 import type {
   AccountRecord,
   AccountStateOutcome,
@@ -30,7 +31,6 @@ import type {
   KeyRepository,
   WriteKeyOutcome,
 } from '../../domain/ports.js';
-import { type Limits, limitsFrom } from '../../domain/limits.js';
 import { applyChanges, OPTIONAL_KEY_FIELDS } from '../../domain/records.js';
 import { decodeScopes, encodeScopes, internScopes } from '../../domain/scope-codes.js';
 import { type TableNames, TTL_ATTRIBUTE } from '../../tables.js';
