@@ -7,15 +7,23 @@ import { OutboxMailer } from '../shared/adapters/local/outbox-mailer.js';
 import { resilientAuthorizerCache } from '../shared/adapters/resilient-authorizer-cache.js';
 import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
-import { type Caller, createApiKey, deleteApiKey, listApiKeys } from '../shared/domain/api-keys.js';
+import {
+  type Caller,
+  createApiKey,
+  deleteApiKey,
+  getApiKey,
+  listApiKeys,
+  replaceApiKey,
+} from '../shared/domain/api-keys.js';
 import { KeygateError } from '../shared/domain/errors.js';
+import type { Limits } from '../shared/domain/limits.js';
 import type { AuditEvent, AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
 import {
   setAccountDisabledByOperator,
   setAccountPlanByOperator,
 } from '../shared/domain/subusers.js';
-import { createdView, listView, rolledView } from '../shared/http/wire/api-keys.js';
+import { createdView, limitsView, listView, rolledView } from '../shared/http/wire/api-keys.js';
 import { lifecycleEvent } from '../shared/http/wire/audit.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
@@ -37,11 +45,15 @@ export const USAGE = `Usage:
   keygate accounts enable --account NAME
   keygate accounts set-plan --account NAME --plan PLAN
   keygate keys list --account NAME [--json]
-  keygate keys create --account NAME --name NAME [--scopes a,b,…] [--json]
+  keygate keys create --account NAME --name NAME [--scopes a,b,…] [LIMITS] [--json]
+  keygate keys set-limits --account NAME --id API_KEY_ID (LIMITS | --no-limits)
   keygate keys delete --account NAME --id API_KEY_ID
   keygate keys roll --account NAME --id API_KEY_ID [--grace-seconds N] [--json]
   keygate outbox [--json]
   keygate events [--account NAME] [--json]
+
+LIMITS: [--rate PER_SECOND/BURST] [--per-day N] [--per-month N], the key's own limits (where the
+deployment declares plans).
 
 Targets the local instance of KEYGATE_DATA_DIR (default .keygate) unless --stack NAME is given.`;
 
@@ -54,6 +66,10 @@ const OPTIONS = {
   'subuser-limit': { type: 'string' },
   plan: { type: 'string' },
   'grace-seconds': { type: 'string' },
+  rate: { type: 'string' },
+  'per-day': { type: 'string' },
+  'per-month': { type: 'string' },
+  'no-limits': { type: 'boolean' },
   name: { type: 'string' },
   scopes: { type: 'string' },
   id: { type: 'string' },
@@ -321,10 +337,17 @@ async function createKey(values: Options, out: (line: string) => void) {
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const limits = limitsOption(values);
   const { deps } = await target(values);
   const owner = await ownerOf(deps, required(values, 'account'));
   const created = createdView(
-    unwrap(await createApiKey(deps, owner, { name, ...(scopes ? { scopes } : {}) })),
+    unwrap(
+      await createApiKey(deps, owner, {
+        name,
+        ...(scopes ? { scopes } : {}),
+        ...(limits ? { limits } : {}),
+      }),
+    ),
   );
   if (values.json) {
     out(JSON.stringify(created));
@@ -333,6 +356,59 @@ async function createKey(values: Options, out: (line: string) => void) {
   out(`Created "${created.name}" (${created.api_key_id}) with ${created.scopes.length} scopes:`);
   out(`  ${created.api_key}`);
   out('Store it now: it will not be shown again.');
+}
+
+/** Sets or clears a key's own limits, keeping its name and scopes (a PUT of the key). */
+async function setKeyLimits(values: Options, out: (line: string) => void) {
+  const id = required(values, 'id');
+  const limits = limitsOption(values);
+  if ((limits === undefined) === (values['no-limits'] !== true)) {
+    throw new UsageError('give --rate, --per-day or --per-month, or --no-limits');
+  }
+  const { deps, describe } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  const key = unwrap(await getApiKey(deps, owner, id));
+  const replaced = unwrap(
+    await replaceApiKey(deps, owner, id, {
+      name: key.name,
+      scopes: key.scopes,
+      limits: limits ?? null,
+    }),
+  );
+  const shown = limitsView(replaced.limits);
+  out(
+    `Limits of "${replaced.name}" (${id}) on ${describe}: ${Object.keys(shown).length === 0 ? 'none of its own' : JSON.stringify(shown)}; they apply from its next request.`,
+  );
+}
+
+/** `--rate 5/10 --per-day 1000 --per-month 30000`: a key's own limits, checked by the domain. */
+function limitsOption(values: Options): Limits | undefined {
+  const { rate, 'per-day': perDay, 'per-month': perMonth } = values;
+  if (rate === undefined && perDay === undefined && perMonth === undefined) return undefined;
+  const parsedRate = rate === undefined ? undefined : /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(rate);
+  if (rate !== undefined && !parsedRate) {
+    throw new UsageError('--rate must be PER_SECOND/BURST, e.g. 5/10');
+  }
+  const count = (raw: string | undefined, name: string) => {
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a whole number`);
+    return Number(raw);
+  };
+  const day = count(perDay, 'per-day');
+  const month = count(perMonth, 'per-month');
+  return {
+    ...(parsedRate
+      ? { rate: { perSecond: Number(parsedRate[1]), burst: Number(parsedRate[2]) } }
+      : {}),
+    ...(day === undefined && month === undefined
+      ? {}
+      : {
+          quota: {
+            ...(day === undefined ? {} : { perDay: day }),
+            ...(month === undefined ? {} : { perMonth: month }),
+          },
+        }),
+  };
 }
 
 async function deleteKey(values: Options, out: (line: string) => void) {
@@ -505,6 +581,7 @@ const COMMANDS: Record<string, (values: Options, out: (line: string) => void) =>
   'accounts set-plan': setPlan,
   'keys list': listKeys,
   'keys create': createKey,
+  'keys set-limits': setKeyLimits,
   'keys delete': deleteKey,
   'keys roll': rollKey,
   outbox,

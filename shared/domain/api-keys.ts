@@ -14,6 +14,7 @@ import {
 } from './errors.js';
 import { normaliseCidr } from './ip-allowlist.js';
 import { generateApiKey, hashApiKey, KEY_ID_PATTERN } from './key-format.js';
+import { canonicalLimits, type Limits, limitsFault, sameLimits } from './limits.js';
 import type { AccountRecord, Deps, KeyChanges, KeyRecord } from './ports.js';
 import { boundByCaller } from './restrictions.js';
 import { checkCanManage, normaliseScopes, resolveGrant } from './scopes.js';
@@ -29,6 +30,10 @@ const NOT_FOUND = {
 /** A delete that races updates re-reads and re-checks the key this many times. */
 const DELETE_ATTEMPTS = 3;
 
+/** The owner key is the account's way back in: only the account's plan limits it. */
+export const OWNER_LIMITS_MESSAGE =
+  "the owner key cannot have limits of its own; its account's plan applies";
+
 /** A parent acting for its disabled subuser may manage its keys, not add one. */
 export const ACCOUNT_DISABLED = 'the account is disabled: enable it before creating keys';
 
@@ -40,6 +45,8 @@ export interface NewKey {
   scopes?: readonly string[];
   expiresAt?: string;
   allowedIps?: readonly string[];
+  /** The key's own rate limit and quotas; left out, the creating key's own (if any). */
+  limits?: Limits;
 }
 
 /**
@@ -51,6 +58,7 @@ export interface KeyReplacement {
   scopes: readonly string[];
   expiresAt?: string | null;
   allowedIps?: readonly string[] | null;
+  limits?: Limits | null;
 }
 
 /** A key just made: its record and the secret, which exists nowhere else. */
@@ -87,11 +95,22 @@ export async function createApiKey(
   if (!expiresAt.ok) return expiresAt;
   const allowedIps = resolveAllowedIps(input.allowedIps);
   if (!allowedIps.ok) return allowedIps;
-  // A restricted caller's own expiry and allowlist bound the key (inherited where left out).
+  const ownLimits = checkedLimits(deps, input.limits);
+  if (!ownLimits.ok) return ownLimits;
+  // A restricted caller's own expiry, allowlist and limits bound the key (inherited where left
+  // out).
   const limits = boundByCaller(
     caller,
-    { expiresAt: expiresAt.value ?? undefined, allowedIps: allowedIps.value },
-    { expiresAt: input.expiresAt === undefined, allowedIps: input.allowedIps === undefined },
+    {
+      expiresAt: expiresAt.value ?? undefined,
+      allowedIps: allowedIps.value,
+      limits: ownLimits.value,
+    },
+    {
+      expiresAt: input.expiresAt === undefined,
+      allowedIps: input.allowedIps === undefined,
+      limits: true,
+    },
   );
   if (!limits.ok) return refused(deps, caller, limits, null, grant.value.scopes);
   const { apiKey, keyId } = generateApiKey(deps.config.keyPrefix);
@@ -108,6 +127,7 @@ export async function createApiKey(
     version: 1,
     ...(limits.value.expiresAt ? { expiresAt: limits.value.expiresAt } : {}),
     ...(limits.value.allowedIps ? { allowedIps: [...limits.value.allowedIps] } : {}),
+    ...(limits.value.limits ? { limits: limits.value.limits } : {}),
   };
   const event = auditEvent(deps, {
     accountId: caller.accountId,
@@ -176,9 +196,13 @@ export async function replaceApiKey(
   }
   const allowedIps = input.allowedIps === null ? ok(null) : resolveAllowedIps(input.allowedIps);
   if (!allowedIps.ok) return allowedIps;
-  // The IP allowlist the request sets (or clears); the expiry is resolved per key below.
+  const ownLimits = input.limits === null ? ok(null) : checkedLimits(deps, input.limits);
+  if (!ownLimits.ok) return ownLimits;
+  // The IP allowlist and limits the request sets (or clears); the expiry is resolved per key
+  // below.
   const allowlist = {
     ...(allowedIps.value !== undefined ? { allowedIps: allowedIps.value } : {}),
+    ...(input.limits !== undefined ? { limits: ownLimits.value ?? null } : {}),
   };
   const requested = normaliseScopes(input.scopes, deps.config.catalogue);
   const updated = await updateOwnKey(
@@ -203,6 +227,7 @@ export async function replaceApiKey(
             new BadRequestError('the owner key cannot expire; roll it instead', 'expires_at'),
           );
         }
+        if (limits.limits) return fail(new BadRequestError(OWNER_LIMITS_MESSAGE, 'limits'));
         return sameScopes(key.scopes, normaliseScopes(input.scopes, deps.config.catalogue))
           ? ok({ name: input.name, scopes: key.scopes, type: key.type, ...limits })
           : fail(new ForbiddenError("the owner key's scopes cannot be changed", 'scopes'));
@@ -210,11 +235,12 @@ export async function replaceApiKey(
       const grant = resolveGrant(caller.scopes, input.scopes, deps.config.catalogue);
       if (!grant.ok) return grant;
       // The key as it would be after the PUT stays within a restricted caller's own limits: so a
-      // key cannot lift its own expiry or allowlist, nor another's beyond its own.
+      // key cannot lift its own expiry, allowlist or limits, nor another's beyond its own.
       const bounded = boundByCaller(caller, {
         expiresAt: limits.expiresAt === undefined ? key.expiresAt : (limits.expiresAt ?? undefined),
         allowedIps:
           limits.allowedIps === undefined ? key.allowedIps : (limits.allowedIps ?? undefined),
+        limits: limits.limits === undefined ? key.limits : (limits.limits ?? undefined),
       });
       if (!bounded.ok) return bounded;
       return ok({ name: input.name, ...grant.value, ...limits });
@@ -350,7 +376,8 @@ function narrowsOrChangesAccess(before: KeyRecord, after: KeyRecord): boolean {
     before.expiresAt !== after.expiresAt ||
     before.keyHash !== after.keyHash ||
     before.previousKeyHash !== after.previousKeyHash ||
-    (before.allowedIps ?? []).join(',') !== (after.allowedIps ?? []).join(',')
+    (before.allowedIps ?? []).join(',') !== (after.allowedIps ?? []).join(',') ||
+    !sameLimits(before.limits, after.limits)
   );
 }
 
@@ -363,10 +390,34 @@ function changeDetails(
   if (changes.expiresAt !== undefined) details.expires_at = changes.expiresAt ?? 'none';
   if (changes.allowedIps !== undefined)
     details.allowed_ips = (changes.allowedIps ?? []).join(' ') || 'any';
+  if (changes.limits !== undefined && !sameLimits(key.limits, changes.limits ?? undefined)) {
+    details.limits = changes.limits ? JSON.stringify(canonicalLimits(changes.limits)) : 'none';
+  }
   if (changes.previousValidUntil !== undefined) {
     details.previous_key_valid_until = changes.previousValidUntil ?? 'none';
   }
   return details;
+}
+
+/** The 400 for limits where the deployment counts none. */
+export const LIMITS_OFF_MESSAGE =
+  'this deployment declares no plans, so API keys cannot have limits of their own';
+
+/**
+ * A key's own limits as asked, checked: limits that can work, on a deployment that counts them
+ * (400 otherwise: limits accepted and never enforced would be a silent lie).
+ */
+function checkedLimits(
+  deps: Pick<Deps, 'config'>,
+  asked: Limits | undefined,
+): Result<Limits | undefined> {
+  if (asked === undefined) return ok(undefined);
+  if (deps.config.limitsEnabled !== true) {
+    return fail(new BadRequestError(LIMITS_OFF_MESSAGE, 'limits'));
+  }
+  const fault = limitsFault(asked);
+  if (fault !== undefined) return fail(new BadRequestError(`limits.${fault}`, 'limits'));
+  return ok(canonicalLimits(asked));
 }
 
 /** Refused attempts one key may have recorded per hour: the audit log stays bounded. */

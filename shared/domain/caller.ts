@@ -1,3 +1,4 @@
+import type { Limits } from './limits.js';
 import type { KeyType } from './scopes.js';
 
 /** Who is calling: what the authorizer established about the presented key. */
@@ -17,6 +18,11 @@ export interface Caller {
   expiresAt?: string;
   /** The key's IP allowlist (never the owner key's): keys it manages are confined to it. */
   allowedIps?: readonly string[];
+  /**
+   * The key's own limits: counted on every request it makes, and a ceiling for the limits of
+   * the keys it creates or replaces (never looser than its own).
+   */
+  limits?: Limits;
   /**
    * The `on-behalf-of` header as sent: the subuser the key asks to act for, not yet resolved.
    * `actingCaller` (`subusers.ts`) turns it into {@link parentAccountId}.

@@ -1,4 +1,4 @@
-import { BadRequestError, fail, ok, type Result, TooManyRequestsError } from './errors.js';
+import { ForbiddenError, fail, ok, type Result, TooManyRequestsError } from './errors.js';
 
 /**
  * Plans and limits (issue 17): what a team declares, and the arithmetic every enforcement point
@@ -120,7 +120,7 @@ export function retryAfterSeconds(refusal: Refusal, now: Date): number {
 export function boundedLimits(
   creator: Limits | undefined,
   asked: Limits | undefined,
-): Result<Limits> {
+): Result<Limits | undefined> {
   const rate = boundedRate(creator?.rate, asked?.rate);
   if (!rate.ok) return rate;
   const perDay = boundedCount('quota.perDay', creator?.quota?.perDay, asked?.quota?.perDay);
@@ -131,14 +131,16 @@ export function boundedLimits(
     ...(perDay.value === undefined ? {} : { perDay: perDay.value }),
     ...(perMonth.value === undefined ? {} : { perMonth: perMonth.value }),
   };
+  if (rate.value === undefined && Object.keys(quota).length === 0) return ok(undefined);
   return ok({
     ...(rate.value === undefined ? {} : { rate: rate.value }),
     ...(Object.keys(quota).length === 0 ? {} : { quota }),
   });
 }
 
+/** "You cannot grant more than you have": a 403, as a scope the caller lacks. */
 const LOOSER = (what: string) =>
-  new BadRequestError(`${what} cannot be looser than the limits of the key that sets it`, 'limits');
+  new ForbiddenError(`${what} cannot be looser than the limits of the key that sets it`, 'limits');
 
 function boundedRate(
   creator: RateLimit | undefined,
@@ -186,6 +188,73 @@ export function limitsFault(limits: Limits): string | undefined {
     return `quota.perDay cannot exceed quota.perMonth`;
   }
   return undefined;
+}
+
+/**
+ * Limits read back from storage or the authorizer's context: `undefined` when there are none,
+ * `null` when the value is not limits that can work (a reader then fails closed).
+ */
+export function limitsFrom(value: unknown): Limits | undefined | null {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) return null;
+  const { rate, quota } = value as { rate?: unknown; quota?: unknown };
+  const limits: Limits = {};
+  if (rate !== undefined) {
+    if (typeof rate !== 'object' || rate === null) return null;
+    const { perSecond, burst } = rate as Record<string, unknown>;
+    if (typeof perSecond !== 'number' || typeof burst !== 'number') return null;
+    limits.rate = { perSecond, burst };
+  }
+  if (quota !== undefined) {
+    if (typeof quota !== 'object' || quota === null) return null;
+    const { perDay, perMonth } = quota as Record<string, unknown>;
+    if (perDay !== undefined && typeof perDay !== 'number') return null;
+    if (perMonth !== undefined && typeof perMonth !== 'number') return null;
+    if (perDay === undefined && perMonth === undefined) return null;
+    limits.quota = {
+      ...(perDay === undefined ? {} : { perDay }),
+      ...(perMonth === undefined ? {} : { perMonth }),
+    };
+  }
+  if (!limits.rate && !limits.quota) return undefined;
+  return limitsFault(limits) === undefined ? limits : null;
+}
+
+/** Whether `inner` is nowhere looser than `outer` (a limit left out is unlimited). */
+export function limitsWithin(outer: Limits | undefined, inner: Limits | undefined): boolean {
+  const o = outer ?? {};
+  const i = inner ?? {};
+  if (o.rate && (!i.rate || i.rate.perSecond > o.rate.perSecond || i.rate.burst > o.rate.burst)) {
+    return false;
+  }
+  for (const period of ['perDay', 'perMonth'] as const) {
+    const ceiling = o.quota?.[period];
+    const asked = i.quota?.[period];
+    if (ceiling !== undefined && (asked === undefined || asked > ceiling)) return false;
+  }
+  return true;
+}
+
+/** Two limits the same (a change of a key's limits must reach cached authorizer results). */
+export function sameLimits(a: Limits | undefined, b: Limits | undefined): boolean {
+  return JSON.stringify(canonicalLimits(a)) === JSON.stringify(canonicalLimits(b));
+}
+
+/** Limits with a fixed property order, for the authorizer context and comparisons. */
+export function canonicalLimits(limits: Limits | undefined): Limits | undefined {
+  if (!limits || (!limits.rate && !limits.quota)) return undefined;
+  const { rate, quota } = limits;
+  return {
+    ...(rate ? { rate: { perSecond: rate.perSecond, burst: rate.burst } } : {}),
+    ...(quota
+      ? {
+          quota: {
+            ...(quota.perDay === undefined ? {} : { perDay: quota.perDay }),
+            ...(quota.perMonth === undefined ? {} : { perMonth: quota.perMonth }),
+          },
+        }
+      : {}),
+  };
 }
 
 /** {@link limitsFault}, naming whose limits they are. */

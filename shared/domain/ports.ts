@@ -23,6 +23,11 @@ export interface KeyRecord {
   expiresAt?: string;
   /** Normalised CIDRs; when set, the key is refused from any other source address. */
   allowedIps?: string[];
+  /**
+   * The key's own rate limit and quotas, counted besides its account's plan (issue 17); never
+   * looser than those of the key that set them (`boundedLimits`).
+   */
+  limits?: Limits;
   /** When the authorizer last let the key through (updated at most once a minute). */
   lastUsedAt?: string;
   lastUsedIp?: string;
@@ -54,6 +59,7 @@ export type AuditAction =
   | 'account.plan_changed'
   /** The account's use crossed 80, 90 or 100 % of one of its plan's quotas (once per period). */
   | 'account.quota_warning'
+  | 'api_key.quota_warning'
   /** In a parent's log: a subuser was created, disabled, enabled or deleted. */
   | 'subuser.created'
   | 'subuser.disabled'
@@ -174,6 +180,7 @@ export interface KeyChanges {
   updatedAt: string;
   expiresAt?: string | null;
   allowedIps?: string[] | null;
+  limits?: Limits | null;
   /** A roll: the new key's hash, and the old one's with the end of its grace period. */
   keyHash?: string;
   previousKeyHash?: string | null;
@@ -312,6 +319,11 @@ export interface KeygateConfig {
    * every one of them, whenever they were added.
    */
   catalogue: ScopeCatalogue;
+  /**
+   * Whether the deployment counts limits (it declares plans): only then may a key be given
+   * limits of its own, which would otherwise be accepted and never enforced.
+   */
+  limitsEnabled?: boolean;
 }
 
 /**

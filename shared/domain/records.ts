@@ -5,6 +5,7 @@ import { internScopes } from './scope-codes.js';
 export const OPTIONAL_KEY_FIELDS = [
   'expiresAt',
   'allowedIps',
+  'limits',
   'keyHash',
   'previousKeyHash',
   'previousValidUntil',

@@ -13,8 +13,9 @@ import { checkCanManage } from './scopes.js';
  * then is refused. Rolling again during a grace period ends the earlier one.
  *
  * Rolling mints a secret, so the route needs `api_keys.create` as well as `api_keys.update`, and a
- * restricted caller may roll only a key within its own expiry and allowlist (a short-lived key
- * that leaked cannot mint a secret for a long-lived one). A retiring secret never gets here.
+ * restricted caller may roll only a key within its own expiry, allowlist and limits (a
+ * short-lived or rate-limited key that leaked cannot mint a secret for a long-lived or unlimited
+ * one). A retiring secret never gets here.
  */
 export async function rollApiKey(
   deps: Deps,
@@ -27,7 +28,11 @@ export async function rollApiKey(
   const grace = input.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   let validUntil: string | null = null;
   const updated = await updateOwnKey(deps, caller, keyId, (key) => {
-    const bounded = boundByCaller(caller, { expiresAt: key.expiresAt, allowedIps: key.allowedIps });
+    const bounded = boundByCaller(caller, {
+      expiresAt: key.expiresAt,
+      allowedIps: key.allowedIps,
+      limits: key.limits,
+    });
     if (!bounded.ok) return bounded;
     const end = Math.min(
       now + grace * 1000,

@@ -1,4 +1,5 @@
 import { ipAllowed } from '../domain/ip-allowlist.js';
+import { canonicalLimits, type Limits } from '../domain/limits.js';
 import type { Deps, KeyRecord } from '../domain/ports.js';
 import type { KeyType } from '../domain/scopes.js';
 import { verifyApiKey } from '../domain/verify-key.js';
@@ -33,6 +34,12 @@ export interface AuthorizerContext {
    * the keys a restricted key creates, replaces or rolls to it.
    */
   allowedIps: string;
+  /**
+   * The key's own limits (issue 17) as canonical JSON, or empty: the route wrapper counts them
+   * without reading the key again, so they hold on cached results too (a change of them flushes
+   * the cache, as a change of scopes does).
+   */
+  limits: string;
 }
 
 export type AuthorizeOutcome =
@@ -98,6 +105,7 @@ export async function authorize(
     expiresAt: verified.validUntil ?? '',
     secret: verified.secret,
     allowedIps: key.type === 'owner' ? '' : (key.allowedIps ?? []).join(' '),
+    limits: limitsContext(key.limits),
   };
   if (key.allowedIps && !ipAllowed(key.allowedIps, request.sourceIp)) {
     // A valid key from the wrong address: 403 everywhere. The source address is an identity
@@ -127,6 +135,12 @@ export async function authorize(
     policy,
     context,
   };
+}
+
+/** Limits as the context carries them: one string per distinct limits, so memoised. */
+function limitsContext(limits: Limits | undefined): string {
+  const canonical = canonicalLimits(limits);
+  return canonical ? JSON.stringify(canonical) : '';
 }
 
 /** Records the use at most once a minute per key; a failure never refuses the key. */

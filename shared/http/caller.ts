@@ -6,6 +6,7 @@ import {
   type KeygateError,
   UnauthorizedError,
 } from '../domain/errors.js';
+import { type Limits, limitsFrom } from '../domain/limits.js';
 import { remember } from '../domain/memo.js';
 import type { RouteDefinition } from '../routes.js';
 
@@ -46,6 +47,8 @@ export function readCaller(
   // Absent in a result cached by an earlier release: that authorizer vouched for the secret.
   const secret = optionalString(context?.secret) ?? 'current';
   const allowedIps = optionalString(context?.allowedIps) ?? '';
+  // Absent in a result cached by an earlier release, which had no per-key limits.
+  const limits = parsedLimits(optionalString(context?.limits) ?? '');
   if (
     typeof accountId !== 'string' ||
     accountId === '' ||
@@ -55,6 +58,7 @@ export function readCaller(
     !KEY_TYPES.has(type) ||
     typeof joined !== 'string' ||
     expiresAt === null ||
+    limits === null ||
     (secret !== 'current' && secret !== 'previous')
   ) {
     return { ok: false, error: new UnauthorizedError() };
@@ -100,6 +104,7 @@ export function readCaller(
       secret,
       ...(expiresAt ? { expiresAt } : {}),
       ...(allowedIps ? { allowedIps: allowedIps.split(' ') } : {}),
+      ...(limits ? { limits } : {}),
       ...(onBehalfOf === undefined ? {} : { onBehalfOf: onBehalfOf.trim() }),
       sourceIp: event.requestContext?.identity?.sourceIp ?? null,
     },
@@ -126,6 +131,26 @@ function parsedScopes(joined: string): { scopes: readonly string[]; held: Readon
 }
 
 const scopeStrings = new Map<string, { scopes: readonly string[]; held: ReadonlySet<string> }>();
+
+/**
+ * The context's limits: `undefined` for none, `null` when unreadable (401: a context that does not
+ * say what it limits must not be served unlimited). Parsed once per distinct string.
+ */
+function parsedLimits(joined: string | null): Limits | undefined | null {
+  if (joined === null) return null;
+  if (joined === '') return undefined;
+  const known = limitStrings.get(joined);
+  if (known !== undefined) return known;
+  let parsed: Limits | undefined | null;
+  try {
+    parsed = limitsFrom(JSON.parse(joined)) ?? null;
+  } catch {
+    parsed = null;
+  }
+  return remember(limitStrings, joined, parsed, 256);
+}
+
+const limitStrings = new Map<string, Limits | null>();
 
 /** Case-insensitive header lookup (API Gateway REST passes headers as the client sent them). */
 export function headerValue(

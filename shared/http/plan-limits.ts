@@ -2,8 +2,10 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Deployment } from '../deployment/deployment.js';
 import { auditEvent } from '../domain/audit.js';
+import type { Caller } from '../domain/caller.js';
 import {
   enforceLimits,
+  type LimitedSubject,
   planOf,
   type QuotaWarning,
   type Standing,
@@ -40,36 +42,46 @@ export interface PlanLimitsDeps {
   now: () => Date;
 }
 
+/** Whose request is counted: the account it acts in, and the key with its own limits. */
+export type LimitedCaller = Pick<Caller, 'accountId' | 'keyId' | 'limits'>;
+
 /**
- * Counts a request against its account's plan before the operation runs (issue 17), so a cached
- * authorizer result cannot skip it and a refused request costs no work: 429 with SendGrid's
- * envelope, `Retry-After` and `X-RateLimit-*`, or, admitted, the same headers on the answer.
- * Without plans in the team's config nothing is counted, as before. A counting fault refuses
- * (503): never free service.
+ * Counts a request against the key's own limits and its account's plan before the operation
+ * runs (issue 17), so a cached authorizer result cannot skip it (the key's limits travel in the
+ * authorizer's context) and a refused request costs no work: 429 with SendGrid's envelope,
+ * `Retry-After` and `X-RateLimit-*`, or, admitted, the same headers on the answer (the limit
+ * nearest to refusing). Without plans in the team's config nothing is counted, as before. A
+ * counting fault refuses (503): never free service.
+ *
+ * The key is counted first: a key over its own limit is refused without spending its account's
+ * quota, so one leaked, limited key cannot use up what the account's other keys need.
  */
 export async function checkPlan(
   deps: PlanLimitsDeps,
   route: Pick<RouteDefinition, 'cost'>,
-  accountId: string,
+  caller: LimitedCaller,
 ): Promise<Standing | undefined> {
   const declared = deps.deployment.spec.plans ?? [];
   const cost = route.cost ?? 1;
   if (declared.length === 0 || cost === 0) return undefined;
   const now = deps.now();
+  const { accountId } = caller;
   const plan = planOf(
     declared,
     deps.deployment.spec.defaultPlan,
     await accountPlan(deps.repo, accountId, now.getTime()),
   );
-  if (!plan) return undefined;
-  const counted = await enforceLimits(
-    { usage: deps.usage(), now: () => now },
-    [{ subject: 'account', counter: `a#${accountId}`, limits: plan }],
-    cost,
-  );
+  const subjects: LimitedSubject[] = [
+    ...(caller.limits
+      ? [{ subject: 'key' as const, counter: `k#${caller.keyId}`, limits: caller.limits }]
+      : []),
+    ...(plan ? [{ subject: 'account' as const, counter: `a#${accountId}`, limits: plan }] : []),
+  ];
+  if (subjects.length === 0) return undefined;
+  const counted = await enforceLimits({ usage: deps.usage(), now: () => now }, subjects, cost);
   if (!counted.ok) throw counted.error;
   for (const warning of counted.value.warnings) {
-    await recordWarning(deps, accountId, plan.id, warning);
+    await recordWarning(deps, caller, plan?.id, warning);
   }
   return counted.value.standing;
 }
@@ -81,17 +93,19 @@ export async function checkPlan(
  */
 async function recordWarning(
   deps: PlanLimitsDeps,
-  accountId: string,
-  plan: string,
+  caller: LimitedCaller,
+  plan: string | undefined,
   warning: QuotaWarning,
 ): Promise<void> {
+  const { accountId } = caller;
+  const ofKey = warning.subject === 'key';
   const event = auditEvent(deps, {
     accountId,
-    action: 'account.quota_warning',
+    action: ofKey ? 'api_key.quota_warning' : 'account.quota_warning',
     actor: null,
-    targetKeyId: '-',
+    targetKeyId: ofKey ? caller.keyId : '-',
     details: {
-      plan,
+      ...(ofKey || plan === undefined ? {} : { plan }),
       quota: warning.period === 'day' ? 'daily' : 'monthly',
       percent: String(warning.percent),
       limit: String(warning.limit),
@@ -114,7 +128,7 @@ type Middleware<TContext extends Context> = MiddlewareObj<
 >;
 
 /** {@link checkPlan} as a middleware of the key routes, after the caller (and `on-behalf-of`). */
-export function planLimits<TContext extends Context & { caller: { accountId: string } }>(
+export function planLimits<TContext extends Context & { caller: LimitedCaller }>(
   route: Pick<RouteDefinition, 'cost'>,
   deps: () => PlanLimitsDeps,
   /** Whether the deployment declares plans: without them a request costs one check, no wiring. */
@@ -125,7 +139,7 @@ export function planLimits<TContext extends Context & { caller: { accountId: str
   return {
     before: async function planLimitsBefore(request) {
       if (route.cost === 0 || !plansDeclared()) return;
-      const standing = await checkPlan(deps(), route, request.context.caller.accountId);
+      const standing = await checkPlan(deps(), route, request.context.caller);
       if (standing) standings.set(request, standing);
     },
     after: function planLimitsAfter(request) {

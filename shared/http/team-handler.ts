@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Caller } from '../domain/caller.js';
 import { InternalError, KeygateError, ServiceUnavailableError } from '../domain/errors.js';
 import type { Standing } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
@@ -39,10 +40,11 @@ export function wrapTeamHandler(
   inner: TeamHandler,
   route: Pick<RouteDefinition, 'access'>,
   /**
-   * Counts the request against its account's plan (`checkPlan` in `plan-limits.ts`), given only
-   * where the team declared plans: without them a team function loads no storage client.
+   * Counts the request against the key's own limits and its account's plan (`checkPlan` in
+   * `plan-limits.ts`), given only where the team declared plans: without them a team function
+   * loads no storage client.
    */
-  planCheck?: (accountId: string) => Promise<Standing | undefined>,
+  planCheck?: (caller: Caller) => Promise<Standing | undefined>,
 ): TeamHandler {
   if (typeof inner !== 'function') {
     throw new Error('a team route module must export `handler`, an API Gateway proxy handler');
@@ -52,7 +54,7 @@ export function wrapTeamHandler(
     if (!read.ok) return errorResponse(read.error);
     let standing: Standing | undefined;
     try {
-      standing = await planCheck?.(read.caller.accountId);
+      standing = await planCheck?.(read.caller);
     } catch (error) {
       // Refused (429), or the count failed: 503, never free service.
       return errorResponse(

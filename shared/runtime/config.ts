@@ -80,6 +80,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     defaultKeyLimit: limit,
     defaultSubuserLimit: subuserLimit,
     catalogue: activeDeployment().catalogue,
+    // Read per use: a test or the local runtime may install a deployment after the config.
+    get limitsEnabled() {
+      return (activeDeployment().spec.plans?.length ?? 0) > 0;
+    },
     tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,
     dynamodbTimeoutMs: timeoutText === undefined ? undefined : Number(timeoutText),

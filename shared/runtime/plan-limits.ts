@@ -1,6 +1,6 @@
 import { DynamoDbUsageStore } from '../adapters/dynamodb/usage-store.js';
 import type { UsageStore } from '../domain/limits.js';
-import { checkPlan, type PlanLimitsDeps } from '../http/plan-limits.js';
+import { checkPlan, type LimitedCaller, type PlanLimitsDeps } from '../http/plan-limits.js';
 import type { RouteDefinition } from '../routes.js';
 import { activeDeployment } from './deployment.js';
 import { dynamoDocumentClient, keyRepository, runtimeConfig } from './storage.js';
@@ -37,5 +37,5 @@ export function plansDeclared(): boolean {
 
 /** A team route's plan check, for `wrapTeamHandler` (only where the team declared plans). */
 export function teamPlanCheck(route: Pick<RouteDefinition, 'cost'>) {
-  return (accountId: string) => checkPlan(planLimitDeps(), route, accountId);
+  return (caller: LimitedCaller) => checkPlan(planLimitDeps(), route, caller);
 }

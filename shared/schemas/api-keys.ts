@@ -74,6 +74,66 @@ const allowedIps = z
     description: 'Keygate addition: IPv4/IPv6 addresses or CIDR blocks the key may be used from.',
   });
 
+const RATE_MESSAGE =
+  'limits.rate must be {"per_second": a number above 0, "burst": a whole number from 1}';
+const QUOTA_MESSAGE = 'limits.quota must be {"per_day": and/or "per_month": a whole number from 1}';
+const LIMITS_MESSAGE = 'limits must be an object with "rate" and/or "quota"';
+const MAX_RATE = 1_000_000;
+const quotaCount = z
+  .number({ error: QUOTA_MESSAGE })
+  .int(QUOTA_MESSAGE)
+  .min(1, QUOTA_MESSAGE)
+  .max(1e12, QUOTA_MESSAGE);
+
+/** Keygate addition (issue 17): a key's own rate limit and quotas, counted besides its plan's. */
+export const KeyLimitsSchema = z
+  .object(
+    {
+      rate: z
+        .object(
+          {
+            per_second: z
+              .number({ error: RATE_MESSAGE })
+              .positive(RATE_MESSAGE)
+              .max(MAX_RATE, RATE_MESSAGE)
+              .meta({ description: 'Requests per second, refilled continuously.' }),
+            burst: z
+              .number({ error: RATE_MESSAGE })
+              .int(RATE_MESSAGE)
+              .min(1, RATE_MESSAGE)
+              .max(MAX_RATE, RATE_MESSAGE)
+              .meta({ description: 'Requests that may arrive at once.' }),
+          },
+          { error: RATE_MESSAGE },
+        )
+        .optional(),
+      quota: z
+        .object(
+          {
+            per_day: quotaCount
+              .optional()
+              .meta({ description: 'Requests per UTC day (resets at 00:00Z).' }),
+            per_month: quotaCount
+              .optional()
+              .meta({ description: 'Requests per UTC month (resets on the 1st, 00:00Z).' }),
+          },
+          { error: QUOTA_MESSAGE },
+        )
+        .refine((q) => q.per_day !== undefined || q.per_month !== undefined, QUOTA_MESSAGE)
+        .refine(
+          (q) => q.per_day === undefined || q.per_month === undefined || q.per_day <= q.per_month,
+          'limits.quota.per_day cannot exceed limits.quota.per_month',
+        )
+        .optional(),
+    },
+    { error: LIMITS_MESSAGE },
+  )
+  .meta({
+    id: 'ApiKeyLimits',
+    description:
+      "Keygate addition: the key's own rate limit and quotas, never looser than the creating key's; {} when it has none.",
+  });
+
 export const CreateApiKeyBody = z
   .object({
     name: keyName('missing required argument'),
@@ -82,6 +142,7 @@ export const CreateApiKeyBody = z
       .meta({ description: 'Omitted: Full Access (every scope of the caller except billing).' }),
     expires_at: expiresAt.optional(),
     allowed_ips: allowedIps.optional(),
+    limits: KeyLimitsSchema.optional(),
   })
   .meta({ id: 'CreateApiKeyRequest' });
 
@@ -96,6 +157,7 @@ export const ReplaceApiKeyBody = z
     // Omitted: unchanged. null: removed.
     expires_at: expiresAt.nullable().optional(),
     allowed_ips: allowedIps.nullable().optional(),
+    limits: KeyLimitsSchema.nullable().optional(),
   })
   .meta({ id: 'ReplaceApiKeyRequest' });
 
@@ -195,6 +257,7 @@ export const ApiKeyView = z
     allowed_ips: z
       .array(z.string())
       .meta({ description: 'Keygate addition: empty when any address may use the key.' }),
+    limits: KeyLimitsSchema,
   })
   .meta({ id: 'ApiKey' });
 
@@ -272,6 +335,7 @@ export type ListApiKeysInput = z.output<typeof ListApiKeysQuery>;
 export type ApiKeySummaryView = z.output<typeof ApiKeySummary>;
 export type ApiKeyDetailView = z.output<typeof ApiKeyView>;
 export type CreatedApiKeyView = z.output<typeof CreatedApiKey>;
+export type KeyLimitsWire = z.output<typeof KeyLimitsSchema>;
 export type RenamedApiKeyView = z.output<typeof RenamedApiKey>;
 export type RollApiKeyInput = z.output<typeof RollApiKeyBody>;
 export type RolledApiKeyView = z.output<typeof RolledApiKey>;

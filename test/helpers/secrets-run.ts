@@ -9,6 +9,11 @@ import {
 } from '../../local/emulator.js';
 import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authorizer-cache.js';
 import { generateApiKey } from '../../shared/domain/key-format.js';
+import {
+  activeDeployment,
+  teamHandlersDir,
+  useDeployment,
+} from '../../shared/runtime/deployment.js';
 import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
 import { AuditEventList, CreatedApiKey, RolledApiKey } from '../../shared/schemas/api-keys.js';
 import type { CallOptions } from './gateway.js';
@@ -65,6 +70,13 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
   };
+  // A plan without limits of its own: keys may then carry limits, and one's quota warning is
+  // among the events scanned.
+  const before = activeDeployment();
+  useDeployment(
+    { ...before.spec, plans: [{ id: 'unmetered' }], defaultPlan: 'unmetered' },
+    teamHandlersDir(),
+  );
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   const logsOff = runtimeLogsOn();
@@ -171,6 +183,11 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     const leaked = await create(owner, { name: 'leaked', scopes: ['alerts.read'] });
     const graced = await create(owner, { name: 'graced', scopes: ['alerts.read'] });
     const fresh = await create(owner, { name: 'fresh', scopes: ['alerts.read'] });
+    const metered = await create(owner, {
+      name: 'metered',
+      scopes: ['alerts.read'],
+      limits: { rate: { per_second: 100, burst: 100 }, quota: { per_day: 5 } },
+    });
     const foreign = await create(other.ownerKey, { name: 'foreign', scopes: ['mail.send'] });
 
     // Reads with every key, from the right and the wrong address.
@@ -188,6 +205,8 @@ export async function scriptedRun(): Promise<ScriptedRun> {
       sourceIp: '198.51.100.1',
     });
     await call('another account', 'GET', `/v3/api_keys/${foreign.id}`, { key: owner });
+    // A key's own quota: warned at 80 % (the 4th request), refused past it.
+    for (let i = 0; i < 6; i++) await call('metered', 'GET', '/v3/scopes', { key: metered.key });
 
     // Mail to the outbox, in sandbox, and refused; billing, and billing refused.
     await call('mail', 'POST', '/v3/mail/send', { key: mailer.key, body: MAIL });
@@ -336,6 +355,7 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     logsOff();
     stdout.mockRestore();
     stderr.mockRestore();
+    useDeployment(before.spec, teamHandlersDir());
   }
 
   const outboxDir = process.env.KEYGATE_OUTBOX_DIR ?? '';

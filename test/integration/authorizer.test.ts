@@ -82,6 +82,7 @@ describe('authorizer', () => {
       expiresAt: '',
       secret: 'current',
       allowedIps: '',
+      limits: '',
     });
   });
 

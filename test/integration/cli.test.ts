@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, useMockedStack } from '../helpers/cli.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 /**
  * The CLI in-process. `--stack` reads table names from CloudFormation, which cannot run here, so
@@ -9,6 +12,52 @@ import { run, useMockedStack } from '../helpers/cli.js';
 
 describe('keygate CLI', () => {
   useMockedStack('kg-cli-');
+  const configDir = tempDirs();
+
+  it("sets and clears a key's own limits (keys create LIMITS, keys set-limits) where the config declares plans", async () => {
+    // Arrange: the deployed team config, with plans
+    const dir = configDir('kg-cli-config-');
+    writeFileSync(
+      join(dir, 'keygate.config.mjs'),
+      "export default { plans: [{ id: 'pro', quota: { perDay: 1000 } }], defaultPlan: 'pro' };\n",
+    );
+    process.env.KEYGATE_CONFIG = join(dir, 'keygate.config.mjs');
+    const account = `cli-limits-${Date.now()}`;
+    const stack = ['--account', account, '--stack', 'Keygate'];
+    await run(['bootstrap', ...stack]);
+
+    // Act
+    const create = await run([
+      'keys',
+      'create',
+      ...stack,
+      '--name',
+      'capped',
+      '--rate',
+      '5/10',
+      '--per-day',
+      '100',
+      '--json',
+    ]);
+    const { api_key_id: id, limits } = JSON.parse(create.out) as {
+      api_key_id: string;
+      limits: unknown;
+    };
+    const set = await run(['keys', 'set-limits', ...stack, '--id', id, '--per-month', '2000']);
+    const cleared = await run(['keys', 'set-limits', ...stack, '--id', id, '--no-limits']);
+    const badRate = await run(['keys', 'set-limits', ...stack, '--id', id, '--rate', 'fast']);
+    const neither = await run(['keys', 'set-limits', ...stack, '--id', id]);
+    const looser = await run(['keys', 'set-limits', ...stack, '--id', id, '--per-day', '0']);
+
+    // Assert
+    expect(create.code).toBe(0);
+    expect(limits).toEqual({ rate: { per_second: 5, burst: 10 }, quota: { per_day: 100 } });
+    expect(set.out).toContain('{"quota":{"per_month":2000}}');
+    expect(cleared.out).toContain('none of its own');
+    expect([badRate.code, neither.code]).toEqual([2, 2]);
+    expect(looser.code).toBe(1);
+    expect(looser.err).toContain('limits');
+  });
 
   it('bootstraps an account and manages its keys in a deployed stack (--stack)', async () => {
     // Arrange

@@ -51,6 +51,7 @@ describe('GET /openapi.json', () => {
       'scopes',
       'expires_at',
       'allowed_ips',
+      'limits',
     ]);
     expect(schemas.ReplaceApiKeyRequest?.required).toEqual(['name', 'scopes']);
   });

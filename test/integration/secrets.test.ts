@@ -75,6 +75,7 @@ const KEY_ACTIONS: Record<Extract<AuditAction, `api_key.${string}`>, true> = {
   'api_key.deleted': true,
   'api_key.leak_revoked': true,
   'api_key.escalation_refused': true,
+  'api_key.quota_warning': true,
 };
 
 describe('secrets', () => {

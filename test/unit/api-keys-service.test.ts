@@ -5,7 +5,12 @@ import {
   bootstrapAccount,
   OWNER_KEY_NAME,
 } from '../../shared/domain/accounts.js';
-import { type Caller, callerScopes, deleteApiKey } from '../../shared/domain/api-keys.js';
+import {
+  type Caller,
+  callerScopes,
+  deleteApiKey,
+  LIMITS_OFF_MESSAGE,
+} from '../../shared/domain/api-keys.js';
 import {
   BadRequestError,
   ConflictError,
@@ -1027,5 +1032,53 @@ describe('callerScopes', () => {
     // Assert
     expect(result).toEqual({ scopes: ['alerts.read', 'api_keys.read', 'mail.send'] });
     expect(scopes).toEqual(['mail.send', 'alerts.read', 'api_keys.read']);
+  });
+});
+
+describe("a key's own limits", () => {
+  it('are refused where the deployment declares no plans: accepted, they would never be counted', async () => {
+    // Arrange: makeDeps' deployment counts no limits
+    const { deps, repo, owner } = await setup();
+    const before = (await repo.listKeys(owner.accountId)).length;
+
+    // Act
+    const refused = failure(
+      await createApiKey(deps, owner, { name: 'capped', limits: { quota: { per_day: 5 } } }),
+    );
+
+    // Assert
+    expect(refused).toBeInstanceOf(BadRequestError);
+    expect(refused.errors).toEqual([{ field: 'limits', message: LIMITS_OFF_MESSAGE }]);
+    expect(await repo.listKeys(owner.accountId)).toHaveLength(before);
+  });
+
+  it('are stored, shown and changed where limits are counted; null clears them, leaving them out keeps them', async () => {
+    // Arrange
+    const { deps, owner } = await setup();
+    deps.config.limitsEnabled = true;
+    const created = unwrap(
+      await createApiKey(deps, owner, {
+        name: 'capped',
+        scopes: ['mail.send'],
+        limits: { quota: { per_day: 5 } },
+      }),
+    );
+
+    // Act
+    const kept = unwrap(
+      await replaceApiKey(deps, owner, created.api_key_id, { name: 'kept', scopes: ['mail.send'] }),
+    );
+    const cleared = unwrap(
+      await replaceApiKey(deps, owner, created.api_key_id, {
+        name: 'cleared',
+        scopes: ['mail.send'],
+        limits: null,
+      }),
+    );
+
+    // Assert
+    expect(created.limits).toEqual({ quota: { per_day: 5 } });
+    expect(kept.limits).toEqual({ quota: { per_day: 5 } });
+    expect(cleared.limits).toEqual({});
   });
 });

@@ -3,14 +3,18 @@ import { MemoryUsageStore } from '../../shared/adapters/memory/usage-store.js';
 import { ServiceUnavailableError } from '../../shared/domain/errors.js';
 import {
   boundedLimits,
+  canonicalLimits,
   enforceLimits,
   type LimitedSubject,
   type Limits,
+  limitsFrom,
   limitsProblem,
+  limitsWithin,
   periodsAt,
   rateRemaining,
   refusalMessage,
   retryAfterSeconds,
+  sameLimits,
   takeRate,
 } from '../../shared/domain/limits.js';
 import { errorResponse } from '../../shared/http/responses.js';
@@ -123,7 +127,43 @@ describe('limits a key may be given', () => {
       ok: true,
       value: { quota: { perMonth: 5 } },
     });
-    expect(boundedLimits(undefined, undefined)).toEqual({ ok: true, value: {} });
+    expect(boundedLimits(undefined, undefined)).toEqual({ ok: true, value: undefined });
+  });
+
+  it('a key is within limits only when no dimension is looser (left out = unlimited)', () => {
+    expect(limitsWithin(undefined, undefined)).toBe(true);
+    expect(limitsWithin(undefined, creator)).toBe(true);
+    expect(limitsWithin(creator, creator)).toBe(true);
+    expect(limitsWithin(creator, undefined)).toBe(false);
+    expect(limitsWithin(creator, { rate: creator.rate })).toBe(false);
+    expect(limitsWithin(creator, { ...creator, rate: { perSecond: 5, burst: 11 } })).toBe(false);
+    expect(limitsWithin(creator, { ...creator, quota: { perDay: 999, perMonth: 5 } })).toBe(true);
+    expect(limitsWithin({ quota: { perMonth: 10 } }, { quota: { perDay: 10 } })).toBe(false);
+  });
+
+  it('reads limits back from storage or a context, failing closed on anything else', () => {
+    expect(limitsFrom(undefined)).toBe(undefined);
+    expect(limitsFrom({})).toBe(undefined);
+    expect(limitsFrom(creator)).toEqual(creator);
+    for (const bad of [
+      'x',
+      [],
+      { rate: { perSecond: '5', burst: 10 } },
+      { rate: { perSecond: 0, burst: 10 } },
+      { quota: {} },
+      { quota: { perDay: 10, perMonth: 5 } },
+      { quota: { perDay: -1 } },
+    ]) {
+      expect(limitsFrom(bad), JSON.stringify(bad)).toBe(null);
+    }
+  });
+
+  it('compares limits whatever their property order', () => {
+    const reordered = { quota: { perDay: 1000 }, rate: { burst: 10, perSecond: 5 } };
+    expect(sameLimits(creator, reordered)).toBe(true);
+    expect(sameLimits(creator, { ...creator, quota: { perDay: 999 } })).toBe(false);
+    expect(sameLimits(undefined, {})).toBe(true);
+    expect(JSON.stringify(canonicalLimits(reordered))).toBe(JSON.stringify(creator));
   });
 
   it('refuses limits that cannot work, each with one line', () => {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CURSOR_KEY_BYTES } from '../../domain/cursor.js';
 import { ServiceUnavailableError } from '../../domain/errors.js';
+import { type Limits, limitsFrom } from '../../domain/limits.js';
 import type {
   AccountRecord,
   AccountStateOutcome,
@@ -1168,12 +1169,23 @@ function toKey(item: Record<string, unknown>): KeyRecord {
     version: Number(item.version),
     ...optionalString(item, 'expiresAt'),
     ...(Array.isArray(item.allowedIps) ? { allowedIps: item.allowedIps.map(String) } : {}),
+    ...storedLimits(item.limits),
     ...optionalString(item, 'lastUsedAt'),
     ...optionalString(item, 'lastUsedIp'),
     ...optionalString(item, 'previousKeyHash'),
     ...optionalString(item, 'previousValidUntil'),
     ...(item.accountDisabled === true ? { accountDisabled: true } : {}),
   };
+}
+
+/**
+ * A key's own limits. Limits that cannot be read fail the read (503, and the authorizer fails
+ * closed) rather than be dropped: a damaged item must never make a limited key unlimited.
+ */
+function storedLimits(value: unknown): { limits?: Limits } {
+  const limits = limitsFrom(value);
+  if (limits === null) throw new ServiceUnavailableError({ cause: new Error('unreadable limits') });
+  return limits === undefined ? {} : { limits };
 }
 
 function optionalString<K extends string>(

@@ -1,4 +1,5 @@
 import type { CreatedKey, KeyReplacement, NewKey } from '../../domain/api-keys.js';
+import type { Limits } from '../../domain/limits.js';
 import type { KeyRecord } from '../../domain/ports.js';
 import type { RolledKey } from '../../domain/roll-and-revoke.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   ApiKeySummaryView,
   CreateApiKeyInput,
   CreatedApiKeyView,
+  KeyLimitsWire,
   RenamedApiKeyView,
   ReplaceApiKeyInput,
   RolledApiKeyView,
@@ -23,6 +25,7 @@ export function newKeyOf(body: CreateApiKeyInput): NewKey {
     ...(body.scopes !== undefined ? { scopes: body.scopes } : {}),
     ...(body.expires_at !== undefined ? { expiresAt: body.expires_at } : {}),
     ...(body.allowed_ips !== undefined ? { allowedIps: body.allowed_ips } : {}),
+    ...(body.limits !== undefined ? { limits: limitsOf(body.limits) } : {}),
   };
 }
 
@@ -32,6 +35,41 @@ export function replacementOf(body: ReplaceApiKeyInput): KeyReplacement {
     scopes: body.scopes,
     ...(body.expires_at !== undefined ? { expiresAt: body.expires_at } : {}),
     ...(body.allowed_ips !== undefined ? { allowedIps: body.allowed_ips } : {}),
+    ...(body.limits !== undefined
+      ? { limits: body.limits === null ? null : limitsOf(body.limits) }
+      : {}),
+  };
+}
+
+/** A key's limits as the API takes them (snake_case), as the domain holds them. */
+export function limitsOf(wire: KeyLimitsWire): Limits {
+  const { rate, quota } = wire;
+  return {
+    ...(rate ? { rate: { perSecond: rate.per_second, burst: rate.burst } } : {}),
+    ...(quota
+      ? {
+          quota: {
+            ...(quota.per_day === undefined ? {} : { perDay: quota.per_day }),
+            ...(quota.per_month === undefined ? {} : { perMonth: quota.per_month }),
+          },
+        }
+      : {}),
+  };
+}
+
+/** A key's limits as the API shows them: `{}` when it has none of its own. */
+export function limitsView(limits: Limits | undefined): KeyLimitsWire {
+  const { rate, quota } = limits ?? {};
+  return {
+    ...(rate ? { rate: { per_second: rate.perSecond, burst: rate.burst } } : {}),
+    ...(quota
+      ? {
+          quota: {
+            ...(quota.perDay === undefined ? {} : { per_day: quota.perDay }),
+            ...(quota.perMonth === undefined ? {} : { per_month: quota.perMonth }),
+          },
+        }
+      : {}),
   };
 }
 
@@ -69,6 +107,7 @@ export function detailView(key: KeyRecord): ApiKeyDetailView {
     updated_at: key.updatedAt,
     ...lifecycleView(key),
     allowed_ips: key.allowedIps ? [...key.allowedIps] : [],
+    limits: limitsView(key.limits),
   };
 }
 
