@@ -40,8 +40,6 @@ export interface KeyRecord {
    * repository keeps the copies in step with the account (`setAccountDisabled`).
    */
   accountDisabled?: boolean;
-  /** The key's own rate limit and quotas, never looser than its creator's (issue 17). */
-  limits?: Limits;
 }
 
 /** What the audit log records: who did what to which key, from where. Never key material. */

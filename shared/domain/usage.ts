@@ -56,9 +56,12 @@ export async function getKeyUsage(
   const now = deps.now();
   const account = await deps.repo.getAccount(caller.accountId);
   const plan = planOf(limits.plans, limits.defaultPlan, account?.plan);
+  // The route wrapper counts nothing where the team declares no plans, a key's own limits
+  // included (limits left on a key from before the plans were removed are not enforced).
+  const counting = limits.plans.length > 0;
   const [keyUsage, accountUsage] = await Promise.all([
-    subjectUsage(limits, `k#${key.keyId}`, key.limits ?? {}, now),
-    subjectUsage(limits, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, now),
+    subjectUsage(limits, `k#${key.keyId}`, key.limits ?? {}, counting, now),
+    subjectUsage(limits, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, counting, now),
   ]);
   return ok({ keyId: key.keyId, key: keyUsage, account: { ...accountUsage, plan: plan?.id } });
 }
@@ -67,14 +70,18 @@ function limitsOf({ rate, quota }: Plan): Limits {
   return { ...(rate ? { rate } : {}), ...(quota ? { quota } : {}) };
 }
 
-/** Counted exactly when the route wrapper counts it: it has a rate limit or a quota. */
+/**
+ * Counted exactly when the route wrapper counts it (`checkPlan`): the deployment declares plans
+ * and the subject has a rate limit or a quota.
+ */
 async function subjectUsage(
   { usage }: UsageDeps,
   subject: string,
   limits: Limits,
+  counting: boolean,
   now: Date,
 ): Promise<SubjectUsage> {
-  if (!limits.rate && !limits.quota) return { limits };
+  if (!counting || (!limits.rate && !limits.quota)) return { limits };
   const counts = await usage().read(subject, now);
   const periods = periodsAt(now);
   return {

@@ -1,28 +1,11 @@
 import * as z from 'zod';
+import { KeyLimitsSchema } from './api-keys.js';
 
 /**
  * The response schema of `GET /v3/api_keys/{api_key_id}/usage` (Keygate addition, issue 17):
  * where a key and its account stand against their limits. It types the wire view
  * (`shared/http/wire/usage.ts`) and generates `GET /openapi.json`.
  */
-
-/** Limits in the wire contract's snake_case shape (the key detail view's `limits`). */
-const limits = z
-  .object({
-    rate: z
-      .object({
-        per_second: z.number().meta({ description: 'Requests per second, refilled continuously.' }),
-        burst: z.number().int().meta({ description: 'Requests that may arrive at once.' }),
-      })
-      .optional(),
-    quota: z
-      .object({
-        per_day: z.number().int().optional().meta({ description: 'Requests per UTC day.' }),
-        per_month: z.number().int().optional().meta({ description: 'Requests per UTC month.' }),
-      })
-      .optional(),
-  })
-  .meta({ description: 'The limits that apply; {} when none do.' });
 
 const period = (name: string, resets: string) =>
   z
@@ -46,7 +29,7 @@ const standing = {
     description:
       'Whether requests are counted: only with limits of their own. When false, day and month are null: the usage is unknown, not 0.',
   }),
-  limits,
+  limits: KeyLimitsSchema,
   day: period('day', '00:00Z'),
   month: period('month', 'the 1st, 00:00Z'),
 };
@@ -70,4 +53,3 @@ export const ApiKeyUsage = z
   .meta({ id: 'ApiKeyUsage' });
 
 export type ApiKeyUsageView = z.output<typeof ApiKeyUsage>;
-export type LimitsView = z.output<typeof limits>;

@@ -91,6 +91,45 @@ describe('GET /v3/api_keys/{api_key_id}/usage', () => {
     expect(res.headers['x-ratelimit-remaining']).toBe('46');
   });
 
+  it("answers a key's own limits and counts, its own reads included, beside its account's", async () => {
+    // Arrange: a key with a daily quota of 5 that may read keys, used twice
+    const account = await newAccount();
+    const created = await call(
+      'POST',
+      '/v3/api_keys',
+      {
+        key: account.ownerKey,
+        body: { name: 'capped', scopes: ['api_keys.read'], limits: { quota: { per_day: 5 } } },
+      },
+      CreatedApiKey,
+    );
+    expect(created.status, created.text).toBe(201);
+    const capped = created.body;
+    for (let i = 0; i < 2; i++) {
+      expect((await call('GET', '/v3/api_keys', { key: capped.api_key })).status).toBe(200);
+    }
+
+    // Act: the key reads its own usage (its third request), then the owner reads it
+    const own = await usageOf(capped.api_key, capped.api_key_id);
+    const owners = await usageOf(account.ownerKey, capped.api_key_id);
+
+    // Assert
+    const { day, month } = resets();
+    expect(own.status, own.text).toBe(200);
+    expect(own.body.key).toEqual({
+      counted: true,
+      limits: { quota: { per_day: 5 } },
+      day: { used: 3, limit: 5, resets_at: day },
+      month: { used: 3, limit: null, resets_at: month },
+    });
+    // The account counted the create, the key's three requests and the owner's read.
+    expect(owners.body.key.day?.used).toBe(3);
+    expect(owners.body.account.day?.used).toBe(5);
+    // The key's own quota is the nearest to refusing its request: its headers say so.
+    expect(own.headers['x-ratelimit-limit']).toBe('5');
+    expect(own.headers['x-ratelimit-remaining']).toBe('2');
+  });
+
   it("answers another account's key exactly as an unknown ID, and leaves that account's counts as they were", async () => {
     // Arrange: a victim whose usage is read before and after
     const victim = await newAccount();

@@ -123,6 +123,24 @@ describe('getKeyUsage', () => {
     });
   });
 
+  it("shows a key's limits but not counted where no plans are declared (the wrapper counts nothing then)", async () => {
+    // Arrange: limits left on a key, the plans since removed from the config
+    const limits: Limits = { quota: { perDay: 10 } };
+    const { keyId, read, count, caller } = await setUp(limits);
+    await count(`k#${keyId}`, limits, 3);
+
+    // Act
+    const view = usageView(unwrap(await read(NOON, caller, [])));
+
+    // Assert
+    expect(view.key).toEqual({
+      counted: false,
+      limits: { quota: { per_day: 10 } },
+      day: null,
+      month: null,
+    });
+  });
+
   it('finds no key of another account, and reads none of its counters', async () => {
     // Arrange: a limited key; a caller of another account
     const limits: Limits = { quota: { perDay: 10 } };

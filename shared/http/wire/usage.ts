@@ -1,21 +1,6 @@
-import type { Limits } from '../../domain/limits.js';
 import type { KeyUsage, PeriodUsage, SubjectUsage } from '../../domain/usage.js';
-import type { ApiKeyUsageView, LimitsView } from '../../schemas/usage.js';
-
-/** Limits in the wire contract's snake_case (`{}` when there are none). */
-export function limitsView({ rate, quota }: Limits): LimitsView {
-  return {
-    ...(rate ? { rate: { per_second: rate.perSecond, burst: rate.burst } } : {}),
-    ...(quota
-      ? {
-          quota: {
-            ...(quota.perDay === undefined ? {} : { per_day: quota.perDay }),
-            ...(quota.perMonth === undefined ? {} : { per_month: quota.perMonth }),
-          },
-        }
-      : {}),
-  };
-}
+import type { ApiKeyUsageView } from '../../schemas/usage.js';
+import { limitsView } from './api-keys.js';
 
 function periodView(period: PeriodUsage) {
   return {
