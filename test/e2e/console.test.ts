@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
@@ -47,9 +47,23 @@ let instance: LocalInstance;
 let ownerKey: string;
 let browser: Browser;
 
+/**
+ * The deployment's config: SendGrid's service and one default plan, generous enough that no test
+ * meets it (no rate limit), so every key route counts and keys may have limits of their own.
+ */
+const PLAN_CONFIG = `export default {
+  plans: [{ id: 'starter', quota: { perDay: 100000, perMonth: 1000000 } }],
+  defaultPlan: 'starter',
+};
+`;
+
 beforeAll(async () => {
   await build({ configFile: join(REPO, 'console/vite.config.ts'), logLevel: 'warn' });
-  instance = await startInstance(tempDir('keygate-e2e-'), await freePort());
+  const config = join(tempDir('keygate-config-'), 'keygate.config.mjs');
+  writeFileSync(config, PLAN_CONFIG);
+  instance = await startInstance(tempDir('keygate-e2e-'), await freePort(), {
+    env: { KEYGATE_CONFIG: config },
+  });
   ownerKey = /^\s+(SG\.\S+)$/m.exec(instance.output())?.[1] ?? '';
   browser = await launchInTempDir(tempDir('keygate-chromium-'));
 });
@@ -674,6 +688,158 @@ describe('console', () => {
     const empty = page.getByRole('dialog', { name: 'History of Owner key' });
     await expect.poll(() => empty.textContent()).toContain('No events recorded for this key yet');
     await expectAccessible(page, 'empty history dialog');
+    await context.close();
+  });
+
+  it('warns of expiry within 30, 7 and 1 days with a badge in words', async () => {
+    // Arrange: keys expiring in 12 hours, 3 days, 20 days and 60 days
+    const HOUR = 3_600_000;
+    const expiring: [string, number, string | null][] = [
+      ['Ends today', 12 * HOUR, 'Expires within 1 day'],
+      ['Ends this week', 72 * HOUR, 'Expires within 7 days'],
+      ['Ends this month', 20 * 24 * HOUR, 'Expires within 30 days'],
+      ['Ends later', 60 * 24 * HOUR, null],
+    ];
+    for (const [name, ms] of expiring) {
+      const res = await api('/v3/api_keys', ownerKey, {
+        method: 'POST',
+        body: JSON.stringify({
+          name,
+          scopes: ['mail.send'],
+          expires_at: new Date(Date.now() + ms).toISOString(),
+        }),
+      });
+      expect(res.status).toBe(201);
+    }
+
+    // Act
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+
+    // Assert: each row's Expires cell says how near, in text (not colour alone)
+    for (const [name, , badge] of expiring) {
+      const cell = page
+        .getByRole('row', { name: new RegExp(name) })
+        .getByRole('cell')
+        .nth(3);
+      await expect.poll(() => cell.textContent()).toMatch(/\d/);
+      if (badge) expect(await cell.locator('.badge').textContent()).toBe(badge);
+      else expect(await cell.locator('.badge').count()).toBe(0);
+    }
+    await expectAccessible(page, 'list with expiry warnings');
+    await context.close();
+  });
+
+  it("sets a key's own rate limit and quotas, shows its usage against them and its plan's, and clears them", async () => {
+    // Arrange
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+    await page.getByRole('button', { name: 'Create API Key' }).click();
+    const create = page.getByRole('dialog', { name: 'Create API Key' });
+    await create.getByLabel('API Key Name').fill('Metered');
+    await create.getByRole('radio', { name: /Restricted Access/ }).check();
+    await create
+      .getByRole('group', { name: 'Mail', exact: true })
+      .getByRole('radio', { name: 'Full Access' })
+      .check();
+    const perSecond = create.getByLabel('Requests per second');
+
+    // A rate without its burst is refused beside the limits, before any request
+    await perSecond.fill('5');
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') requests.push(r.url());
+    });
+    await create.getByRole('button', { name: 'Create & View' }).click();
+    await expect
+      .poll(() => create.getByRole('alert').textContent())
+      .toBe('Give both the requests per second and the burst, or neither.');
+    expect(await perSecond.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => perSecond.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(requests).toEqual([]);
+    await expectAccessible(page, 'create dialog with a limits error');
+
+    // Act: the rate with its burst, and a daily quota
+    await create.getByLabel('Burst').fill('10');
+    await create.getByLabel('Requests per day').fill('100');
+    const posted = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v3/api_keys',
+    );
+    await create.getByRole('button', { name: 'Create & View' }).click();
+    expect((await posted).postDataJSON()).toMatchObject({
+      name: 'Metered',
+      limits: { rate: { per_second: 5, burst: 10 }, quota: { per_day: 100 } },
+    });
+    const created = page.getByRole('dialog', { name: 'API Key Created' });
+    const secret = await created.getByLabel('Metered').inputValue();
+    await created.getByRole('button', { name: 'Done' }).click();
+    const id = keyIdOf(secret);
+    // The key is used twice
+    for (let i = 0; i < 2; i++) expect((await api('/v3/scopes', secret)).status).toBe(200);
+
+    // Assert: its usage, against its own limits and its account's plan
+    await rowAction(page, 'Metered', 'Usage');
+    const usage = page.getByRole('dialog', { name: 'Usage of Metered' });
+    const own = usage.getByRole('region', { name: "This key's own limits" });
+    await expect.poll(() => own.textContent()).toContain('2 of 100 requests today (2 %)');
+    expect(await own.textContent()).toContain('Rate: 5 requests per second, bursts of 10');
+    expect(await own.textContent()).toContain('2 requests this month');
+    expect(await own.getByRole('meter').count()).toBe(1);
+    expect(await own.getByRole('meter').evaluate((m) => (m as HTMLMeterElement).value)).toBe(2);
+    const plan = usage.getByRole('region', { name: "The account's plan: starter" });
+    expect(await plan.textContent()).toContain('Daily quota: 100,000 requests');
+    expect(await plan.getByRole('meter').count()).toBe(2);
+    await expectAccessible(page, 'usage dialog');
+    await page.screenshot({ path: join(SCREENSHOTS, 'console-usage.png') });
+    await usage.getByRole('button', { name: 'Close' }).click();
+
+    // A key without limits of its own: not counted, said in words rather than 0
+    await rowAction(page, 'Owner key', 'Usage');
+    const owner = page.getByRole('dialog', { name: 'Usage of Owner key' });
+    await expect
+      .poll(() => owner.getByRole('region', { name: "This key's own limits" }).textContent())
+      .toContain(
+        'This key has no limits of its own, so its requests are not counted on their own.',
+      );
+    await owner.getByRole('button', { name: 'Close' }).click();
+
+    // Edit: the limits are shown; a monthly quota added sends the whole new object
+    await rowAction(page, 'Metered', 'Edit');
+    const edit = page.getByRole('dialog', { name: 'Edit Metered' });
+    await expect.poll(() => edit.getByLabel('Requests per second').inputValue()).toBe('5');
+    expect(await edit.getByLabel('Burst').inputValue()).toBe('10');
+    expect(await edit.getByLabel('Requests per day').inputValue()).toBe('100');
+    expect(await edit.getByLabel('Requests per month').inputValue()).toBe('');
+    await expectAccessible(page, 'edit dialog with own limits');
+    await edit.getByLabel('Requests per month').fill('1000');
+    const changed = page.waitForRequest((r) => r.method() === 'PUT');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    expect((await changed).postDataJSON()).toMatchObject({
+      limits: { rate: { per_second: 5, burst: 10 }, quota: { per_day: 100, per_month: 1000 } },
+    });
+    await expect.poll(() => edit.isVisible()).toBe(false);
+    expect(((await storedKey(id)) as StoredKey & { limits: unknown }).limits).toEqual({
+      rate: { per_second: 5, burst: 10 },
+      quota: { per_day: 100, per_month: 1000 },
+    });
+
+    // Edit again and empty every limit: null clears them
+    await rowAction(page, 'Metered', 'Edit');
+    const clear = page.getByRole('dialog', { name: 'Edit Metered' });
+    await expect.poll(() => clear.getByLabel('Requests per second').inputValue()).toBe('5');
+    for (const label of [
+      'Requests per second',
+      'Burst',
+      'Requests per day',
+      'Requests per month',
+    ]) {
+      await clear.getByLabel(label).fill('');
+    }
+    const cleared = page.waitForRequest((r) => r.method() === 'PUT');
+    await clear.getByRole('button', { name: 'Save' }).click();
+    expect((await cleared).postDataJSON()).toMatchObject({ limits: null });
+    await expect.poll(() => clear.isVisible()).toBe(false);
+    expect(((await storedKey(id)) as StoredKey & { limits: unknown }).limits).toEqual({});
     await context.close();
   });
 
