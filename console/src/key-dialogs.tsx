@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type EventPage, type KeySummary } from './api.js';
 import { Dialog, FormFooter } from './dialog.js';
@@ -205,19 +206,47 @@ export function HistoryDialog({
           ))}
         </ol>
       )}
+      <LoadedDialogActions
+        error={error}
+        onRetry={events === null ? () => fetchPage() : undefined}
+        onClose={onClose}
+      >
+        {cursor && (
+          <button type="button" disabled={loading} onClick={() => fetchPage(cursor)}>
+            {loading ? 'Loading…' : 'Load more'}
+          </button>
+        )}
+      </LoadedDialogActions>
+    </Dialog>
+  );
+}
+
+/**
+ * The foot of a dialog that shows what it loaded: why loading failed, its own buttons, Retry
+ * (after a failure, where `onRetry` is given) and Close.
+ */
+export function LoadedDialogActions({
+  error,
+  onRetry,
+  onClose,
+  children,
+}: {
+  error: string | null;
+  onRetry: (() => void) | undefined;
+  onClose: () => void;
+  children?: ComponentChildren;
+}) {
+  return (
+    <>
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
       <div class="actions">
-        {cursor && (
-          <button type="button" disabled={loading} onClick={() => fetchPage(cursor)}>
-            {loading ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-        {error && events === null && (
-          <button type="button" onClick={() => fetchPage()}>
+        {children}
+        {error && onRetry && (
+          <button type="button" onClick={onRetry}>
             Retry
           </button>
         )}
@@ -225,6 +254,6 @@ export function HistoryDialog({
           Close
         </button>
       </div>
-    </Dialog>
+    </>
   );
 }

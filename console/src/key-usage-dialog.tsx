@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type KeySummary } from './api.js';
 import { Dialog } from './dialog.js';
-import { When } from './key-dialogs.js';
+import { LoadedDialogActions, When } from './key-dialogs.js';
 import {
   type KeyUsage,
   limitsInWords,
@@ -132,21 +132,7 @@ export function UsageDialog({
           />
         </>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      <div class="actions">
-        {error && (
-          <button type="button" onClick={() => fetchUsage()}>
-            Retry
-          </button>
-        )}
-        <button type="button" class="primary" onClick={onClose}>
-          Close
-        </button>
-      </div>
+      <LoadedDialogActions error={error} onRetry={() => fetchUsage()} onClose={onClose} />
     </Dialog>
   );
 }

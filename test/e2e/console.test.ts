@@ -158,6 +158,19 @@ async function rowAction(page: Page, keyName: string, item: string) {
   await page.getByRole('menuitem', { name: item }).click();
 }
 
+/** Opens Create API Key and fills in a Restricted key with Full Access to Mail: the dialog. */
+async function startMailKey(page: Page, name: string): Promise<Locator> {
+  await page.getByRole('button', { name: 'Create API Key' }).click();
+  const create = page.getByRole('dialog', { name: 'Create API Key' });
+  await create.getByLabel('API Key Name').fill(name);
+  await create.getByRole('radio', { name: /Restricted Access/ }).check();
+  await create
+    .getByRole('group', { name: 'Mail', exact: true })
+    .getByRole('radio', { name: 'Full Access' })
+    .check();
+  return create;
+}
+
 /** The deployment's areas, as the console fetches them. */
 async function deployedAreas(): Promise<Area[]> {
   const res = await api('/v3/scopes/areas', ownerKey);
@@ -499,14 +512,7 @@ describe('console', () => {
     // Arrange: New York time, so the conversion to UTC is visible (10:30 EST = 15:30 UTC)
     const { context, page } = await newPage(1440, 900, 'America/New_York');
     await signIn(page, ownerKey);
-    await page.getByRole('button', { name: 'Create API Key' }).click();
-    const create = page.getByRole('dialog', { name: 'Create API Key' });
-    await create.getByLabel('API Key Name').fill('Deploy bot');
-    await create.getByRole('radio', { name: /Restricted Access/ }).check();
-    await create
-      .getByRole('group', { name: 'Mail', exact: true })
-      .getByRole('radio', { name: 'Full Access' })
-      .check();
+    const create = await startMailKey(page, 'Deploy bot');
     const allowlist = create.getByLabel('Allowed IP addresses (optional)');
 
     // A bad entry: the server's message shows beside the allowlist, in words
@@ -734,14 +740,7 @@ describe('console', () => {
     // Arrange
     const { context, page } = await newPage();
     await signIn(page, ownerKey);
-    await page.getByRole('button', { name: 'Create API Key' }).click();
-    const create = page.getByRole('dialog', { name: 'Create API Key' });
-    await create.getByLabel('API Key Name').fill('Metered');
-    await create.getByRole('radio', { name: /Restricted Access/ }).check();
-    await create
-      .getByRole('group', { name: 'Mail', exact: true })
-      .getByRole('radio', { name: 'Full Access' })
-      .check();
+    const create = await startMailKey(page, 'Metered');
     const perSecond = create.getByLabel('Requests per second');
 
     // A rate without its burst is refused beside the limits, before any request
