@@ -450,6 +450,7 @@ describe('console', () => {
     await page.getByRole('menuitem', { name: 'Delete' }).waitFor();
     expect(await page.getByRole('menuitem').allTextContents()).toEqual([
       'Roll',
+      'Usage',
       'History',
       'Delete',
     ]);

@@ -296,6 +296,7 @@ export function rejectedRequestArb(fx: Fixtures): fc.Arbitrary<Planned> {
   // A key ID this account does not have: 404, exactly as for an unknown one.
   const ID_ROUTES = [
     'getApiKey',
+    'getApiKeyUsage',
     'renameApiKey',
     'replaceApiKey',
     'deleteApiKey',
