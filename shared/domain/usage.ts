@@ -46,7 +46,7 @@ export interface UsageDeps {
  */
 export async function getKeyUsage(
   deps: Deps,
-  limits: UsageDeps,
+  usageDeps: UsageDeps,
   caller: Caller,
   keyId: string,
 ): Promise<Result<KeyUsage>> {
@@ -55,13 +55,13 @@ export async function getKeyUsage(
   const key = found.value;
   const now = deps.now();
   const account = await deps.repo.getAccount(caller.accountId);
-  const plan = planOf(limits.plans, limits.defaultPlan, account?.plan);
+  const plan = planOf(usageDeps.plans, usageDeps.defaultPlan, account?.plan);
   // The route wrapper counts nothing where the team declares no plans, a key's own limits
   // included (limits left on a key from before the plans were removed are not enforced).
-  const counting = limits.plans.length > 0;
+  const counting = usageDeps.plans.length > 0;
   const [keyUsage, accountUsage] = await Promise.all([
-    subjectUsage(limits, `k#${key.keyId}`, key.limits ?? {}, counting, now),
-    subjectUsage(limits, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, counting, now),
+    subjectUsage(usageDeps, `k#${key.keyId}`, key.limits ?? {}, counting, now),
+    subjectUsage(usageDeps, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, counting, now),
   ]);
   return ok({ keyId: key.keyId, key: keyUsage, account: { ...accountUsage, plan: plan?.id } });
 }

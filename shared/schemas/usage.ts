@@ -27,7 +27,7 @@ const period = (name: string, resets: string) =>
 const standing = {
   counted: z.boolean().meta({
     description:
-      'Whether requests are counted: only with limits of their own. When false, day and month are null: the usage is unknown, not 0.',
+      'Whether requests are counted: only where the deployment declares plans, and only against limits that apply. When false, day and month are null: the usage is unknown, not 0.',
   }),
   limits: KeyLimitsSchema,
   day: period('day', '00:00Z'),
