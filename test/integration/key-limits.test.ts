@@ -168,6 +168,37 @@ describe('limits of a key of its own', () => {
   });
 });
 
+describe("another account's key", () => {
+  it("cannot lift, clear or read a key's limits: the same 404 as an unknown ID, nothing changed", async () => {
+    // Arrange: a victim key with a quota of 1, used up; an attacker with its own owner key
+    const victimOwner = await ownerKey();
+    const victim = await createKey(victimOwner, {
+      name: 'victim',
+      scopes: ['alerts.read'],
+      limits: { quota: { per_day: 1 } },
+    });
+    expect((await call('GET', '/v3/scopes', { key: victim.body.api_key })).status).toBe(200);
+    const attacker = await ownerKey();
+    const unknownId = `${victim.body.api_key_id.slice(0, -2)}${victim.body.api_key_id.endsWith('AA') ? 'BB' : 'AA'}`;
+    const body = { name: 'victim', scopes: ['alerts.read'], limits: null };
+
+    // Act
+    const lifted = await call('PUT', `/v3/api_keys/${victim.body.api_key_id}`, {
+      key: attacker,
+      body,
+    });
+    const unknown = await call('PUT', `/v3/api_keys/${unknownId}`, { key: attacker, body });
+    const read = await call('GET', `/v3/api_keys/${victim.body.api_key_id}`, { key: attacker });
+    const still = await call('GET', '/v3/scopes', { key: victim.body.api_key });
+
+    // Assert
+    expect(lifted.status).toBe(404);
+    expect(lifted.body).toEqual(unknown.body);
+    expect(read.status).toBe(404);
+    expect(still.status).toBe(429);
+  });
+});
+
 describe('the creation rule: a key never gives limits looser than its own', () => {
   it("inherits the creating key's limits where the request leaves them out, and takes tighter ones", async () => {
     // Arrange
