@@ -28,6 +28,7 @@ import { physicalTableName, USAGE_TABLE } from '../shared/tables.js';
 import { measureAuthorizer, unwrap } from './bench/authorizer.js';
 import { httpChartSvg } from './bench/chart.js';
 import { BASELINE, measureColdStart } from './bench/cold-start.js';
+import { PRICES } from './bench/cost-model.js';
 import { measureOperationCosts, type OperationCost } from './bench/dynamodb-cost.js';
 import { measureHttp } from './bench/http.js';
 import { measureTeamRoutes } from './bench/team-routes.js';
@@ -64,7 +65,12 @@ function describeCost(cost: OperationCost): string {
         `${c.command}${c.consistentRead ? ' (consistent)' : ''}${c.failed ? ` (${c.failed}: charged, not reported)` : ''}`,
     )
     .join(' + ');
-  return `${calls}: ${cost.readUnits} RCU, ${cost.writeUnits} WCU`;
+  // A refused conditional write is charged (at least 1 WCU) though not reported with the error.
+  const failedWrites = cost.calls.filter((c) => c.failed && c.command !== 'GetItem').length;
+  const dollars =
+    cost.readUnits * PRICES.readRequestUnitsPerMillion +
+    (cost.writeUnits + failedWrites) * PRICES.writeRequestUnitsPerMillion;
+  return `${calls}: ${cost.readUnits} RCU, ${cost.writeUnits} WCU, $${dollars.toFixed(3)} per million`;
 }
 
 /** The authorizer (1) and the DynamoDB costs (4), on one DynamoDB Local. */

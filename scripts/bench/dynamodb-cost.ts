@@ -284,5 +284,28 @@ async function planCheckCosts(
   const refused = await recorder.measure(async () => {
     if ((await consume()).admitted) throw new Error('a plan check past the quota was admitted');
   });
-  return { 'plan check, admitted (rate and quotas)': admitted, 'plan check, refused': refused };
+  // A key with limits of its own on an account with a plan: both counted, the key first.
+  const { enforceLimits } = await import('../../shared/domain/limits.js');
+  const keyAndAccount = await recorder.measure(async () => {
+    const counted = await enforceLimits(
+      { usage: store, now: () => now },
+      [
+        { subject: 'key', counter: 'k#bench', limits },
+        { subject: 'account', counter: 'a#bench-account', limits },
+      ],
+      1,
+    );
+    if (!counted.ok) throw new Error('the key and account check was refused');
+  });
+  // Nothing limits the request (no plans, or a plan and key without limits): nothing counted.
+  const unlimited = await recorder.measure(async () => {
+    const counted = await enforceLimits({ usage: store, now: () => now }, [], 1);
+    if (!counted.ok) throw new Error('an unlimited request was refused');
+  });
+  return {
+    'limits check, unlimited': unlimited,
+    'plan check, admitted (rate and quotas)': admitted,
+    'plan check, refused': refused,
+    "key's own limits and the plan, admitted": keyAndAccount,
+  };
 }

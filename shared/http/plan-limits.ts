@@ -43,7 +43,7 @@ export interface PlanLimitsDeps {
 }
 
 /** Whose request is counted: the account it acts in, and the key with its own limits. */
-export type LimitedCaller = Pick<Caller, 'accountId' | 'keyId' | 'limits'>;
+export type LimitedCaller = Pick<Caller, 'accountId' | 'keyId' | 'limits' | 'parentAccountId'>;
 
 /**
  * Counts a request against the key's own limits and its account's plan before the operation
@@ -97,8 +97,10 @@ async function recordWarning(
   plan: string | undefined,
   warning: QuotaWarning,
 ): Promise<void> {
-  const { accountId } = caller;
   const ofKey = warning.subject === 'key';
+  // A key's warning goes to the key's own account: a parent's key acting for its subuser is the
+  // parent's.
+  const accountId = ofKey ? (caller.parentAccountId ?? caller.accountId) : caller.accountId;
   const event = auditEvent(deps, {
     accountId,
     action: ofKey ? 'api_key.quota_warning' : 'account.quota_warning',

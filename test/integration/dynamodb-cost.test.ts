@@ -78,6 +78,15 @@ describe('DynamoDB cost per operation', () => {
     expect(refused.calls[1]).toMatchObject({ consistentRead: true });
   });
 
+  it("counts a key with limits of its own on an account with a plan in two writes (the key's, the account's); nothing when nothing limits", () => {
+    const both = cost("key's own limits and the plan, admitted");
+    const unlimited = cost('limits check, unlimited');
+
+    expect(both.calls.map((c) => c.command)).toEqual(['UpdateItem', 'UpdateItem']);
+    expect(both.writeUnits).toBe(2);
+    expect(unlimited.calls).toEqual([]);
+  });
+
   it('never scans, and writes each change in one transaction', () => {
     for (const [label, { calls }] of Object.entries(costs)) {
       expect(

@@ -14,6 +14,10 @@ import { createGateway } from '../helpers/gateway.js';
  * before the account's plan, and never looser than the key that sets them.
  */
 
+// DynamoDB Local serialises writes: the exactness race below queues hundreds of them, longer than
+// the 2 s a request waits by default (it would then answer 503: closed, never served, but not
+// what that test measures). Read when the process's client is made, after this line.
+process.env.KEYGATE_DYNAMODB_TIMEOUT_MS = '30000';
 const loaded = await loadInvoicesExample();
 useDeployment(
   { ...loaded.spec, plans: [{ id: 'team', quota: { perDay: 100 } }], defaultPlan: 'team' },
@@ -168,6 +172,37 @@ describe('limits of a key of its own', () => {
   });
 });
 
+describe("another account's key", () => {
+  it("cannot lift, clear or read a key's limits: the same 404 as an unknown ID, nothing changed", async () => {
+    // Arrange: a victim key with a quota of 1, used up; an attacker with its own owner key
+    const victimOwner = await ownerKey();
+    const victim = await createKey(victimOwner, {
+      name: 'victim',
+      scopes: ['alerts.read'],
+      limits: { quota: { per_day: 1 } },
+    });
+    expect((await call('GET', '/v3/scopes', { key: victim.body.api_key })).status).toBe(200);
+    const attacker = await ownerKey();
+    const unknownId = `${victim.body.api_key_id.slice(0, -2)}${victim.body.api_key_id.endsWith('AA') ? 'BB' : 'AA'}`;
+    const body = { name: 'victim', scopes: ['alerts.read'], limits: null };
+
+    // Act
+    const lifted = await call('PUT', `/v3/api_keys/${victim.body.api_key_id}`, {
+      key: attacker,
+      body,
+    });
+    const unknown = await call('PUT', `/v3/api_keys/${unknownId}`, { key: attacker, body });
+    const read = await call('GET', `/v3/api_keys/${victim.body.api_key_id}`, { key: attacker });
+    const still = await call('GET', '/v3/scopes', { key: victim.body.api_key });
+
+    // Assert
+    expect(lifted.status).toBe(404);
+    expect(lifted.body).toEqual(unknown.body);
+    expect(read.status).toBe(404);
+    expect(still.status).toBe(429);
+  });
+});
+
 describe('the creation rule: a key never gives limits looser than its own', () => {
   it("inherits the creating key's limits where the request leaves them out, and takes tighter ones", async () => {
     // Arrange
@@ -310,5 +345,34 @@ describe('the creation rule: a key never gives limits looser than its own', () =
       expect(error?.message).toMatch(/limits/);
     }
     expect((listed.body as { result: unknown[] }).result).toHaveLength(1);
+  });
+});
+
+describe('exactness end to end', () => {
+  // The store's own race (test/integration/usage-store.test.ts) runs 10,000 concurrent writes;
+  // this one goes through the emulator: authorizer cache, wrapper, headers.
+  it('serves exactly its quota to 500 concurrent requests of one key: none beyond it, none short', async () => {
+    // Arrange: a key with 50 a day of its own (its account's plan allows 100), its authorizer
+    // result cached by a first request
+    const owner = await ownerKey();
+    const created = await createKey(owner, {
+      name: 'raced',
+      scopes: ['alerts.read'],
+      limits: { quota: { per_day: 50 } },
+    });
+    const key = created.body.api_key;
+    expect((await call('GET', '/v3/scopes', { key })).status).toBe(200);
+
+    // Act
+    const answers = await Promise.all(
+      Array.from({ length: 500 }, () => call('GET', '/v3/scopes', { key })),
+    );
+
+    // Assert
+    const statuses = answers.map((a) => a.status);
+    const counts = Object.fromEntries(
+      [...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]),
+    );
+    expect(counts).toEqual({ 200: 49, 429: 451 });
   });
 });
