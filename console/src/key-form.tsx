@@ -25,6 +25,8 @@ interface KeyFormProps extends KeyFormOptions {
   busy: boolean;
   /** False for the owner key, which cannot expire. */
   canExpire?: boolean;
+  /** False for the owner key, which only its account's plan limits. */
+  canHaveLimits?: boolean;
   onCancel: () => void;
 }
 
@@ -37,6 +39,7 @@ export function KeyForm({
   submitLabel,
   busy,
   canExpire = true,
+  canHaveLimits = true,
   onCancel,
   ...options
 }: KeyFormProps) {
@@ -69,11 +72,15 @@ export function KeyForm({
         onExpiry={form.setExpiry}
         onAllowedIps={form.setAllowedIps}
       />
-      <OwnLimitsFieldset
-        value={form.ownLimits}
-        error={form.messages.limits}
-        onChange={form.setOwnLimits}
-      />
+      {canHaveLimits ? (
+        <OwnLimitsFieldset
+          value={form.ownLimits}
+          error={form.messages.limits}
+          onChange={form.setOwnLimits}
+        />
+      ) : (
+        <p class="hint">The owner key has no limits of its own; its account's plan applies.</p>
+      )}
       <FormFooter
         error={form.messages.form}
         busy={busy}

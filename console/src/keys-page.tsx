@@ -565,6 +565,7 @@ function EditKeyDialog({
         busy={form.busy}
         error={form.error}
         canExpire={keyInfo.type !== 'owner'}
+        canHaveLimits={keyInfo.type !== 'owner'}
         onCancel={form.close}
         onSubmit={(value, scopes) =>
           form.run(async () => {

@@ -803,6 +803,15 @@ describe('console', () => {
       );
     await owner.getByRole('button', { name: 'Close' }).click();
 
+    // The owner key has no limits of its own: its form offers none
+    await rowAction(page, 'Owner key', 'Edit');
+    const ownerEdit = page.getByRole('dialog', { name: 'Edit Owner key' });
+    await expect
+      .poll(() => ownerEdit.textContent())
+      .toContain("The owner key has no limits of its own; its account's plan applies.");
+    expect(await ownerEdit.getByLabel('Requests per second').count()).toBe(0);
+    await ownerEdit.getByRole('button', { name: 'Cancel' }).click();
+
     // Edit: the limits are shown; a monthly quota added sends the whole new object
     await rowAction(page, 'Metered', 'Edit');
     const edit = page.getByRole('dialog', { name: 'Edit Metered' });
