@@ -520,7 +520,7 @@ async function enableKey(values: Options, out: (line: string) => void) {
   const { deps, warnings, describe } = await target(values);
   const owner = await ownerOf(deps, required(values, 'account'));
   const outcome = await enableKeyByOperator(
-    { now: deps.now, store: warnings },
+    { now: deps.now, store: warnings, authorizerCache: deps.authorizerCache },
     owner.accountId,
     id,
   );

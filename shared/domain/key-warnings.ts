@@ -132,14 +132,20 @@ export function warningsDue(
 /** The audit events one warning records (a disabled key: the warning and the disabling). */
 export function warningEvents(deps: Pick<Deps, 'now'>, warning: DueWarning): AuditEvent[] {
   const { key } = warning;
-  const event = (action: AuditEvent['action'], details: Record<string, string>) =>
-    auditEvent(deps, {
-      accountId: key.accountId,
-      action,
-      actor: null,
-      targetKeyId: key.keyId,
-      details: { name: key.name, ...details },
-    });
+  const time = deps.now().getTime();
+  // The disabling is stamped a millisecond after the warning, so the log (ordered by event ID,
+  // which starts with the time) always shows them in that order.
+  const event = (action: AuditEvent['action'], details: Record<string, string>, offset = 0) =>
+    auditEvent(
+      { now: () => new Date(time + offset) },
+      {
+        accountId: key.accountId,
+        action,
+        actor: null,
+        targetKeyId: key.keyId,
+        details: { name: key.name, ...details },
+      },
+    );
   if (warning.kind === 'expiry') {
     return [
       event('api_key.expiry_warning', {
@@ -151,7 +157,7 @@ export function warningEvents(deps: Pick<Deps, 'now'>, warning: DueWarning): Aud
   const details = { unused_days: String(warning.days), last_used_at: warning.lastUsed };
   return [
     event('api_key.unused_warning', details),
-    ...(warning.disable ? [event('api_key.disabled_unused', details)] : []),
+    ...(warning.disable ? [event('api_key.disabled_unused', details, 1)] : []),
   ];
 }
 
@@ -242,10 +248,11 @@ export async function scanKeyWarnings(
 
 /**
  * An operator enables a key the unused-key scan disabled (`keygate keys enable`): it works again
- * from the next request. It is not disabled again until it has been used and is idle again.
+ * from the next request. It is not disabled again until it has been used and is idle again. The
+ * account is the operator's word for whose key it is: another account's key is `not_found`.
  */
 export async function enableKeyByOperator(
-  deps: Pick<Deps, 'now'> & { store: KeyWarningStore },
+  deps: Pick<Deps, 'now'> & { store: KeyWarningStore; authorizerCache: AuthorizerCache },
   accountId: string,
   keyId: string,
 ): Promise<'done' | 'not_found' | 'not_disabled'> {
@@ -256,5 +263,9 @@ export async function enableKeyByOperator(
     targetKeyId: keyId,
     details: { by: 'operator' },
   });
-  return deps.store.enableKey(keyId, accountId, event);
+  const outcome = await deps.store.enableKey(keyId, accountId, event);
+  // The gateway may hold the key's refusal (a cached 401) for the cache TTL: from the next
+  // request, it works.
+  if (outcome === 'done') await deps.authorizerCache.flush();
+  return outcome;
 }
