@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureTables, localClient } from '../../local/dynamodb-local.js';
 import { DynamoKeyWarningStore } from '../../shared/adapters/dynamodb/key-warnings.js';
@@ -358,6 +359,58 @@ describe('a storage fault', () => {
   });
 });
 
+describe('what a scan costs', () => {
+  it('reads keys of at most 600 bytes: 0.5 read units per 4 KB, eventually consistent', async () => {
+    // Arrange: keys with a long name, an expiry, a last use and every marker.
+    const { ownerKey } = await newAccount();
+    for (let i = 0; i < 5; i++) {
+      const { key } = await createKey(ownerKey, {
+        name: `a key with a realistic name ${i}`,
+        expires_at: inDays(5).toISOString(),
+      });
+      await call('GET', '/v3/scopes', { key });
+    }
+    await scan({ ...DISABLING, expiryDays: [7] }, inDays(4.5));
+    const sizes: number[] = [];
+    let after: Record<string, unknown> | undefined;
+
+    // Act
+    do {
+      const page = await dynamoDocumentClient().send(
+        new ScanCommand({ TableName: TABLE_NAMES.keys, ExclusiveStartKey: after }),
+      );
+      sizes.push(...(page.Items ?? []).map(itemBytes));
+      after = page.LastEvaluatedKey;
+    } while (after);
+
+    // Assert: docs/limits.md#warnings prices a scan from this bound.
+    expect(sizes.length).toBeGreaterThan(5);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(600);
+  });
+});
+
+/**
+ * An item's size as DynamoDB counts it: each attribute's name and value in UTF-8 bytes; a number
+ * about one byte per two significant digits plus one; a boolean one byte; a list or map three
+ * bytes plus one per element (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  const valueBytes = (value: unknown): number => {
+    if (typeof value === 'string') return Buffer.byteLength(value);
+    if (typeof value === 'number')
+      return Math.ceil(String(value).replace(/[-.]/g, '').length / 2) + 1;
+    if (typeof value === 'boolean' || value === null) return 1;
+    if (Array.isArray(value)) return 3 + value.reduce((n, v) => n + 1 + valueBytes(v), 0);
+    if (typeof value === 'object')
+      return 3 + itemBytes(value as Record<string, unknown>) + Object.keys(value).length;
+    return 0;
+  };
+  return Object.entries(item).reduce(
+    (n, [name, value]) => n + Buffer.byteLength(name) + valueBytes(value),
+    0,
+  );
+}
+
 describe('keygate warnings scan, keygate keys enable', () => {
   useMockedStack('kg-cli-warnings-', PREFIX);
   const stack = ['--stack', 'Keygate'];
@@ -381,24 +434,9 @@ describe('keygate warnings scan, keygate keys enable', () => {
     // Act
     const now = inDays(91).toISOString();
     const scanned = await run(['warnings', 'scan', '--now', now, '--json', ...stack]);
-    const enabled = await run([
-      'keys',
-      'enable',
-      '--account',
-      account,
-      '--id',
-      created.api_key_id,
-      ...stack,
-    ]);
-    const twice = await run([
-      'keys',
-      'enable',
-      '--account',
-      account,
-      '--id',
-      created.api_key_id,
-      ...stack,
-    ]);
+    const enable = ['keys', 'enable', '--account', account, '--id', created.api_key_id];
+    const enabled = await run([...enable, ...stack]);
+    const twice = await run([...enable, ...stack]);
     const badNow = await run(['warnings', 'scan', '--now', 'tomorrow', ...stack]);
     const events = JSON.parse(
       (await run(['events', '--account', account, '--json', ...stack])).out,
