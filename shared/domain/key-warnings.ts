@@ -199,8 +199,10 @@ export interface ScanOutcome {
 
 /**
  * One scan: every key of the deployment, page by page; each warning due at `at` is recorded (see
- * {@link KeyWarningStore.recordWarning}), events stamped with `deps.now()`. After a page that
- * disabled a key, the stage's authorizer cache is flushed, so a cached allow of it stops at once.
+ * {@link KeyWarningStore.recordWarning}), events stamped with `deps.now()`. After each page (a
+ * Scan page: up to 1 MB of keys) that disabled a key, the stage's authorizer cache is flushed, so a
+ * cached allow of it stops then; one flush per page rather than per key, since a first run may
+ * disable many keys and each flush is a write to the stage's flush lease.
  * A storage fault ends the scan (it throws): the next scan catches up, and what this one recorded
  * is not recorded again.
  */
@@ -222,24 +224,28 @@ export async function scanKeyWarnings(
     const page = await deps.store.scanKeys(after);
     outcome.scanned += page.keys.length;
     let disabledHere = 0;
-    for (const scanned of page.keys) {
-      for (const warning of warningsDue(at, scanned, settings)) {
-        const recorded = await deps.store.recordWarning(
-          warning,
-          warningEvents(deps, warning),
-          deps.now().toISOString(),
-        );
-        if (!recorded) outcome.skipped += 1;
-        else if (warning.kind === 'expiry') outcome.expiryWarnings += 1;
-        else {
-          outcome.unusedWarnings += 1;
-          if (warning.disable) disabledHere += 1;
+    try {
+      for (const scanned of page.keys) {
+        for (const warning of warningsDue(at, scanned, settings)) {
+          const recorded = await deps.store.recordWarning(
+            warning,
+            warningEvents(deps, warning),
+            deps.now().toISOString(),
+          );
+          if (!recorded) outcome.skipped += 1;
+          else if (warning.kind === 'expiry') outcome.expiryWarnings += 1;
+          else {
+            outcome.unusedWarnings += 1;
+            if (warning.disable) disabledHere += 1;
+          }
         }
       }
-    }
-    if (disabledHere > 0) {
-      outcome.disabled += disabledHere;
-      await deps.authorizerCache.flush();
+    } finally {
+      // Also when a later write of the page failed: the keys it did disable stop now.
+      if (disabledHere > 0) {
+        outcome.disabled += disabledHere;
+        await deps.authorizerCache.flush();
+      }
     }
     after = page.next;
   } while (after !== undefined);

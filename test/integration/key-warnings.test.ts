@@ -344,6 +344,41 @@ describe('a storage fault', () => {
     }
   });
 
+  it('still flushes for the keys it disabled before the fault', async () => {
+    // Arrange: two keys whose allows are cached; the second disabling fails.
+    const { ownerKey } = await newAccount();
+    const keys = [await createKey(ownerKey), await createKey(ownerKey)];
+    for (const { key } of keys) expect((await call('GET', '/v3/scopes', { key })).status).toBe(200);
+    let disablings = 0;
+    const name = `fault-${randomBytes(4).toString('hex')}`;
+    dynamoDocumentClient().middlewareStack.add(
+      (next) => async (args) => {
+        const update = (
+          args.input as {
+            TransactItems?: { Update?: { UpdateExpression?: string; Key?: { keyId?: string } } }[];
+          }
+        ).TransactItems?.[0]?.Update;
+        const mine = keys.some((k) => k.id === update?.Key?.keyId);
+        if (mine && update?.UpdateExpression?.includes('disabledAt') && ++disablings === 2) {
+          throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'NetworkingError' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+
+    // Act
+    const failed = scan(DISABLING, inDays(300)).finally(() =>
+      dynamoDocumentClient().middlewareStack.remove(name),
+    );
+    await expect(failed).rejects.toBeInstanceOf(ServiceUnavailableError);
+    const statuses = [];
+    for (const { key } of keys) statuses.push((await call('GET', '/v3/scopes', { key })).status);
+
+    // Assert: the one disabled is refused at once, the other is still served (not disabled yet).
+    expect(statuses.sort()).toEqual([200, 401]);
+  });
+
   it('fails the scan when the keys table cannot be read', async () => {
     const store = new DynamoKeyWarningStore(dynamoDocumentClient(), {
       ...TABLE_NAMES,
