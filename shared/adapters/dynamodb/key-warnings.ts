@@ -25,10 +25,12 @@ export const WARNING_ATTRIBUTES = {
   disabledAt: 'disabledAt',
 } as const;
 
-/** Every attribute a warning's write names (updated, or read by its condition), for IAM. */
+/**
+ * Every attribute a warning's write names (updated, or read by its condition), for IAM; enabling
+ * a key (`enableKey`, also `accountId`) is the operator's, not the scan function's.
+ */
 export const WARNING_WRITE_ATTRIBUTES: readonly string[] = [
   'keyId',
-  'accountId',
   'expiresAt',
   'lastUsedAt',
   'version',
