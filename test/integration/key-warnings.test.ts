@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { handler } from '../../functions/key-warnings/handler.js';
 import { ensureTables, localClient } from '../../local/dynamodb-local.js';
 import { DynamoKeyWarningStore } from '../../shared/adapters/dynamodb/key-warnings.js';
 import { LocalAuthorizerCache } from '../../shared/adapters/local/authorizer-cache.js';
@@ -139,6 +140,20 @@ describe('expiry warnings', () => {
       targetKeyId: id,
     });
     expect(events[0]?.details).toEqual({ name: 'ci', days: '30', expires_at: later });
+  });
+});
+
+describe('the scheduled function', () => {
+  it('scans with the deployment’s settings (default: expiry warnings) and the process’s tables', async () => {
+    // Arrange
+    const { accountId, ownerKey } = await newAccount();
+    const { id } = await createKey(ownerKey, { expires_at: inDays(0.5).toISOString() });
+
+    // Act: as EventBridge invokes it.
+    await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
+
+    // Assert
+    expect(await warningsOf(accountId, id)).toEqual(['api_key.expiry_warning 1']);
   });
 });
 
