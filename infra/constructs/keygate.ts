@@ -46,6 +46,7 @@ import {
   type Deployment,
   type DeploymentSpec,
   deploymentOf,
+  isSendGridServiceExactly,
 } from '../../shared/deployment/deployment.js';
 import { FLUSH_METRICS } from '../../shared/domain/flush-coalescing.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
@@ -429,16 +430,7 @@ export class Keygate extends Construct {
     this.logRetention = settings.logRetention;
     const spec = props.deployment?.spec ?? DEFAULT_SPEC;
     this.deployment = deploymentOf(spec);
-    // Plans and warnings travel in the spec too: a config with only those is not SendGrid's
-    // service exactly.
-    this.deploymentJson =
-      spec.preset === 'sendgrid' &&
-      spec.areas.length === 0 &&
-      spec.routes.length === 0 &&
-      spec.plans === undefined &&
-      spec.warnings === undefined
-        ? undefined
-        : JSON.stringify(spec);
+    this.deploymentJson = isSendGridServiceExactly(spec) ? undefined : JSON.stringify(spec);
     this.projectRoot = props.projectRoot ?? projectRootOf(process.cwd());
     const configDir = props.deployment?.configDir;
     if (this.deployment.teamRoutes.length > 0 && configDir === undefined) {

@@ -112,6 +112,22 @@ export const DEFAULT_SPEC: DeploymentSpec = Object.freeze({
   scopeLock: [],
 });
 
+/**
+ * Whether a spec is SendGrid's service exactly, with nothing of a team's: then a Lambda bundle
+ * needs no spec inlined. Plans and warnings count as a team's too (a config with only those must
+ * still reach the functions).
+ */
+export function isSendGridServiceExactly(spec: DeploymentSpec): boolean {
+  return (
+    spec.preset === 'sendgrid' &&
+    spec.areas.length === 0 &&
+    spec.routes.length === 0 &&
+    spec.plans === undefined &&
+    spec.defaultPlan === undefined &&
+    spec.warnings === undefined
+  );
+}
+
 const memo = new WeakMap<DeploymentSpec, Deployment>();
 
 /** The deployment a spec describes (one object per spec). */

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { specFromConfig } from '../../shared/deployment/deployment.js';
+import {
+  DEFAULT_SPEC,
+  isSendGridServiceExactly,
+  specFromConfig,
+} from '../../shared/deployment/deployment.js';
 import {
   DAY_MS,
   type KeyWarningSettings,
@@ -168,6 +172,12 @@ describe('warnings in the config', () => {
       disableUnused: true,
     });
     expect(warningSettings(undefined)).toEqual({ expiryDays: [30, 7, 1], disableUnused: false });
+  });
+
+  it('makes a config with only warnings (or only plans) travel to the functions', () => {
+    expect(isSendGridServiceExactly(DEFAULT_SPEC)).toBe(true);
+    expect(isSendGridServiceExactly({ ...DEFAULT_SPEC, warnings: { unusedDays: 90 } })).toBe(false);
+    expect(isSendGridServiceExactly({ ...DEFAULT_SPEC, plans: [{ id: 'starter' }] })).toBe(false);
   });
 
   it.each([
