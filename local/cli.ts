@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ApiGatewayAuthorizerCache } from '../shared/adapters/aws/authorizer-cache.js';
 import { createDocumentClient } from '../shared/adapters/dynamodb/client.js';
+import { DynamoKeyWarningStore } from '../shared/adapters/dynamodb/key-warnings.js';
 import { DynamoKeyRepository } from '../shared/adapters/dynamodb/keys-repository.js';
 import { OutboxMailer } from '../shared/adapters/local/outbox-mailer.js';
 import { resilientAuthorizerCache } from '../shared/adapters/resilient-authorizer-cache.js';
@@ -16,6 +17,12 @@ import {
   replaceApiKey,
 } from '../shared/domain/api-keys.js';
 import { KeygateError } from '../shared/domain/errors.js';
+import {
+  enableKeyByOperator,
+  type KeyWarningStore,
+  scanKeyWarnings,
+  warningSettings,
+} from '../shared/domain/key-warnings.js';
 import type { Limits } from '../shared/domain/limits.js';
 import type { AuditEvent, AuthorizerCache, Deps, KeyRepository } from '../shared/domain/ports.js';
 import { rollApiKey } from '../shared/domain/roll-and-revoke.js';
@@ -27,7 +34,7 @@ import { createdView, limitsView, listView, rolledView } from '../shared/http/wi
 import { lifecycleEvent } from '../shared/http/wire/audit.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { configFromEnv } from '../shared/runtime/config.js';
-import { useDeployment } from '../shared/runtime/deployment.js';
+import { activeDeployment, useDeployment } from '../shared/runtime/deployment.js';
 import { tableNames } from '../shared/tables.js';
 import { dataDirFromEnv, FLUSH_CONTROL_PATH, readRuntimeInfo } from './runtime-file.js';
 
@@ -49,6 +56,8 @@ export const USAGE = `Usage:
   keygate keys set-limits --account NAME --id API_KEY_ID (LIMITS | --no-limits)
   keygate keys delete --account NAME --id API_KEY_ID
   keygate keys roll --account NAME --id API_KEY_ID [--grace-seconds N] [--json]
+  keygate keys enable --account NAME --id API_KEY_ID
+  keygate warnings scan [--now ISO_TIME] [--json]
   keygate outbox [--json]
   keygate events [--account NAME] [--json]
 
@@ -74,6 +83,7 @@ const OPTIONS = {
   scopes: { type: 'string' },
   id: { type: 'string' },
   stack: { type: 'string' },
+  now: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -163,6 +173,8 @@ function required(values: Options, name: 'account' | 'name' | 'id' | 'plan'): st
 /** Where the commands act: tables, and how to flush the gateway's authorizer cache. */
 interface Target {
   deps: Deps;
+  /** The key warnings' storage, on the same tables. */
+  warnings: KeyWarningStore;
   describe: string;
 }
 
@@ -207,6 +219,7 @@ async function target(values: Options): Promise<Target> {
         : { flush: async () => {} };
     return {
       describe: `stack ${values.stack}`,
+      warnings: new DynamoKeyWarningStore(client, { keys, accounts, audit }),
       deps: makeDeps(
         new DynamoKeyRepository(client, { keys, accounts, audit }),
         config,
@@ -233,6 +246,7 @@ async function target(values: Options): Promise<Target> {
   };
   return {
     describe: info.url,
+    warnings: new DynamoKeyWarningStore(client, tableNames(info.tablePrefix)),
     deps: makeDeps(
       new DynamoKeyRepository(client, tableNames(info.tablePrefix)),
       config,
@@ -573,6 +587,50 @@ async function events(values: Options, out: (line: string) => void) {
   }
 }
 
+/**
+ * Enables a key the unused-key scan disabled (`warnings.disableUnused`): it works again from the
+ * next request, and is not disabled again until it has been used and is idle again.
+ */
+async function enableKey(values: Options, out: (line: string) => void) {
+  const id = required(values, 'id');
+  const { deps, warnings, describe } = await target(values);
+  const owner = await ownerOf(deps, required(values, 'account'));
+  const outcome = await enableKeyByOperator(
+    { now: deps.now, store: warnings, authorizerCache: deps.authorizerCache },
+    owner.accountId,
+    id,
+  );
+  if (outcome === 'not_found') throw new Error(`no key ${id} in the account "${values.account}"`);
+  if (outcome === 'not_disabled') throw new Error(`the key ${id} is not disabled`);
+  out(`Enabled ${id} on ${describe}: it works again from the next request.`);
+}
+
+/**
+ * Runs the key-warnings scan once, as the scheduled function does on AWS (docs/limits.md#warnings):
+ * the warnings due at `--now` (default: now; a later time shows what will be due then) are
+ * recorded, each once, and unused keys disabled where the config says.
+ */
+async function scanWarnings(values: Options, out: (line: string) => void) {
+  const now = values.now === undefined ? undefined : Date.parse(values.now);
+  if (now !== undefined && (Number.isNaN(now) || !/^\d{4}-\d\d-\d\dT/.test(values.now ?? ''))) {
+    throw new UsageError('--now must be an ISO 8601 time, like 2026-12-03T12:00:00Z');
+  }
+  const { deps, warnings, describe } = await target(values);
+  const settings = warningSettings(activeDeployment().spec.warnings);
+  const outcome = await scanKeyWarnings(
+    { now: deps.now, store: warnings, authorizerCache: deps.authorizerCache },
+    settings,
+    now === undefined ? deps.now() : new Date(now),
+  );
+  if (values.json) {
+    out(JSON.stringify(outcome));
+    return;
+  }
+  out(
+    `Scanned ${outcome.scanned} keys on ${describe}: ${outcome.expiryWarnings} expiry warning(s), ${outcome.unusedWarnings} unused warning(s), ${outcome.disabled} key(s) disabled.`,
+  );
+}
+
 const COMMANDS: Record<string, (values: Options, out: (line: string) => void) => Promise<void>> = {
   bootstrap,
   'accounts list': listAccounts,
@@ -584,6 +642,8 @@ const COMMANDS: Record<string, (values: Options, out: (line: string) => void) =>
   'keys set-limits': setKeyLimits,
   'keys delete': deleteKey,
   'keys roll': rollKey,
+  'keys enable': enableKey,
+  'warnings scan': scanWarnings,
   outbox,
   events,
 };

@@ -14,10 +14,12 @@ import type { Duplex } from 'node:stream';
 import { ConfigError, loadDeploymentSpec } from '../shared/deployment/load.js';
 import { bootstrapAccount } from '../shared/domain/accounts.js';
 import { ServiceUnavailableError } from '../shared/domain/errors.js';
+import { scanKeyWarnings, warnsAtAll } from '../shared/domain/key-warnings.js';
 import { nodeVersionProblem } from '../shared/node-version.js';
 import { redact } from '../shared/observability/logger.js';
 import { useDeployment } from '../shared/runtime/deployment.js';
 import { defaultDeps } from '../shared/runtime/deps.js';
+import { keyWarningDeps } from '../shared/runtime/key-warnings.js';
 import { physicalTableName, tableNames, USAGE_TABLE } from '../shared/tables.js';
 import { consoleFile } from './console-files.js';
 import {
@@ -56,7 +58,18 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** The authorizer cache TTL, as the stack's `authorizerCacheTtl`; 0 turns the cache off. */
   authorizerCacheTtlSeconds?: number;
+  /**
+   * How often the key-warnings scan runs (as the stack's hourly schedule does on AWS), in
+   * milliseconds; 0 turns it off. Default {@link LOCAL_WARNING_SCAN_MS}.
+   */
+  warningScanIntervalMs?: number;
 }
+
+/**
+ * Locally the key-warnings scan runs every minute, so its events show in `npx keygate events`
+ * soon after they are due; a scan of a local instance's few keys costs nothing.
+ */
+export const LOCAL_WARNING_SCAN_MS = 60_000;
 
 /**
  * The first path segments of the API (`v3`, `health`, `openapi.json`). As behind CloudFront,
@@ -138,6 +151,10 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
       deployment: deployment.spec,
     });
 
+    const stopScans = scheduleWarningScans(
+      options.warningScanIntervalMs ?? LOCAL_WARNING_SCAN_MS,
+      log,
+    );
     const running = dynamodb;
     let stopped = false;
     return {
@@ -147,6 +164,7 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
       async stop() {
         if (stopped) return;
         stopped = true;
+        await stopScans();
         emulator.close();
         removeRuntimeInfo(options.dataDir);
         server.closeAllConnections();
@@ -161,6 +179,42 @@ export async function startKeygate(options: StartOptions): Promise<RunningKeygat
     lock.release();
     throw error;
   }
+}
+
+/**
+ * Runs the key-warnings scan every `intervalMs` (one at a time: a scan still running when the next
+ * is due is not doubled), with the deployment's settings, the local tables and the in-process
+ * gateway's flush. A failed scan is logged; the next one catches up. Answers how to stop it
+ * (waiting for a scan under way).
+ */
+function scheduleWarningScans(
+  intervalMs: number,
+  log: (line: string) => void,
+): () => Promise<void> {
+  const deps = keyWarningDeps();
+  if (intervalMs <= 0 || !warnsAtAll(deps.settings)) return async () => {};
+  let current: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (current) return;
+    current = scanKeyWarnings(deps, deps.settings)
+      .then((outcome) => {
+        const recorded = outcome.expiryWarnings + outcome.unusedWarnings;
+        if (recorded > 0) {
+          log(
+            `Key warnings: ${outcome.expiryWarnings} expiry, ${outcome.unusedWarnings} unused, ${outcome.disabled} key(s) disabled (npx keygate events)`,
+          );
+        }
+      })
+      .catch((error: unknown) => log(`key warnings scan failed: ${redact(firstLine(error))}`))
+      .finally(() => {
+        current = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await current;
+  };
 }
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -34,6 +34,16 @@ if (
   );
   process.exit(1);
 }
+// How often the key-warnings scan runs (the stack's is hourly): whole seconds, 0 turns it off.
+const scanText = process.env.KEYGATE_WARNING_SCAN_SECONDS;
+if (scanText !== undefined && scanText !== '' && !/^\d{1,5}$/.test(scanText)) {
+  console.error(
+    `KEYGATE_WARNING_SCAN_SECONDS must be whole seconds (0: no scan), got ${JSON.stringify(scanText)}`,
+  );
+  process.exit(1);
+}
+const warningScanIntervalMs =
+  scanText === undefined || scanText === '' ? undefined : Number(scanText) * 1000;
 const dataDir = dataDirFromEnv();
 const PARENT_CHECK_MS = 500;
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -45,6 +55,7 @@ try {
     port,
     log,
     ...(authorizerCacheTtlSeconds === undefined ? {} : { authorizerCacheTtlSeconds }),
+    ...(warningScanIntervalMs === undefined ? {} : { warningScanIntervalMs }),
   });
 } catch (error) {
   const message =

@@ -16,7 +16,8 @@ export type DynamoAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:Query';
+  | 'dynamodb:Query'
+  | 'dynamodb:Scan';
 
 export type TableName = 'keys' | 'accounts' | 'audit' | 'flush' | 'usage';
 
@@ -51,7 +52,13 @@ export type Permission =
    * and `GetItem` on the usage table, `GetItem` of account items (their plan), and `PutItem` on
    * the audit table (a quota threshold crossed).
    */
-  | { kind: 'countUsage' };
+  | { kind: 'countUsage' }
+  /**
+   * The key-warnings scan: `Scan` of the keys table, `UpdateItem` of a key's warning markers only
+   * (and `disabledAt`: IAM's `dynamodb:Attributes` names every attribute it may touch), `PutItem`
+   * on the audit table (the warnings' events).
+   */
+  | { kind: 'keyWarnings' };
 
 export const keys = (...actions: DynamoAction[]): Permission => ({
   kind: 'table',

@@ -115,10 +115,14 @@ export const CACHE_FLUSHER_HANDLER = 'cache-flusher/handler';
 /** The lifecycle-events publisher's entry under `functions/` (the audit table's stream trigger). */
 export const AUDIT_EVENTS_HANDLER = 'audit-events/handler';
 
+/** The key-warnings scan's entry under `functions/` (on an EventBridge schedule). */
+export const KEY_WARNINGS_HANDLER = 'key-warnings/handler';
+
 /**
  * Every function entry the `Keygate` construct deploys, under `functions/` without extension:
  * the authorizer, then one per handler of the route table, in route table order, then the
- * trailing flusher and the lifecycle-events publisher.
+ * trailing flusher, the lifecycle-events publisher and the key-warnings scan (where the config
+ * leaves warnings on, as by default).
  */
 export function deployedHandlers(): string[] {
   return [
@@ -126,6 +130,7 @@ export function deployedHandlers(): string[] {
     ...new Set(ROUTE_LIST.map((route) => route.handler)),
     CACHE_FLUSHER_HANDLER,
     AUDIT_EVENTS_HANDLER,
+    KEY_WARNINGS_HANDLER,
   ];
 }
 

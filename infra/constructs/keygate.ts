@@ -26,7 +26,8 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { EventBus } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   FilterCriteria,
@@ -38,15 +39,18 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FLUSH_MARK } from '../../shared/adapters/dynamodb/flush-lease.js';
+import { WARNING_WRITE_ATTRIBUTES } from '../../shared/adapters/dynamodb/key-warnings.js';
 import type { DeployedRoute } from '../../shared/deployment/deployment.js';
 import {
   DEFAULT_SPEC,
   type Deployment,
   type DeploymentSpec,
   deploymentOf,
+  isSendGridServiceExactly,
 } from '../../shared/deployment/deployment.js';
 import { FLUSH_METRICS } from '../../shared/domain/flush-coalescing.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../../shared/domain/key-format.js';
+import { warningSettings, warnsAtAll } from '../../shared/domain/key-warnings.js';
 import type { KeyType } from '../../shared/domain/scopes.js';
 import {
   DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
@@ -68,7 +72,12 @@ import {
 } from '../../shared/runtime/extra-routes.js';
 import { TABLES } from '../../shared/tables.js';
 import { SAM_DYNAMODB_ENDPOINT_ENV } from '../local-recipes.js';
-import { AUDIT_EVENTS_HANDLER, AUTHORIZER_HANDLER, CACHE_FLUSHER_HANDLER } from './bundling.js';
+import {
+  AUDIT_EVENTS_HANDLER,
+  AUTHORIZER_HANDLER,
+  CACHE_FLUSHER_HANDLER,
+  KEY_WARNINGS_HANDLER,
+} from './bundling.js';
 import { KeygateConsole, type KeygateConsoleDomain } from './keygate-console.js';
 import { KeygateFunction } from './keygate-function.js';
 import { KeygateMonitoring, keygateMetric } from './keygate-monitoring.js';
@@ -79,6 +88,7 @@ import {
   AUDIT_EVENTS_PERMISSIONS,
   AUTHORIZER_PERMISSIONS,
   CACHE_FLUSHER_PERMISSIONS,
+  keyWarningsPermissions,
   type Permission,
   permissionsOf,
   type TableName,
@@ -305,6 +315,20 @@ export const ACCESS_LOG_FIELDS = {
   authorizerError: '$context.authorizer.error',
 } as const;
 
+export interface KeygateKeyWarnings {
+  readonly function: NodejsFunction;
+  readonly schedule: Rule;
+  /** The scan failed (a storage fault, its timeout): the next hourly run catches up. */
+  readonly alarm: Alarm;
+}
+
+/**
+ * How often the key-warnings scan runs: hourly, so a warning is recorded within the hour it
+ * becomes due (a "1 day" warning with at least 23 hours left), at 720 scans a month
+ * (docs/limits.md#warnings gives their read cost).
+ */
+export const KEY_WARNINGS_RATE = Duration.hours(1);
+
 export interface KeygateCacheFlusher {
   readonly function: NodejsFunction;
   /** A revocation waited past its bound; the flusher failed with marks pending. */
@@ -366,6 +390,11 @@ export class Keygate extends Construct {
   readonly eventBus: EventBus;
   /** The publisher on the audit table's stream. */
   readonly auditEventsFunction: NodejsFunction;
+  /**
+   * The key-warnings scan, hourly (docs/limits.md#warnings), with its schedule and its failure
+   * alarm; undefined when the config turns every warning off.
+   */
+  readonly keyWarnings: KeygateKeyWarnings | undefined;
   /** What the API serves (SendGrid's service, or a team's config). */
   readonly deployment: Deployment;
   /** Every method of the API, by `METHOD path` (the route table's and the added ones). */
@@ -401,10 +430,7 @@ export class Keygate extends Construct {
     this.logRetention = settings.logRetention;
     const spec = props.deployment?.spec ?? DEFAULT_SPEC;
     this.deployment = deploymentOf(spec);
-    this.deploymentJson =
-      spec.preset === 'sendgrid' && spec.areas.length === 0 && spec.routes.length === 0
-        ? undefined
-        : JSON.stringify(spec);
+    this.deploymentJson = isSendGridServiceExactly(spec) ? undefined : JSON.stringify(spec);
     this.projectRoot = props.projectRoot ?? projectRootOf(process.cwd());
     const configDir = props.deployment?.configDir;
     if (this.deployment.teamRoutes.length > 0 && configDir === undefined) {
@@ -463,6 +489,7 @@ export class Keygate extends Construct {
       description: 'Keygate lifecycle events: every key and account change (docs/events.md)',
     });
     this.auditEventsFunction = this.createAuditEventsPublisher();
+    this.keyWarnings = this.createKeyWarningsScan();
     this.methods = this.methodMap;
 
     const limited = this.deployment.routes.filter((route) => route.sourceLimit);
@@ -793,6 +820,7 @@ export class Keygate extends Construct {
         ...this.teamFunctions,
         ['CacheFlusher', this.cacheFlusher.function],
         ['AuditEvents', this.auditEventsFunction],
+        ...(this.keyWarnings ? [['KeyWarnings', this.keyWarnings.function] as const] : []),
       ]),
       tables: this.tables.tables,
     });
@@ -881,6 +909,48 @@ export class Keygate extends Construct {
       filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
     });
     return fn;
+  }
+
+  /**
+   * The key-warnings scan (`functions/key-warnings/handler.ts`) on an EventBridge schedule, every
+   * {@link KEY_WARNINGS_RATE} (a rate expression: "rate(1 hour)",
+   * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html; a
+   * scheduled rule invokes the function asynchronously). A failed run is not retried (Lambda
+   * retries an asynchronous invocation twice by default,
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): the next
+   * hour's run catches up, and runs that overlap record each warning once all the same. Its
+   * failures raise an alarm. None when the config turns every warning off.
+   */
+  private createKeyWarningsScan(): KeygateKeyWarnings | undefined {
+    const settings = warningSettings(this.deployment.spec.warnings);
+    if (!warnsAtAll(settings)) return undefined;
+    const permissions = keyWarningsPermissions(settings.disableUnused);
+    const fn = this.createFunction({
+      id: 'KeyWarnings',
+      handler: KEY_WARNINGS_HANDLER,
+      description: 'Keygate: hourly key warnings (expiry, unused keys) into the audit log',
+      permissions,
+      environment: this.environmentFor(permissions),
+      memorySize: 512,
+      // A Scan reads 1 MB a page (a few thousand keys); a million keys take well under a minute.
+      timeout: Duration.minutes(5),
+    });
+    fn.configureAsyncInvoke({ retryAttempts: 0 });
+    const schedule = new Rule(this, 'KeyWarningsSchedule', {
+      description: 'Keygate: the key-warnings scan, hourly',
+      schedule: Schedule.rate(KEY_WARNINGS_RATE),
+      targets: [new LambdaFunction(fn, { retryAttempts: 2 })],
+    });
+    const alarm = new Alarm(this, 'KeyWarningsFailingAlarm', {
+      alarmDescription:
+        'The key-warnings scan failed: warnings due are recorded by the next hourly run once it succeeds. Runbook: read the KeyWarnings logs (a storage fault, or the scan out of time).',
+      metric: fn.metricErrors({ period: Duration.hours(1), statistic: Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    return { function: fn, schedule, alarm };
   }
 
   /** What a route function reads from its environment: only what it uses. */
@@ -1001,6 +1071,21 @@ export class Keygate extends Construct {
         ];
       case 'sendEmail':
         return this.sendEmailStatements();
+      case 'keyWarnings':
+        return [
+          new PolicyStatement({ actions: ['dynamodb:Scan'], resources: [this.tableArn('keys')] }),
+          // A warning's marker and the disabling, nothing else of a key: the request may name no
+          // other attribute (in its update or its condition) and ask for nothing back.
+          new PolicyStatement({
+            actions: ['dynamodb:UpdateItem'],
+            resources: [this.tableArn('keys')],
+            conditions: {
+              'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...WARNING_WRITE_ATTRIBUTES] },
+              StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+            },
+          }),
+          this.tableStatement({ kind: 'table', table: 'audit', actions: ['dynamodb:PutItem'] }),
+        ];
       case 'countUsage':
         return [
           new PolicyStatement({

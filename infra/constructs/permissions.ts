@@ -29,6 +29,17 @@ export const AUDIT_EVENTS_PERMISSIONS: readonly Permission[] = [
 ];
 
 /**
+ * The key-warnings scan: reading every key, recording its warnings, and, where the config
+ * disables unused keys, flushing the stage's authorizer cache after it disabled some.
+ */
+export function keyWarningsPermissions(disables: boolean): readonly Permission[] {
+  return [
+    { kind: 'keyWarnings' },
+    ...(disables ? [{ kind: 'flushAuthorizerCache' } as const] : []),
+  ];
+}
+
+/**
  * What a route's function may do: its contract's storage calls, its adapters', `on-behalf-of`,
  * and counting usage where the team declared plans (every key route counts against the
  * caller's plan unless it costs nothing).

@@ -5,6 +5,7 @@ import {
   SENDGRID_AREAS,
   SENDGRID_CATALOGUE,
 } from '../domain/catalogue.js';
+import type { WarningsConfig } from '../domain/key-warnings.js';
 import { limitsFault, type Plan } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import { routeArn } from '../gateway/api-gateway.js';
@@ -78,6 +79,11 @@ export interface DeploymentSpec {
   /** The team's plans and the default one (absent: nothing is limited beyond the stage's throttle). */
   plans?: readonly Plan[];
   defaultPlan?: string;
+  /**
+   * The key warnings' settings (docs/limits.md#warnings); absent: expiry warnings at 30, 7 and
+   * 1 days, no unused-key warnings.
+   */
+  warnings?: WarningsConfig;
 }
 
 /** A route the deployment serves: the route table's, or a team's (`team` set). */
@@ -105,6 +111,22 @@ export const DEFAULT_SPEC: DeploymentSpec = Object.freeze({
   routes: [],
   scopeLock: [],
 });
+
+/**
+ * Whether a spec is SendGrid's service exactly, with nothing of a team's: then a Lambda bundle
+ * needs no spec inlined. Plans and warnings count as a team's too (a config with only those must
+ * still reach the functions).
+ */
+export function isSendGridServiceExactly(spec: DeploymentSpec): boolean {
+  return (
+    spec.preset === 'sendgrid' &&
+    spec.areas.length === 0 &&
+    spec.routes.length === 0 &&
+    spec.plans === undefined &&
+    spec.defaultPlan === undefined &&
+    spec.warnings === undefined
+  );
+}
 
 const memo = new WeakMap<DeploymentSpec, Deployment>();
 
@@ -188,8 +210,8 @@ export function specFromConfig(
   }
   const config = raw as Record<string, unknown> & TeamConfig;
   for (const key of Object.keys(config)) {
-    if (!['areas', 'routes', 'preset', 'plans', 'defaultPlan'].includes(key)) {
-      return at(key, 'is not a setting (areas, routes, preset, plans, defaultPlan)');
+    if (!['areas', 'routes', 'preset', 'plans', 'defaultPlan', 'warnings'].includes(key)) {
+      return at(key, 'is not a setting (areas, routes, preset, plans, defaultPlan, warnings)');
     }
   }
   const preset = config.preset ?? 'sendgrid';
@@ -322,6 +344,8 @@ export function specFromConfig(
   }
   const plans = plansOf(config, routes);
   if (!plans.ok) return at(plans.entry, plans.problem);
+  const warningsSetting = warningsOf(config.warnings);
+  if (!warningsSetting.ok) return at(warningsSetting.entry, warningsSetting.problem);
   const warnings = [...teamScopes.entries()]
     .filter(([scope]) => !used.has(scope))
     .map(([scope, area]) => `${options.file}: ${area}: no route uses ${scope}`);
@@ -330,7 +354,15 @@ export function specFromConfig(
   for (const scope of [...teamScopes.keys()].sort()) if (!lock.includes(scope)) lock.push(scope);
   return {
     ok: true,
-    spec: { version: 1, preset, areas, routes, scopeLock: lock, ...plans.value },
+    spec: {
+      version: 1,
+      preset,
+      areas,
+      routes,
+      scopeLock: lock,
+      ...plans.value,
+      ...(warningsSetting.value === undefined ? {} : { warnings: warningsSetting.value }),
+    },
     warnings,
     lockChanged: lock.length !== options.lock.length,
   };
@@ -402,6 +434,71 @@ function plansOf(
     value: {
       plans,
       ...(config.defaultPlan === undefined ? {} : { defaultPlan: config.defaultPlan }),
+    },
+  };
+}
+
+/** Longest threshold a warning may have: ten years, past any key's sensible lifetime. */
+const MAX_WARNING_DAYS = 3650;
+const MAX_EXPIRY_THRESHOLDS = 10;
+
+/**
+ * The config's `warnings`, each setting checked: `expiryDays` distinct whole days (at most
+ * {@link MAX_EXPIRY_THRESHOLDS}; `[]` turns expiry warnings off), `unusedDays` whole days, and
+ * `disableUnused` only with `unusedDays` (it has nothing to act on otherwise).
+ */
+function warningsOf(
+  raw: unknown,
+): { ok: true; value: WarningsConfig | undefined } | { ok: false; entry: string; problem: string } {
+  const bad = (entry: string, problem: string) => ({ ok: false as const, entry, problem });
+  if (raw === undefined) return { ok: true, value: undefined };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return bad('warnings', 'must be an object { expiryDays?, unusedDays?, disableUnused? }');
+  }
+  const given = raw as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!['expiryDays', 'unusedDays', 'disableUnused'].includes(key)) {
+      return bad(`warnings.${key}`, 'is not a setting (expiryDays, unusedDays, disableUnused)');
+    }
+  }
+  const wholeDays = (value: unknown) =>
+    Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_WARNING_DAYS;
+  const { expiryDays, unusedDays, disableUnused } = given;
+  if (expiryDays !== undefined) {
+    if (
+      !Array.isArray(expiryDays) ||
+      expiryDays.length > MAX_EXPIRY_THRESHOLDS ||
+      !expiryDays.every(wholeDays)
+    ) {
+      return bad(
+        'warnings.expiryDays',
+        `must be a list of at most ${MAX_EXPIRY_THRESHOLDS} whole numbers of days from 1 to ${MAX_WARNING_DAYS} ([] for none)`,
+      );
+    }
+    if (new Set(expiryDays).size !== expiryDays.length) {
+      return bad('warnings.expiryDays', 'lists a number of days twice');
+    }
+  }
+  if (unusedDays !== undefined && !wholeDays(unusedDays)) {
+    return bad(
+      'warnings.unusedDays',
+      `must be a whole number of days from 1 to ${MAX_WARNING_DAYS}`,
+    );
+  }
+  if (disableUnused !== undefined && typeof disableUnused !== 'boolean') {
+    return bad('warnings.disableUnused', 'must be true or false');
+  }
+  if (disableUnused === true && unusedDays === undefined) {
+    return bad('warnings.disableUnused', 'needs unusedDays (after how many days unused)');
+  }
+  return {
+    ok: true,
+    value: {
+      ...(expiryDays === undefined
+        ? {}
+        : { expiryDays: [...(expiryDays as number[])].sort((a, b) => b - a) }),
+      ...(unusedDays === undefined ? {} : { unusedDays: unusedDays as number }),
+      ...(disableUnused === undefined ? {} : { disableUnused }),
     },
   };
 }

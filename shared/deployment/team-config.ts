@@ -1,3 +1,4 @@
+import type { WarningsConfig } from '../domain/key-warnings.js';
 import type { Plan } from '../domain/limits.js';
 import type { KeyType } from '../domain/scopes.js';
 import type { HttpMethod } from '../routes.js';
@@ -35,6 +36,14 @@ export interface TeamConfig {
   plans?: readonly Plan[];
   /** The plan of accounts that have none; without it they are not limited. */
   defaultPlan?: string;
+  /**
+   * Key warnings, from a scan every hour (docs/limits.md#warnings): `expiryDays` (default
+   * `[30, 7, 1]`, `[]` for none): `api_key.expiry_warning` when a key is that many days from its
+   * expiry; `unusedDays` (default: none): `api_key.unused_warning` when a key has not been used
+   * for that many days; `disableUnused` (default false): also disable such a key (never the owner
+   * key), until an operator enables it (`keygate keys enable`).
+   */
+  warnings?: WarningsConfig;
 }
 
 export interface TeamArea {

@@ -40,6 +40,11 @@ export interface KeyRecord {
    * repository keeps the copies in step with the account (`setAccountDisabled`).
    */
   accountDisabled?: boolean;
+  /**
+   * When the unused-key scan disabled the key (`warnings.disableUnused`): it is refused, as a key
+   * of a disabled account is, until an operator enables it (`keygate keys enable`).
+   */
+  disabledAt?: string;
 }
 
 /** What the audit log records: who did what to which key, from where. Never key material. */
@@ -50,6 +55,12 @@ export type AuditAction =
   | 'api_key.deleted'
   | 'api_key.leak_revoked'
   | 'api_key.escalation_refused'
+  /** The scan's warnings: a key some days from expiry; a key unused for some days (and disabled). */
+  | 'api_key.expiry_warning'
+  | 'api_key.unused_warning'
+  | 'api_key.disabled_unused'
+  /** An operator enabled a key the unused-key scan disabled (`keygate keys enable`). */
+  | 'api_key.enabled'
   /** The account was disabled or enabled (by its parent, or by an operator). */
   | 'account.disabled'
   | 'account.enabled'

@@ -40,9 +40,11 @@ export async function verifyApiKey(
     validUntil = earliest(validUntil, key.previousValidUntil);
     secret = 'previous';
   }
-  // After the hash comparison: without the secret, a disabled account's key answers as any
-  // unknown key does.
-  if (key.accountDisabled === true) return { ok: false, reason: 'disabled' };
+  // After the hash comparison: without the secret, a disabled account's key (or a key the
+  // unused-key scan disabled) answers as any unknown key does.
+  if (key.accountDisabled === true || key.disabledAt !== undefined) {
+    return { ok: false, reason: 'disabled' };
+  }
   if (validUntil !== undefined && Date.parse(validUntil) <= deps.now().getTime()) {
     return { ok: false, reason: 'expired' };
   }

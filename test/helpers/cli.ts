@@ -20,15 +20,19 @@ export function run(args: string[]) {
  * A deployed stack named `Keygate` for `--stack`, in the calling `describe`: CloudFormation
  * cannot run here, so that one client is mocked to answer the stack's outputs (DynamoDB Local's
  * tables, reached through the AWS SDK's standard `AWS_ENDPOINT_URL_DYNAMODB`, as under SAM or
- * LocalStack); the environment is restored after each test.
+ * LocalStack), or a test file's own tables; the environment is restored after each test.
  */
-export function useMockedStack(dataDirPrefix: string): void {
+export function useMockedStack(
+  dataDirPrefix: string,
+  /** Tables of the test file's own (a scan of the keys table must not see other files' keys). */
+  tablePrefix?: string,
+): void {
   const tempDir = tempDirs();
   const saved = { ...process.env };
   const cloudFormation = mockClient(CloudFormationClient);
 
   beforeEach(() => {
-    const tables = tableNames(inject('tablePrefix'));
+    const tables = tableNames(tablePrefix ?? inject('tablePrefix'));
     cloudFormation.reset();
     cloudFormation.on(DescribeStacksCommand, { StackName: 'Keygate' }).resolves({
       Stacks: [

@@ -7,14 +7,24 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
 } from '../../local/emulator.js';
-import { onLocalAuthorizerCacheFlush } from '../../shared/adapters/local/authorizer-cache.js';
+import { DynamoKeyWarningStore } from '../../shared/adapters/dynamodb/key-warnings.js';
+import {
+  LocalAuthorizerCache,
+  onLocalAuthorizerCacheFlush,
+} from '../../shared/adapters/local/authorizer-cache.js';
 import { generateApiKey } from '../../shared/domain/key-format.js';
+import {
+  DAY_MS,
+  enableKeyByOperator,
+  type KeyWarningStore,
+  scanKeyWarnings,
+} from '../../shared/domain/key-warnings.js';
 import {
   activeDeployment,
   teamHandlersDir,
   useDeployment,
 } from '../../shared/runtime/deployment.js';
-import { dynamoDocumentClient } from '../../shared/runtime/storage.js';
+import { dynamoDocumentClient, runtimeConfig } from '../../shared/runtime/storage.js';
 import { AuditEventList, CreatedApiKey, RolledApiKey } from '../../shared/schemas/api-keys.js';
 import type { CallOptions } from './gateway.js';
 import { newAccount } from './harness.js';
@@ -188,6 +198,11 @@ export async function scriptedRun(): Promise<ScriptedRun> {
       scopes: ['alerts.read'],
       limits: { rate: { per_second: 100, burst: 100 }, quota: { per_day: 5 } },
     });
+    const expiring = await create(owner, {
+      name: 'expiring',
+      scopes: ['alerts.read'],
+      expires_at: new Date(Date.now() + 3 * DAY_MS).toISOString(),
+    });
     const foreign = await create(other.ownerKey, { name: 'foreign', scopes: ['mail.send'] });
 
     // Reads with every key, from the right and the wrong address.
@@ -330,6 +345,28 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     await call('leaked key', 'GET', '/v3/scopes', { key: leaked.key });
     await call('leaked owner key', 'GET', '/v3/scopes', { key: other.ownerKey });
 
+    // Key warnings: the scan (of this run's accounts only: the table is shared) warns of the key
+    // 3 days from expiry, then, 91 days on, of every unused key, disabling them; an operator
+    // enables one again.
+    const warnings = runAccountsOnly(
+      new DynamoKeyWarningStore(dynamoDocumentClient(), runtimeConfig().tables),
+      accountIds,
+    );
+    const scanDeps = {
+      now: () => new Date(),
+      store: warnings,
+      authorizerCache: new LocalAuthorizerCache(),
+    };
+    await scanKeyWarnings(scanDeps, { expiryDays: [30, 7, 1], disableUnused: false });
+    await scanKeyWarnings(
+      scanDeps,
+      { expiryDays: [], unusedDays: 90, disableUnused: true },
+      new Date(Date.now() + 91 * DAY_MS),
+    );
+    await call('disabled key', 'GET', '/v3/scopes', { key: expiring.key });
+    await enableKeyByOperator(scanDeps, acme.accountId, billing.id);
+    await call('enabled key', 'GET', '/v3/billing/profile', { key: billing.key });
+
     // The audit log, through the API: every page, and one key's history.
     let cursor: string | undefined;
     do {
@@ -373,5 +410,17 @@ export async function scriptedRun(): Promise<ScriptedRun> {
     acmeId,
     stored: await accountItems(accountIds),
     outbox,
+  };
+}
+
+/** The store, seeing only the keys of `accountIds` (the run shares its tables with other files). */
+function runAccountsOnly(store: KeyWarningStore, accountIds: readonly string[]): KeyWarningStore {
+  return {
+    scanKeys: async (after) => {
+      const page = await store.scanKeys(after);
+      return { ...page, keys: page.keys.filter((k) => accountIds.includes(k.key.accountId)) };
+    },
+    recordWarning: (warning, events, at) => store.recordWarning(warning, events, at),
+    enableKey: (keyId, accountId, event) => store.enableKey(keyId, accountId, event),
   };
 }

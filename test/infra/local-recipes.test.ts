@@ -22,8 +22,8 @@ const functions = Object.entries(keygateFunctionsOf(stack, template)).map(([id, 
 }));
 
 describe('the template, for the SAM recipe (infra/local-recipes.ts)', () => {
-  it('has the route functions, the authorizer, the trailing flusher and the lifecycle-events publisher', () => {
-    expect(functions).toHaveLength(stack.keygate.routeFunctions.size + 3);
+  it('has the route functions, the authorizer, the trailing flusher, the lifecycle-events publisher and the key-warnings scan', () => {
+    expect(functions).toHaveLength(stack.keygate.routeFunctions.size + 4);
   });
 
   it.each(SAM_OVERRIDDEN_ENV.map((name) => [name]))('every function declares %s', (name) => {

@@ -207,9 +207,10 @@ describe('monitoring (default: on)', () => {
     for (const alarm of Object.values(alarms)) {
       expect(String(alarm.Properties.AlarmDescription)).toMatch(/Runbook: \S/);
     }
-    // The new alarms (one per table for throttles) and the trailing flusher's two.
+    // The new alarms (one per table for throttles), the trailing flusher's two and the
+    // key-warnings scan's.
     expect(Object.keys(alarms)).toHaveLength(
-      Object.keys(MONITORING_ALARMS).length - 1 + TABLES.length + 2,
+      Object.keys(MONITORING_ALARMS).length - 1 + TABLES.length + 3,
     );
   });
 
@@ -222,15 +223,16 @@ describe('monitoring (default: on)', () => {
     }
     expect(doc).toContain('RevocationBoundMissedAlarm');
     expect(doc).toContain('CacheFlusherFailingAlarm');
+    expect(doc).toContain('KeyWarningsFailingAlarm');
   });
 });
 
 describe('monitoring: false', () => {
-  it('makes no dashboard and none of the new alarms; the revocation alarms stay', () => {
+  it('makes no dashboard and none of the new alarms; the revocation and key-warnings alarms stay', () => {
     quietTemplate.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     const left = Object.values(resourcesOf(quietTemplate, 'AWS::CloudWatch::Alarm'));
 
-    expect(left).toHaveLength(2);
+    expect(left).toHaveLength(3);
     expect(quiet.keygate.monitoring).toBeUndefined();
     for (const spec of Object.values(MONITORING_ALARMS)) {
       expect(left.some((a) => a.Properties.AlarmDescription === spec.description)).toBe(false);

@@ -42,7 +42,8 @@ describe('npm start', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    instance = await startInstance(dataDir, port);
+    // The key-warnings scan every second (every minute by default).
+    instance = await startInstance(dataDir, port, { env: { KEYGATE_WARNING_SCAN_SECONDS: '1' } });
     ownerKey = /^\s+(SG\.\S+)$/m.exec(instance.output())?.[1] ?? '';
   });
 
@@ -55,6 +56,29 @@ describe('npm start', () => {
     expect(ownerKey).toMatch(/^SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(instance.output()).toContain(`Keygate listening on http://127.0.0.1:${port}`);
     expect((await fetch(`${instance.url}/health`)).status).toBe(200);
+  });
+
+  it('warns of a key 3 days from expiry on its own, in the audit log where the other events are', async () => {
+    // Arrange
+    const headers = { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' };
+    const expiresAt = new Date(Date.now() + 3 * 24 * 3600 * 1000).toISOString();
+    const created = await fetch(`${instance.url}/v3/api_keys`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'expiring', scopes: ['mail.send'], expires_at: expiresAt }),
+    });
+    const { api_key_id: id } = (await created.json()) as { api_key_id: string };
+
+    // Act: the periodic scan says when it recorded one.
+    await instance.waitForOutput(/Key warnings: 1 expiry/);
+    const events = await fetch(`${instance.url}/v3/api_keys/events?api_key_id=${id}`, { headers });
+
+    // Assert
+    const { result } = (await events.json()) as {
+      result: { action: string; details: Record<string, string> }[];
+    };
+    expect(result.map((e) => e.action)).toEqual(['api_key.expiry_warning', 'api_key.created']);
+    expect(result[0]?.details).toEqual({ name: 'expiring', days: '7', expires_at: expiresAt });
   });
 
   it("works with SendGrid's own clients: create, list, get, rename, re-scope, send, delete", async () => {

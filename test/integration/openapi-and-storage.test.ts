@@ -110,7 +110,7 @@ describe('storage', () => {
     expect(found).toBe(api_key_id);
   });
 
-  it('never scans on a request: the one Scan is the operator listing, reached only from the CLI', () => {
+  it('never scans on a request: the Scans are the operator listing (the CLI) and the key-warnings scan (its function, the CLI, npm start)', () => {
     const files = ['shared', 'functions', 'local', 'infra'].flatMap((dir) =>
       readdirSync(dir, { recursive: true, encoding: 'utf8' })
         .filter((f) => f.endsWith('.ts'))
@@ -118,8 +118,34 @@ describe('storage', () => {
     );
     expect(files.length).toBeGreaterThan(10);
     const repository = join('shared', 'adapters', 'dynamodb', 'keys-repository.ts');
+    const warningStore = join('shared', 'adapters', 'dynamodb', 'key-warnings.ts');
+    const warningRuntime = join('shared', 'runtime', 'key-warnings.ts');
+    // The key-warnings scan's own files: its store, its domain, its permission and the stack's.
+    const scanFiles = [
+      warningStore,
+      join('shared', 'domain', 'key-warnings.ts'),
+      join('shared', 'permissions.ts'),
+      join('infra', 'constructs', 'keygate.ts'),
+    ];
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
+      // The scan's store is built for its function and npm start, and by the CLI; nothing else.
+      if (/\bDynamoKeyWarningStore\b/.test(text)) {
+        expect([warningStore, warningRuntime, join('local', 'cli.ts')]).toContain(file);
+      }
+      if (/\bkeyWarningDeps\b/.test(text)) {
+        expect([
+          warningRuntime,
+          join('functions', 'key-warnings', 'handler.ts'),
+          join('local', 'runtime.ts'),
+        ]).toContain(file);
+      }
+      if (file === warningStore) {
+        const scans = [...text.matchAll(/new ScanCommand\(/g)].map((m) => m.index ?? -1);
+        expect(scans).toHaveLength(1);
+        expect(scans[0]).toBeGreaterThan(text.indexOf('async scanKeys('));
+      }
+      if (scanFiles.includes(file)) continue;
       if (file === repository) {
         // Only `listAccounts` (`keygate accounts list`) builds a ScanCommand.
         const scans = [...text.matchAll(/new ScanCommand\(/g)].map((m) => m.index ?? -1);

@@ -76,6 +76,10 @@ const KEY_ACTIONS: Record<Extract<AuditAction, `api_key.${string}`>, true> = {
   'api_key.leak_revoked': true,
   'api_key.escalation_refused': true,
   'api_key.quota_warning': true,
+  'api_key.expiry_warning': true,
+  'api_key.unused_warning': true,
+  'api_key.disabled_unused': true,
+  'api_key.enabled': true,
 };
 
 describe('secrets', () => {

@@ -8,6 +8,7 @@ import {
   ESM_REQUIRE_BANNER,
   entryFile,
   esbuildOptions,
+  KEY_WARNINGS_HANDLER,
   LAMBDA_BUNDLING,
   REPO_ROOT,
 } from '../../infra/constructs/bundling.js';
@@ -34,13 +35,14 @@ function functionFiles(): string[] {
 describe('cold-start entries', () => {
   const entries = coldStartEntries();
 
-  it('start with the authorizer, then the baseline, then one per route in route table order, then the trailing flusher and the lifecycle-events publisher', () => {
+  it('start with the authorizer, then the baseline, then one per route in route table order, then the trailing flusher, the lifecycle-events publisher and the key-warnings scan', () => {
     expect(entries[0]).toEqual({ name: AUTHORIZER_HANDLER, entry: entryFile(AUTHORIZER_HANDLER) });
     expect(entries[1]).toEqual({ name: BASELINE, entry: undefined });
     expect(entries.slice(2).map((e) => e.name)).toEqual([
       ...ROUTE_LIST.map((r) => r.handler),
       CACHE_FLUSHER_HANDLER,
       AUDIT_EVENTS_HANDLER,
+      KEY_WARNINGS_HANDLER,
     ]);
   });
 

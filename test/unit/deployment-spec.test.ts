@@ -149,7 +149,7 @@ describe('specFromConfig refuses, in one line naming the file and the entry', ()
     [
       'an unknown setting',
       { area: [] },
-      'area: is not a setting (areas, routes, preset, plans, defaultPlan)',
+      'area: is not a setting (areas, routes, preset, plans, defaultPlan, warnings)',
     ],
     ['another preset', { preset: 'stripe' }, 'preset: must be "sendgrid" or "none"'],
     [

@@ -1030,35 +1030,8 @@ export class DynamoKeyRepository implements KeyRepository {
     throw new ServiceUnavailableError();
   }
 
-  /**
-   * Runs a transaction. Returns `undefined` when it committed, or the cancellation reasons
-   * when a condition failed. Conflicts with concurrent transactions (the account counter is a
-   * hot item) are retried with jittered backoff, within {@link TRANSACTION_RETRY_BUDGET_MS}.
-   * Any other failure, a timeout included, ends it at once: a DynamoDB that does not answer is
-   * not waited for again.
-   */
-  private async transact(
-    input: TransactWriteCommandInput,
-  ): Promise<(TransactionCanceledException['CancellationReasons'] & {}) | undefined> {
-    const giveUpAt = Date.now() + TRANSACTION_RETRY_BUDGET_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(new TransactWriteCommand(input));
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw toStorageError(error);
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return reasons;
-        const retryable = reasons.some(
-          (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
-        );
-        const delay = backoffDelay(attempt);
-        if (!retryable || attempt >= TRANSACTION_ATTEMPTS || Date.now() + delay >= giveUpAt) {
-          throw new ServiceUnavailableError({ cause: error });
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  private transact(input: TransactWriteCommandInput) {
+    return transactWrite(this.client, input);
   }
 
   /**
@@ -1098,6 +1071,38 @@ export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     throw toStorageError(error);
+  }
+}
+
+/**
+ * Runs a transaction. Returns `undefined` when it committed, or the cancellation reasons when a
+ * condition failed. Conflicts with concurrent transactions (the account counter is a hot item)
+ * are retried with jittered backoff, within {@link TRANSACTION_RETRY_BUDGET_MS}. Any other
+ * failure, a timeout included, ends it at once: a DynamoDB that does not answer is not waited for
+ * again.
+ */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  input: TransactWriteCommandInput,
+): Promise<(TransactionCanceledException['CancellationReasons'] & {}) | undefined> {
+  const giveUpAt = Date.now() + TRANSACTION_RETRY_BUDGET_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new TransactWriteCommand(input));
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw toStorageError(error);
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed')) return reasons;
+      const retryable = reasons.some(
+        (r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError',
+      );
+      const delay = backoffDelay(attempt);
+      if (!retryable || attempt >= TRANSACTION_ATTEMPTS || Date.now() + delay >= giveUpAt) {
+        throw new ServiceUnavailableError({ cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
@@ -1156,7 +1161,7 @@ export function itemScopes(item: Record<string, unknown>): readonly string[] {
   return typeof item.scopeCodes === 'string' ? decodeScopes(item.scopeCodes, others) : [];
 }
 
-function toKey(item: Record<string, unknown>): KeyRecord {
+export function toKey(item: Record<string, unknown>): KeyRecord {
   return {
     keyId: String(item.keyId),
     accountId: String(item.accountId),
@@ -1175,6 +1180,7 @@ function toKey(item: Record<string, unknown>): KeyRecord {
     ...optionalString(item, 'previousKeyHash'),
     ...optionalString(item, 'previousValidUntil'),
     ...(item.accountDisabled === true ? { accountDisabled: true } : {}),
+    ...optionalString(item, 'disabledAt'),
   };
 }
 
