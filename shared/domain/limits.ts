@@ -408,3 +408,24 @@ export function planOf(
     plans.find((p) => p.id === accountPlan) ?? plans.find((p) => p.id === defaultPlan) ?? undefined
   );
 }
+
+/**
+ * Whether `inner` is no looser than `outer`, per dimension: a rate neither faster nor with a
+ * larger burst, each quota no larger. `undefined` (and any dimension left out) is unlimited, so
+ * an inner without a dimension the outer has is looser. The rule a parent's plan puts on the plan
+ * it gives its subuser, as a key's scopes bound the keys it makes: you cannot grant more than you
+ * have.
+ */
+export function limitsWithin(outer: Limits | undefined, inner: Limits | undefined): boolean {
+  const rateWithin =
+    outer?.rate === undefined ||
+    (inner?.rate !== undefined &&
+      inner.rate.perSecond <= outer.rate.perSecond &&
+      inner.rate.burst <= outer.rate.burst);
+  const countWithin = (period: keyof Quota) => {
+    const ceiling = outer?.quota?.[period];
+    const asked = inner?.quota?.[period];
+    return ceiling === undefined || (asked !== undefined && asked <= ceiling);
+  };
+  return rateWithin && countWithin('perDay') && countWithin('perMonth');
+}
