@@ -56,10 +56,11 @@ const KEYS_PER_TRANSACTION = 99;
 const INDEX_CATCH_UP_ATTEMPTS = 8;
 
 /**
- * How often a change of an account's state that also changes its plan is tried again when
- * another change of the state lands between its read and its write (then a 503, nothing written).
+ * How often a change of an account's state that also changes its plan is written, from a fresh
+ * read, when other changes of the state land between its read and its write: each of those wins
+ * at most once, so only more than this many at once end it in a 503, with nothing written.
  */
-const STATE_WRITE_ATTEMPTS = 3;
+const STATE_WRITE_ATTEMPTS = 10;
 
 /**
  * How long a change of an account's state may keep new keys out while it marks the existing
