@@ -120,23 +120,25 @@ async function parentOn(plan: string) {
   return { deps, repo, caller };
 }
 
+/** `parent` creates the subuser `username`, on `plan` when given. */
+function create(
+  parent: Pick<Awaited<ReturnType<typeof parentOn>>, 'deps' | 'caller'>,
+  username: string,
+  plan?: string,
+) {
+  const input = { username, email: `${username}@example.com`, ...(plan ? { plan } : {}) };
+  return createSubuser(parent.deps, parent.caller, input, DECLARED);
+}
+
 describe('a parent choosing its subuser’s plan', () => {
   it('creates a subuser on a chosen plan, or on the parent’s, and records the choice', async () => {
     // Arrange
-    const { deps, repo, caller } = await parentOn('starter');
+    const parent = await parentOn('starter');
+    const { repo, caller } = parent;
 
     // Act
-    const chosen = unwrap(
-      await createSubuser(
-        deps,
-        caller,
-        { username: 'a', email: 'a@example.com', plan: 'tiny' },
-        DECLARED,
-      ),
-    );
-    const inherited = unwrap(
-      await createSubuser(deps, caller, { username: 'b', email: 'b@example.com' }, DECLARED),
-    );
+    const chosen = unwrap(await create(parent, 'a', 'tiny'));
+    const inherited = unwrap(await create(parent, 'b'));
 
     // Assert
     expect(chosen.plan).toBe('tiny');
@@ -149,17 +151,11 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('refuses a looser plan on create, and creates nothing', async () => {
     // Arrange
-    const { deps, repo, caller } = await parentOn('starter');
+    const parent = await parentOn('starter');
+    const { repo } = parent;
 
     // Act
-    const error = failure(
-      await createSubuser(
-        deps,
-        caller,
-        { username: 'a', email: 'a@example.com', plan: 'pro' },
-        DECLARED,
-      ),
-    );
+    const error = failure(await create(parent, 'a', 'pro'));
 
     // Assert
     expect(error.code).toBe('forbidden');
@@ -168,15 +164,9 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('changes the plan alone, recorded as account.plan_changed in the subuser’s log with the parent as actor', async () => {
     // Arrange
-    const { deps, repo, caller } = await parentOn('pro');
-    const subuser = unwrap(
-      await createSubuser(
-        deps,
-        caller,
-        { username: 'a', email: 'a@example.com', plan: 'tiny' },
-        DECLARED,
-      ),
-    );
+    const parent = await parentOn('pro');
+    const { deps, repo, caller } = parent;
+    const subuser = unwrap(await create(parent, 'a', 'tiny'));
 
     // Act
     unwrap(await updateSubuser(deps, caller, 'a', { plan: 'starter' }, DECLARED));
@@ -196,10 +186,9 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('changes the plan and the state together', async () => {
     // Arrange
-    const { deps, repo, caller } = await parentOn('pro');
-    const subuser = unwrap(
-      await createSubuser(deps, caller, { username: 'a', email: 'a@example.com' }, DECLARED),
-    );
+    const parent = await parentOn('pro');
+    const { deps, repo, caller } = parent;
+    const subuser = unwrap(await create(parent, 'a'));
 
     // Act
     unwrap(await updateSubuser(deps, caller, 'a', { disabled: true, plan: 'tiny' }, DECLARED));
@@ -216,10 +205,9 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('refuses a looser plan with the state, and changes neither', async () => {
     // Arrange
-    const { deps, repo, caller } = await parentOn('starter');
-    const subuser = unwrap(
-      await createSubuser(deps, caller, { username: 'a', email: 'a@example.com' }, DECLARED),
-    );
+    const parent = await parentOn('starter');
+    const { deps, repo, caller } = parent;
+    const subuser = unwrap(await create(parent, 'a'));
 
     // Act
     const error = failure(
@@ -234,7 +222,8 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('answers "no fields provided" only when neither disabled nor plan is given', async () => {
     // Arrange
-    const { deps, caller } = await parentOn('starter');
+    const parent = await parentOn('starter');
+    const { deps, caller } = parent;
 
     // Act
     const error = failure(await updateSubuser(deps, caller, 'a', {}, DECLARED));
@@ -245,7 +234,8 @@ describe('a parent choosing its subuser’s plan', () => {
 
   it('answers a plan change of another parent’s subuser exactly as an unknown name', async () => {
     // Arrange: two parents on pro in one store; the other has a subuser
-    const { deps, repo, caller } = await parentOn('pro');
+    const parent = await parentOn('pro');
+    const { deps, repo, caller } = parent;
     const other = unwrap(await bootstrapAccount(deps, { name: 'other', plan: 'pro' }));
     const otherCaller: Caller = { ...caller, accountId: other.accountId, keyId: other.keyId };
     const theirs = unwrap(
