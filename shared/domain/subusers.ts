@@ -135,8 +135,8 @@ export async function listSubusers(
  * /v3/subusers/{name}`). Disabling answers only once every key of the subuser is marked and the
  * gateway's cache of authorizer results is flushed, so its keys are refused from the next
  * request, cached allows included. A plan (one of `declared`, within the parent's own) is written
- * in the same transaction as the state, so a request with both never half-applies; it is counted
- * against within a container's plan cache (`PLAN_CACHE_MS`, 30 s).
+ * in the same transaction as the state, so a request with both never half-applies; the subuser's
+ * requests count against it within a container's plan cache (`PLAN_CACHE_MS`, 30 s).
  */
 export async function updateSubuser(
   deps: Deps,
