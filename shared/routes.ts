@@ -349,8 +349,8 @@ export const ROUTES = {
     handler: 'subusers/update',
     request: { body: 'UpdateSubuserBody' },
     response: { status: 204 },
-    // The name's reservation and the subuser (`GetItem`), a transaction (`Update` the account,
-    // `Put` the events), then `Query` on keys' `byAccount` and transactions that `ConditionCheck`
+    // The name's reservation and the subuser (`GetItem`), a transaction (`Update` the account's
+    // state and plan, `Put` the events; a plan alone ends there), then `Query` on keys' `byAccount` and transactions that `ConditionCheck`
     // the account and `Update` each key, an `UpdateItem` ending the marking window; a flush.
     permissions: [
       accounts('dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'),
@@ -360,7 +360,8 @@ export const ROUTES = {
     ],
     adapters: ['authorizerCache'],
     access: manage('subusers.update'),
-    summary: "Enable or disable a subuser: a disabled subuser's keys are refused",
+    summary:
+      "Enable or disable a subuser (a disabled subuser's keys are refused), or put it on another plan (Keygate's plan)",
   },
   deleteSubuser: {
     method: 'DELETE',

@@ -220,19 +220,40 @@ export function limitsFrom(value: unknown): Limits | undefined | null {
   return limitsFault(limits) === undefined ? limits : null;
 }
 
-/** Whether `inner` is nowhere looser than `outer` (a limit left out is unlimited). */
+/** The most days a UTC month has: a daily quota caps a month at this many days' worth. */
+const DAYS_IN_LONGEST_MONTH = 31;
+
+/**
+ * Whether `inner` is no looser than `outer` (a limit left out is unlimited): a rate neither faster
+ * nor with a larger burst, and each quota no larger than what `outer` allows in that period. A
+ * quota bounds the other period too: a monthly quota caps any day, a daily one a month at 31
+ * days' worth; so a plan of 1,000 a day is within one of 1,000,000 a month, and one of 20,000 a
+ * month is not within 1,000 a day. The rule a key's limits and a subuser's plan follow: you cannot
+ * grant more than you have.
+ */
 export function limitsWithin(outer: Limits | undefined, inner: Limits | undefined): boolean {
   const o = outer ?? {};
   const i = inner ?? {};
   if (o.rate && (!i.rate || i.rate.perSecond > o.rate.perSecond || i.rate.burst > o.rate.burst)) {
     return false;
   }
+  const outerCaps = impliedCaps(o.quota);
+  const innerCaps = impliedCaps(i.quota);
   for (const period of ['perDay', 'perMonth'] as const) {
-    const ceiling = o.quota?.[period];
-    const asked = i.quota?.[period];
+    const ceiling = outerCaps[period];
+    const asked = innerCaps[period];
     if (ceiling !== undefined && (asked === undefined || asked > ceiling)) return false;
   }
   return true;
+}
+
+/** The most a quota lets through in a day and in a month, each period bounding the other. */
+function impliedCaps(quota: Quota | undefined): Quota {
+  const { perDay, perMonth } = quota ?? {};
+  return {
+    perDay: perDay ?? perMonth,
+    perMonth: perMonth ?? (perDay === undefined ? undefined : perDay * DAYS_IN_LONGEST_MONTH),
+  };
 }
 
 /** Two limits the same (a change of a key's limits must reach cached authorizer results). */

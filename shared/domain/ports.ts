@@ -64,7 +64,7 @@ export type AuditAction =
   /** The account was disabled or enabled (by its parent, or by an operator). */
   | 'account.disabled'
   | 'account.enabled'
-  /** An operator put the account on another plan (`keygate accounts set-plan`). */
+  /** An operator (`keygate accounts set-plan`) or its parent put the account on another plan. */
   | 'account.plan_changed'
   /** The account's use crossed 80, 90 or 100 % of one of its plan's quotas (once per period). */
   | 'account.quota_warning'
@@ -117,8 +117,9 @@ export interface AccountRecord {
   /** Longest a key of this account may live; keys asking for longer are refused. */
   maxKeyLifetimeSeconds?: number;
   /**
-   * The account's plan, set at bootstrap (never through the API). Absent on accounts stored
-   * before plans existed, which the domain reads as its default plan.
+   * The account's plan, set at bootstrap, by an operator, or for a subuser by its parent (within
+   * the parent's own plan). Absent on accounts stored before plans existed, which the domain
+   * reads as its default plan.
    */
   plan?: string;
   createdAt: string;
@@ -231,12 +232,15 @@ export interface KeyRepository {
    * Disables or enables the account and records `events`, then marks every key of the account
    * (`KeyRecord.accountDisabled`) before returning, so no key of a disabled account verifies
    * from then on. Keys being created meanwhile are refused or marked; a later change of the
-   * state overtakes this one (`superseded`).
+   * state overtakes this one (`superseded`). With `changes.plan`, the account's plan is written
+   * in the same transaction as its state (both or neither), and a racing change of the state is
+   * then ordered before this one rather than overtaking it (nothing else writes the plan).
    */
   setAccountDisabled(
     accountId: string,
     disabled: boolean,
     events: readonly AuditEvent[],
+    changes?: { plan?: string },
   ): Promise<AccountStateOutcome>;
   /** Puts the account on `plan` and records `events`, in one write; a deleted account is not found. */
   setAccountPlan(

@@ -14,6 +14,7 @@ import {
 import { randomId } from './key-format.js';
 import type { AccountRecord, AuditEvent, Deps } from './ports.js';
 import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from './subuser-names.js';
+import { type DeclaredPlans, grantablePlan } from './subuser-plans.js';
 
 // Where the request schema and these operations both read them (no import cycle).
 export { INVALID_USERNAME, SUBUSER_NAME_PATTERN };
@@ -60,24 +61,33 @@ export async function actingCaller(deps: Deps, caller: Caller): Promise<Result<C
   return ok({ ...rest, accountId: subuser.accountId, parentAccountId: caller.accountId });
 }
 
-/** Creates a subuser of the caller's account (`POST /v3/subusers`). */
+/**
+ * Creates a subuser of the caller's account (`POST /v3/subusers`), on the plan the request asks
+ * for (one of `declared`, within the parent's own) or else on its parent's.
+ */
 export async function createSubuser(
   deps: Deps,
   caller: Caller,
-  input: { username: string; email: string },
+  input: { username: string; email: string; plan?: string | undefined },
+  declared: DeclaredPlans,
 ): Promise<Result<AccountRecord>> {
   const parent = await parentOf(deps, caller);
   if (!parent.ok) return parent;
+  const chosen =
+    input.plan === undefined ? undefined : grantablePlan(declared, parent.value, input.plan);
+  if (chosen && !chosen.ok) return chosen;
+  const plan = chosen ? chosen.value : parent.value.plan;
   const limit = parent.value.subuserLimit ?? deps.config.defaultSubuserLimit;
   for (let attempt = 1; ; attempt++) {
     const now = deps.now().toISOString();
-    // A subuser starts with its parent's limits and plan: the team's settings for its customers.
+    // A subuser starts with its parent's limits, and its plan unless the request chose one: the
+    // team's settings for its customers.
     const subuser: AccountRecord = {
       accountId: randomId(),
       name: input.username,
       keyLimit: parent.value.keyLimit,
       keyCount: 0,
-      ...(parent.value.plan === undefined ? {} : { plan: parent.value.plan }),
+      ...(plan === undefined ? {} : { plan }),
       ...(parent.value.maxKeyLifetimeSeconds === undefined
         ? {}
         : { maxKeyLifetimeSeconds: parent.value.maxKeyLifetimeSeconds }),
@@ -87,7 +97,7 @@ export async function createSubuser(
       email: input.email,
       stateVersion: 0,
     };
-    const event = subuserEvent(deps, caller, 'subuser.created', subuser);
+    const event = subuserEvent(deps, caller, 'subuser.created', subuser, chosen?.value);
     const created = await deps.repo.createSubuser(parent.value.accountId, limit, subuser, [event]);
     if (created.ok) return ok(subuser);
     switch (created.reason) {
@@ -121,33 +131,60 @@ export async function listSubusers(
 }
 
 /**
- * Disables or enables a subuser (`PATCH /v3/subusers/{name}`). Disabling answers only once
- * every key of the subuser is marked and the gateway's cache of authorizer results is flushed,
- * so its keys are refused from the next request, cached allows included.
+ * Disables or enables a subuser, or puts it on another plan, or both (`PATCH
+ * /v3/subusers/{name}`). Disabling answers only once every key of the subuser is marked and the
+ * gateway's cache of authorizer results is flushed, so its keys are refused from the next
+ * request, cached allows included. A plan (one of `declared`, within the parent's own) is written
+ * in the same transaction as the state, so a request with both never half-applies; the subuser's
+ * requests count against it within a container's plan cache (`PLAN_CACHE_MS`, 30 s).
  */
 export async function updateSubuser(
   deps: Deps,
   caller: Caller,
   name: string,
-  input: { disabled?: boolean },
+  input: { disabled?: boolean | undefined; plan?: string | undefined },
+  declared: DeclaredPlans,
 ): Promise<Result<true>> {
   if (!SUBUSER_NAME_PATTERN.test(name)) return fail(new BadRequestError(INVALID_USERNAME));
-  if (input.disabled === undefined) return fail(new BadRequestError(NO_FIELDS));
+  // SendGrid's rule, with Keygate's `plan` counted as a field.
+  if (input.disabled === undefined && input.plan === undefined) {
+    return fail(new BadRequestError(NO_FIELDS));
+  }
   const parent = await parentOf(deps, caller);
   if (!parent.ok) return parent;
+  // Checked before the look-up: the answer cannot tell another parent's subuser from none.
+  const chosen =
+    input.plan === undefined ? undefined : grantablePlan(declared, parent.value, input.plan);
+  if (chosen && !chosen.ok) return chosen;
   const subuser = await subuserOf(deps, parent.value.accountId, name);
   if (!subuser) return fail(new NotFoundError(SUBUSER_NOT_FOUND));
-  const disabled = input.disabled;
-  const outcome = await deps.repo.setAccountDisabled(subuser.accountId, disabled, [
-    subuserEvent(deps, caller, disabled ? 'subuser.disabled' : 'subuser.enabled', subuser),
-    auditEvent(deps, {
-      accountId: subuser.accountId,
-      action: disabled ? 'account.disabled' : 'account.enabled',
-      actor: { ...caller, parentAccountId: caller.accountId },
-      targetKeyId: '-',
-      details: { username: subuser.name },
-    }),
-  ]);
+  const plan = chosen?.value;
+  const planEvents = plan === undefined ? [] : [planChangedEvent(deps, caller, subuser, plan)];
+  const { disabled } = input;
+  if (disabled === undefined) {
+    // The plan alone: authorizer results do not carry it, so there is no cache to flush.
+    const planned =
+      plan === undefined
+        ? 'done'
+        : await deps.repo.setAccountPlan(subuser.accountId, plan, planEvents);
+    return planned === 'done' ? ok(true) : fail(new NotFoundError(SUBUSER_NOT_FOUND));
+  }
+  const outcome = await deps.repo.setAccountDisabled(
+    subuser.accountId,
+    disabled,
+    [
+      subuserEvent(deps, caller, disabled ? 'subuser.disabled' : 'subuser.enabled', subuser),
+      auditEvent(deps, {
+        accountId: subuser.accountId,
+        action: disabled ? 'account.disabled' : 'account.enabled',
+        actor: { ...caller, parentAccountId: caller.accountId },
+        targetKeyId: '-',
+        details: { username: subuser.name },
+      }),
+      ...planEvents,
+    ],
+    plan === undefined ? {} : { plan },
+  );
   if (outcome === 'not_found') return fail(new NotFoundError(SUBUSER_NOT_FOUND));
   // `superseded`: a concurrent change came later and holds; this one happened before it.
   await deps.authorizerCache.flush();
@@ -264,12 +301,41 @@ function subuserEvent(
   caller: Caller,
   action: 'subuser.created' | 'subuser.disabled' | 'subuser.enabled' | 'subuser.deleted',
   subuser: AccountRecord,
+  /** The plan the parent chose on create, if it chose one. */
+  plan?: string,
 ): AuditEvent {
   return auditEvent(deps, {
     accountId: caller.accountId,
     action,
     actor: caller,
     targetKeyId: '-',
-    details: { username: subuser.name, user_id: String(subuser.userId) },
+    details: {
+      username: subuser.name,
+      user_id: String(subuser.userId),
+      ...(plan === undefined ? {} : { plan }),
+    },
+  });
+}
+
+/**
+ * In the subuser's log, as an operator's change is: the parent's key as the actor, the parent as
+ * its account (`actor_account_id`).
+ */
+function planChangedEvent(
+  deps: Pick<Deps, 'now'>,
+  caller: Caller,
+  subuser: AccountRecord,
+  plan: string,
+): AuditEvent {
+  return auditEvent(deps, {
+    accountId: subuser.accountId,
+    action: 'account.plan_changed',
+    actor: { ...caller, parentAccountId: caller.accountId },
+    targetKeyId: '-',
+    details: {
+      username: subuser.name,
+      plan,
+      ...(subuser.plan === undefined ? {} : { previous: subuser.plan }),
+    },
   });
 }

@@ -13,11 +13,27 @@ import { CONTROL_CHARACTERS } from './text.js';
 export const SUBUSERS_LIST_MAX = 500;
 export const PASSWORD_MAX_LENGTH = 128;
 export const SUBUSER_IPS_MAX = 100;
+/** Plan ids follow the account-name rules (at most 63 characters). */
+export const PLAN_ID_MAX_LENGTH = 63;
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** Good enough for an address a person reads: one `@`, a dot in the domain, no spaces. */
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(?:\.[^\s@.]+)+$/;
+
+/**
+ * Keygate's additive `plan`: one of the team's plans (`keygate.config.ts`), within the parent's
+ * own; the domain checks which (`subuser-plans.ts`), this only the shape.
+ */
+const plan = z
+  .string({ error: 'plan must be a string' })
+  .max(PLAN_ID_MAX_LENGTH, `plan must be at most ${PLAN_ID_MAX_LENGTH} characters`);
+
+/** The plan that applies, in answers (Keygate's addition to SendGrid's shapes). */
+const appliedPlan = z.string().nullable().meta({
+  description:
+    "Keygate: the plan that applies to the subuser (its own, else the team's default plan); null when the deployment declares no plans.",
+});
 
 const username = z
   .string({
@@ -69,6 +85,10 @@ export const CreateSubuserBody = z
       .optional()
       .meta({ description: 'Accepted; every Keygate subuser is global.' }),
     include_region: z.boolean({ error: 'include_region must be a boolean' }).optional(),
+    plan: plan.optional().meta({
+      description:
+        "Keygate: the subuser's plan, one of the deployment's plans and no looser than the parent's own (403 otherwise); absent: the parent's plan.",
+    }),
   })
   .meta({ id: 'CreateSubuserRequest' });
 export type CreateSubuserInput = z.output<typeof CreateSubuserBody>;
@@ -77,6 +97,10 @@ export const UpdateSubuserBody = z
   .object({
     disabled: z.boolean({ error: 'disabled must be a boolean' }).optional().meta({
       description: '`true` disables the subuser (its keys are refused), `false` enables it.',
+    }),
+    plan: plan.optional().meta({
+      description:
+        "Keygate: puts the subuser on this plan, one of the deployment's plans and no looser than the parent's own (403 otherwise). Written with `disabled` in one transaction; applies within 30 s.",
     }),
   })
   .meta({ id: 'UpdateSubuserRequest' });
@@ -115,6 +139,7 @@ export const SubuserView = z
     username: z.string(),
     email: z.string(),
     region: z.enum(['global', 'eu']).optional(),
+    plan: appliedPlan,
   })
   .meta({ id: 'Subuser' });
 export type SubuserViewType = z.output<typeof SubuserView>;
@@ -128,6 +153,7 @@ export const CreatedSubuser = z
     email: z.string(),
     credit_allocation: z.object({ type: z.string() }).optional(),
     region: z.enum(['global', 'eu']).optional(),
+    plan: appliedPlan,
   })
   .meta({ id: 'SubuserPost' });
 export type CreatedSubuserView = z.output<typeof CreatedSubuser>;

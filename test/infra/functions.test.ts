@@ -181,8 +181,9 @@ const EXPECTED: Record<RouteId, string[]> = {
     `dynamodb:PutItem ${AUDIT}`,
   ],
   // getAccount + find the subuser (GetItem name, account) + setAccountDisabled: TransactWrite
-  // [Update account, Put events], Query byAccount, TransactWrite [ConditionCheck account, Update
-  // keys], UpdateItem (marking done); getKey of an owner key; flush
+  // [Update account (and its plan), Put events], Query byAccount, TransactWrite [ConditionCheck
+  // account, Update keys], UpdateItem (marking done); getKey of an owner key; flush. A plan alone:
+  // setAccountPlan, TransactWrite [Update account, Put event]
   updateSubuser: [
     `dynamodb:GetItem ${ACCOUNTS}`,
     `dynamodb:UpdateItem ${ACCOUNTS}`,

@@ -96,6 +96,8 @@ describe('subusers on npm start', () => {
           user_id: expect.any(Number),
           email: 'ops@acme-one.example',
           credit_allocation: { type: 'unlimited' },
+          // Keygate's additive field: the plan that applies, none on a deployment without plans
+          plan: null,
         },
       });
       expect(subusers.status).toBe(200);
@@ -104,6 +106,7 @@ describe('subusers on npm start', () => {
         id: bodyAs(CreatedSubuser, created.body, 'subuser').user_id,
         username: 'acme-one',
         email: 'ops@acme-one.example',
+        plan: null,
       });
       expect(subKey.status).toBe(201);
       expect(subKey.body).toMatchObject({

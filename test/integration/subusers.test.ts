@@ -92,6 +92,8 @@ describe('POST /v3/subusers', () => {
       email: `${username}@example.com`,
       credit_allocation: { type: 'unlimited' },
       region: 'global',
+      // Keygate's additive field: the plan that applies, none on a deployment without plans
+      plan: null,
     });
     expect(Number.isSafeInteger(res.body.user_id)).toBe(true);
     const tables = configFromEnv().tables;
@@ -199,12 +201,14 @@ describe('GET /v3/subusers', () => {
         id: expect.any(Number),
         username: `${stem}-b`,
         email: `${stem}-b@example.com`,
+        plan: null,
       },
       {
         disabled: false,
         id: expect.any(Number),
         username: `${stem}-c`,
         email: `${stem}-c@example.com`,
+        plan: null,
       },
     ]);
   });
@@ -547,6 +551,36 @@ describe('DELETE /v3/subusers/{subuser_name}', () => {
     expect(empty.body).toEqual({ errors: [{ field: null, message: 'no fields provided' }] });
     expect(malformed.body).toEqual({ errors: [{ field: null, message: 'invalid username' }] });
     expect([empty.status, malformed.status]).toEqual([400, 400]);
+  });
+
+  it("refuses Keygate's plan with 400 on a deployment without plans, and changes nothing", async () => {
+    // Arrange
+    const parent = await newAccount();
+    const subuser = await createSubuser(parent);
+    const refusedName = uniqueName();
+
+    // Act
+    const created = await call('POST', '/v3/subusers', {
+      key: parent.ownerKey,
+      body: { ...subuserBody(refusedName), plan: 'free' },
+    });
+    const patched = await call('PATCH', `/v3/subusers/${subuser}`, {
+      key: parent.ownerKey,
+      body: { disabled: true, plan: 'free' },
+    });
+
+    // Assert: `plan` counts as a field, and there is no plan to choose
+    for (const res of [created, patched]) {
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        errors: [
+          { field: 'plan', message: 'plan cannot be set: this deployment declares no plans' },
+        ],
+      });
+    }
+    const listed = await call('GET', '/v3/subusers', { key: parent.ownerKey }, SubuserList);
+    expect(listed.body.map((s) => s.username)).toEqual([subuser]);
+    expect(listed.body[0]).toMatchObject({ disabled: false, plan: null });
   });
 });
 

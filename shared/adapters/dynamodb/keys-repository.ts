@@ -57,6 +57,13 @@ const KEYS_PER_TRANSACTION = 99;
 const INDEX_CATCH_UP_ATTEMPTS = 8;
 
 /**
+ * How often a change of an account's state that also changes its plan is written, from a fresh
+ * read, when other changes of the state land between its read and its write: each of those wins
+ * at most once, so only more than this many at once end it in a 503, with nothing written.
+ */
+const STATE_WRITE_ATTEMPTS = 10;
+
+/**
  * How long a change of an account's state may keep new keys out while it marks the existing
  * ones (`markingUntil`): it normally takes well under a second and removes the mark itself; the
  * bound only matters if the change's function dies half-way (a retried change marks again).
@@ -313,38 +320,45 @@ export class DynamoKeyRepository implements KeyRepository {
     accountId: string,
     disabled: boolean,
     events: readonly AuditEvent[],
+    changes: { plan?: string } = {},
   ): Promise<AccountStateOutcome> {
-    const item = await this.readAccountItem(accountId);
-    if (!item || item.deleting !== undefined) return 'not_found';
-    const version = typeof item.stateVersion === 'number' ? item.stateVersion : 0;
-    const reasons = await this.transact({
-      TransactItems: [
-        {
-          Update: {
-            TableName: this.tables.accounts,
-            Key: { pk: accountPk(accountId) },
-            UpdateExpression:
-              'SET disabled = :disabled, stateVersion = :next, markingUntil = :until',
-            ConditionExpression:
-              'attribute_exists(pk) AND attribute_not_exists(deleting) AND (stateVersion = :version OR (attribute_not_exists(stateVersion) AND :version = :zero))',
-            ExpressionAttributeValues: {
-              ':disabled': disabled,
-              ':next': version + 1,
-              ':until': new Date(Date.now() + MARKING_WINDOW_MS).toISOString(),
-              ':version': version,
-              ':zero': 0,
+    const { plan } = changes;
+    for (let attempt = 1; ; attempt++) {
+      const item = await this.readAccountItem(accountId);
+      if (!item || item.deleting !== undefined) return 'not_found';
+      const version = typeof item.stateVersion === 'number' ? item.stateVersion : 0;
+      // One item, one update: the state and the plan are written together or not at all.
+      const reasons = await this.transact({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tables.accounts,
+              Key: { pk: accountPk(accountId) },
+              UpdateExpression: `SET disabled = :disabled, stateVersion = :next, markingUntil = :until${plan === undefined ? '' : ', #plan = :plan'}`,
+              ConditionExpression:
+                'attribute_exists(pk) AND attribute_not_exists(deleting) AND (stateVersion = :version OR (attribute_not_exists(stateVersion) AND :version = :zero))',
+              ...(plan === undefined ? {} : { ExpressionAttributeNames: { '#plan': 'plan' } }),
+              ExpressionAttributeValues: {
+                ':disabled': disabled,
+                ':next': version + 1,
+                ':until': new Date(Date.now() + MARKING_WINDOW_MS).toISOString(),
+                ':version': version,
+                ':zero': 0,
+                ...(plan === undefined ? {} : { ':plan': plan }),
+              },
             },
           },
-        },
-        ...events.map((event) => this.auditPut(event)),
-      ],
-    });
-    // Another change got there between the read and the write: it is the later one.
-    if (reasons !== undefined) {
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'superseded';
-      throw new ServiceUnavailableError();
+          ...events.map((event) => this.auditPut(event)),
+        ],
+      });
+      if (reasons === undefined) return this.copyStateToKeys(accountId, version + 1, disabled);
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed') throw new ServiceUnavailableError();
+      // Another change got there between the read and the write: it is the later one, and
+      // nothing of this one was written. With a plan, this one cannot be overtaken that way (its
+      // plan would be lost, answered as done): it goes after the other, from a fresh read.
+      if (plan === undefined) return 'superseded';
+      if (attempt >= STATE_WRITE_ATTEMPTS) throw new ServiceUnavailableError();
     }
-    return this.copyStateToKeys(accountId, version + 1, disabled);
   }
 
   /**

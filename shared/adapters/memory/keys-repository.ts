@@ -102,10 +102,12 @@ export class MemoryKeyRepository implements KeyRepository {
     accountId: string,
     disabled: boolean,
     events: readonly AuditEvent[],
+    changes: { plan?: string } = {},
   ): Promise<AccountStateOutcome> {
     const account = this.accounts.get(accountId);
     if (!account || account.deleting) return 'not_found';
     account.disabled = disabled;
+    if (changes.plan !== undefined) account.plan = changes.plan;
     account.stateVersion = (account.stateVersion ?? 0) + 1;
     for (const event of events) this.events.push(structuredClone(event));
     for (const key of this.keys.values()) {

@@ -205,6 +205,10 @@ export function invalidBodies(fx: Fixtures): Record<BodyRouteId, fc.Arbitrary<st
     updateSubuser: fc.oneof(
       ...generic,
       objectBody(fx, [['disabled', fc.oneof(nonBooleanRaw, fc.constantFrom('"true"', '1'))]]),
+      // Keygate's plan: not a string, too long, or (without plans) any plan at all
+      objectBody(fx, [
+        ['plan', fc.oneof(nonStringRaw, fc.constantFrom('null', j('p'.repeat(64)), '"pro"'))],
+      ]),
       // No field at all: "no fields provided"
       objectBody(fx, []),
     ),
