@@ -140,7 +140,9 @@ describe('limits a key may be given', () => {
     expect(limitsWithin(creator, { ...creator, quota: { perDay: 999, perMonth: 5 } })).toBe(true);
     expect(limitsWithin({ quota: { perMonth: 10 } }, { quota: { perDay: 10 } })).toBe(false);
     // A quota bounds the other period: a month's caps any day, a day's caps a month at 31 days.
-    expect(limitsWithin({ quota: { perMonth: 1_000_000 } }, { quota: { perDay: 1000 } })).toBe(true);
+    expect(limitsWithin({ quota: { perMonth: 1_000_000 } }, { quota: { perDay: 1000 } })).toBe(
+      true,
+    );
     expect(limitsWithin({ quota: { perDay: 1000 } }, { quota: { perMonth: 20_000 } })).toBe(false);
     expect(
       limitsWithin({ quota: { perDay: 1000 } }, { quota: { perDay: 1000, perMonth: 31_000 } }),
