@@ -33,7 +33,19 @@ describe('limitsWithin', () => {
     ['a larger burst', STARTER, { ...STARTER, rate: { perSecond: 5, burst: 11 } }, false],
     ['a larger daily quota', STARTER, { ...STARTER, quota: { perDay: 1001 } }, false],
     ['no rate under a rate', STARTER, { quota: { perDay: 10 } }, false],
-    ['no daily quota under one', STARTER, { rate: STARTER.rate, quota: { perMonth: 10 } }, false],
+    // A monthly quota caps any day: 10 a month is within 1,000 a day; 5,000 a month is not.
+    [
+      'a monthly quota within the day',
+      STARTER,
+      { rate: STARTER.rate, quota: { perMonth: 10 } },
+      true,
+    ],
+    [
+      'a monthly quota past the day',
+      STARTER,
+      { rate: STARTER.rate, quota: { perMonth: 5000 } },
+      false,
+    ],
     ['no limits at all under some', STARTER, undefined, false],
     [
       'a monthly quota the outer lacks',
@@ -47,7 +59,19 @@ describe('limitsWithin', () => {
       { quota: { perDay: 1, perMonth: 1001 } },
       false,
     ],
-    ['no monthly quota under one', { quota: { perMonth: 1000 } }, { quota: { perDay: 1 } }, false],
+    // A daily quota caps a month at 31 days' worth: 1 a day fits 1,000 a month; 40 a day does not.
+    [
+      'a daily quota within the month',
+      { quota: { perMonth: 1000 } },
+      { quota: { perDay: 1 } },
+      true,
+    ],
+    [
+      'a daily quota past the month',
+      { quota: { perMonth: 1000 } },
+      { quota: { perDay: 40 } },
+      false,
+    ],
   ])('%s: %s', (_case, outer, inner, within) => {
     // Act / Assert
     expect(limitsWithin(outer, inner)).toBe(within);
