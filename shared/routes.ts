@@ -363,6 +363,17 @@ export const ROUTES = {
     summary:
       "Enable or disable a subuser (a disabled subuser's keys are refused), or put it on another plan (Keygate's plan)",
   },
+  listPlans: {
+    method: 'GET',
+    path: '/v3/plans',
+    handler: 'subusers/plans',
+    response: { status: 200, body: 'GrantablePlanList' },
+    // `getAccount`: the caller must be a parent, and its own plan bounds the answer.
+    permissions: [accounts('dynamodb:GetItem')],
+    access: general('subusers.read'),
+    summary:
+      "Keygate: the plans this account may give its subusers (none looser than its own), and its own plan",
+  },
   deleteSubuser: {
     method: 'DELETE',
     path: '/v3/subusers/{subuser_name}',

@@ -51,3 +51,19 @@ export function grantablePlan(
   if (!limitsWithin(own, plan)) return fail(new ForbiddenError(LOOSER_PLAN, 'plan'));
   return ok(plan.id);
 }
+
+/**
+ * The plans `parent` may give its subusers (`GET /v3/plans`, the console's plan select): those
+ * {@link grantablePlan} would accept, in the team's order, and the plan that applies to the
+ * parent itself. None declared: no plans and no own plan.
+ */
+export function grantablePlans(
+  declared: DeclaredPlans,
+  parent: Pick<AccountRecord, 'plan'>,
+): { plans: Plan[]; ownPlan: string | null } {
+  const own = planOf(declared.plans, declared.defaultPlan, parent.plan);
+  return {
+    plans: declared.plans.filter((plan) => limitsWithin(own, plan)),
+    ownPlan: own?.id ?? null,
+  };
+}

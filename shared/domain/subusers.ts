@@ -14,7 +14,8 @@ import {
 import { randomId } from './key-format.js';
 import type { AccountRecord, AuditEvent, Deps } from './ports.js';
 import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from './subuser-names.js';
-import { type DeclaredPlans, grantablePlan } from './subuser-plans.js';
+import type { Plan } from './limits.js';
+import { type DeclaredPlans, grantablePlan, grantablePlans } from './subuser-plans.js';
 
 // Where the request schema and these operations both read them (no import cycle).
 export { INVALID_USERNAME, SUBUSER_NAME_PATTERN };
@@ -128,6 +129,21 @@ export async function listSubusers(
       offset: input.offset ?? 0,
     }),
   );
+}
+
+/**
+ * The plans the caller may put its subusers on, and its own (`GET /v3/plans`, Keygate's
+ * addition): what the console's plan select offers. A subuser's key is refused as on the other
+ * Subusers routes, since a subuser has no subusers to give a plan to.
+ */
+export async function listGrantablePlans(
+  deps: Deps,
+  caller: Caller,
+  declared: DeclaredPlans,
+): Promise<Result<{ plans: Plan[]; ownPlan: string | null }>> {
+  const parent = await parentOf(deps, caller);
+  if (!parent.ok) return parent;
+  return ok(grantablePlans(declared, parent.value));
 }
 
 /**

@@ -23,6 +23,7 @@ import { SendMailBody } from './mail.js';
 import {
   CreatedSubuser,
   CreateSubuserBody,
+  GrantablePlanList,
   ListSubusersQuery,
   SubuserList,
   UpdateSubuserBody,
@@ -45,6 +46,7 @@ export const SCHEMAS = {
   CreatedApiKey,
   CreatedSubuser,
   CreateSubuserBody,
+  GrantablePlanList,
   Health,
   ListApiKeysQuery,
   ListEventsQuery,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from '../domain/subuser-names.js';
+import { KeyLimitsSchema } from './api-keys.js';
 import { wholeNumberParam } from './query.js';
 import { CONTROL_CHARACTERS } from './text.js';
 
@@ -157,3 +158,29 @@ export const CreatedSubuser = z
   })
   .meta({ id: 'SubuserPost' });
 export type CreatedSubuserView = z.output<typeof CreatedSubuser>;
+
+/**
+ * `GET /v3/plans` (Keygate addition, issue 17): the plans a parent may give its subusers, with
+ * their limits in the keys' wire shape, and the plan that applies to the parent itself.
+ */
+export const GrantablePlanList = z
+  .object({
+    plans: z
+      .array(
+        KeyLimitsSchema.extend({ id: z.string().meta({ description: "The plan's id." }) }).meta({
+          id: 'Plan',
+          description:
+            "A plan of the deployment: its id, rate limit and quotas ({} without limits).",
+        }),
+      )
+      .meta({
+        description:
+          "The deployment's plans no looser than the caller's own, in the order declared; [] when it declares none.",
+      }),
+    own_plan: z.string().nullable().meta({
+      description:
+        "The plan that applies to the caller's account (its own, else the default plan); null when none applies.",
+    }),
+  })
+  .meta({ id: 'GrantablePlanList' });
+export type GrantablePlanListView = z.output<typeof GrantablePlanList>;

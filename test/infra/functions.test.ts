@@ -172,6 +172,8 @@ const EXPECTED: Record<RouteId, string[]> = {
   listScopeAreas: [ON_BEHALF_OF],
   // getAccount (a parent?) + Query on the accounts table's byParent index
   listSubusers: [`dynamodb:GetItem ${ACCOUNTS}`, `dynamodb:Query ${ACCOUNTS}/index/byParent`],
+  // getAccount (a parent? its plan bounds the answer)
+  listPlans: [`dynamodb:GetItem ${ACCOUNTS}`],
   // getAccount + createSubuser: TransactWrite [Update parent counter, Put name, Put user ID,
   // Put account, Put event]
   createSubuser: [

@@ -206,6 +206,7 @@ const FIXTURES: Record<RouteId, Fixture> = {
     storage: 'none',
   },
   listSubusers: { request: () => ({ path: '/v3/subusers' }), success: 200, storage: 'reads' },
+  listPlans: { request: () => ({ path: '/v3/plans' }), success: 200, storage: 'reads' },
   createSubuser: {
     request: () => ({ path: '/v3/subusers', body: subuserBody(`new-${Date.now().toString(36)}`) }),
     success: 200,

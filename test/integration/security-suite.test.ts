@@ -143,6 +143,7 @@ const FIXTURES: Record<RouteId, SuiteFixture> = {
   listScopes: { request: async () => ({ path: '/v3/scopes' }), success: 200 },
   listScopeAreas: { request: async () => ({ path: '/v3/scopes/areas' }), success: 200 },
   listSubusers: { request: async () => ({ path: '/v3/subusers' }), success: 200 },
+  listPlans: { request: async () => ({ path: '/v3/plans' }), success: 200 },
   createSubuser: {
     request: async () => ({ path: '/v3/subusers', body: subuserBody(uniqueName()) }),
     success: 200,

@@ -1,6 +1,12 @@
+import type { Plan } from '../../domain/limits.js';
 import type { AccountRecord } from '../../domain/ports.js';
 import { appliedPlanId, type DeclaredPlans } from '../../domain/subuser-plans.js';
-import type { CreatedSubuserView, SubuserViewType } from '../../schemas/subusers.js';
+import type {
+  CreatedSubuserView,
+  GrantablePlanListView,
+  SubuserViewType,
+} from '../../schemas/subusers.js';
+import { limitsView } from './api-keys.js';
 
 /**
  * SendGrid's Subusers wire format. Every Keygate subuser is `global`; the region is shown when
@@ -35,5 +41,16 @@ export function subuserView(
     email: account.email ?? '',
     ...(withRegion ? { region: 'global' as const } : {}),
     plan: appliedPlanId(declared, account),
+  };
+}
+
+/** `GET /v3/plans`: each plan's limits as a key's are written (snake_case). */
+export function grantablePlansView(grantable: {
+  plans: readonly Plan[];
+  ownPlan: string | null;
+}): GrantablePlanListView {
+  return {
+    plans: grantable.plans.map(({ id, rate, quota }) => ({ id, ...limitsView({ rate, quota }) })),
+    own_plan: grantable.ownPlan,
   };
 }

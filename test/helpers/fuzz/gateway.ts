@@ -68,6 +68,7 @@ export const SUCCESS: Record<RouteId, readonly number[]> = {
   listScopes: [200],
   listScopeAreas: [200],
   listSubusers: [200],
+  listPlans: [200],
   createSubuser: [200],
   updateSubuser: [204],
   deleteSubuser: [204],
