@@ -7,7 +7,7 @@ import { PLAN_CACHE_MS } from '../../shared/http/plan-limits.js';
 import { useDeployment } from '../../shared/runtime/deployment.js';
 import { defaultDeps } from '../../shared/runtime/deps.js';
 import { CreatedApiKey } from '../../shared/schemas/api-keys.js';
-import { CreatedSubuser, SubuserList } from '../../shared/schemas/subusers.js';
+import { CreatedSubuser, GrantablePlanList, SubuserList } from '../../shared/schemas/subusers.js';
 import { createGateway } from '../helpers/gateway.js';
 import { accountState } from '../helpers/invariants.js';
 
@@ -19,7 +19,7 @@ import { accountState } from '../helpers/invariants.js';
  * subuser's own key, another parent's subuser.
  */
 
-useDeployment({
+const PLANS_SPEC = {
   ...DEFAULT_SPEC,
   plans: [
     { id: 'tiny', quota: { perDay: 50 } },
@@ -27,7 +27,8 @@ useDeployment({
     { id: 'pro', quota: { perDay: 100_000 } },
   ],
   defaultPlan: 'starter',
-});
+};
+useDeployment(PLANS_SPEC);
 const { call } = createGateway({ cacheTtlSeconds: 300 });
 
 const uniqueName = (prefix = 'sub') => `${prefix}-${randomBytes(5).toString('hex')}`;
@@ -347,5 +348,93 @@ describe('choosing a subuser’s plan', () => {
     // Assert
     expect(res.status).toBe(204);
     expect(await listed(parent, username)).toMatchObject({ disabled: true, plan: 'starter' });
+  });
+});
+
+describe('GET /v3/plans: what the console offers', () => {
+  it("answers only the plans within the parent's own, with their limits, and counts against its plan", async () => {
+    // Arrange
+    const onStarter = await parentOn();
+    const onPro = await parentOn('pro');
+
+    // Act
+    const starter = await call('GET', '/v3/plans', { key: onStarter.key }, GrantablePlanList);
+    const pro = await call('GET', '/v3/plans', { key: onPro.key }, GrantablePlanList);
+
+    // Assert: pro is never offered to a starter parent; the call counts as any key route
+    expect(starter.status, JSON.stringify(starter.body)).toBe(200);
+    expect(starter.body).toEqual({
+      plans: [
+        { id: 'tiny', quota: { per_day: 50 } },
+        { id: 'starter', quota: { per_day: 1000 } },
+      ],
+      own_plan: 'starter',
+    });
+    expect(starter.headers['x-ratelimit-limit']).toBe('1000');
+    expect(starter.headers['x-ratelimit-remaining']).toBe('999');
+    expect(pro.body).toEqual({
+      plans: [
+        { id: 'tiny', quota: { per_day: 50 } },
+        { id: 'starter', quota: { per_day: 1000 } },
+        { id: 'pro', quota: { per_day: 100_000 } },
+      ],
+      own_plan: 'pro',
+    });
+  });
+
+  it('offers no plan the PATCH would refuse', async () => {
+    // Arrange
+    const parent = await parentOn();
+    const username = await createSubuser(parent, 'tiny');
+    const offered = await call('GET', '/v3/plans', { key: parent.key }, GrantablePlanList);
+    const offeredIds = new Set(offered.body.plans.map((p) => p.id));
+
+    // Act + Assert: every declared plan is offered exactly when the PATCH accepts it
+    for (const plan of ['tiny', 'starter', 'pro']) {
+      const res = await call('PATCH', `/v3/subusers/${username}`, {
+        key: parent.key,
+        body: { plan },
+      });
+      expect([plan, res.status]).toEqual([plan, offeredIds.has(plan) ? 204 : 403]);
+    }
+  });
+
+  it("refuses a subuser's own key with SendGrid's 403, and the on-behalf-of header with 400", async () => {
+    // Arrange
+    const parent = await parentOn('pro');
+    const username = await createSubuser(parent, 'tiny');
+    const own = await subuserKey(parent, username);
+
+    // Act
+    const byOwnKey = await call('GET', '/v3/plans', { key: own });
+    const actingForIt = await call('GET', '/v3/plans', {
+      key: parent.key,
+      headers: { 'on-behalf-of': username },
+    });
+
+    // Assert: a subuser learns nothing of its parent's plans
+    expect(byOwnKey.status).toBe(403);
+    expect(byOwnKey.body).toEqual({
+      errors: [{ field: null, message: 'you dont have permission to access this resource' }],
+    });
+    expect(actingForIt.status).toBe(400);
+    expect(JSON.stringify(actingForIt.body)).not.toContain('pro');
+  });
+
+  it('answers no plans and no own plan where the deployment declares none', async () => {
+    // Arrange: the same parent, then the deployment without plans
+    const parent = await parentOn('pro');
+    const spec = useDeployment({ ...DEFAULT_SPEC }).spec;
+    try {
+      // Act
+      const res = await call('GET', '/v3/plans', { key: parent.key }, GrantablePlanList);
+
+      // Assert
+      expect(spec.plans ?? []).toEqual([]);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ plans: [], own_plan: null });
+    } finally {
+      useDeployment(PLANS_SPEC);
+    }
   });
 });

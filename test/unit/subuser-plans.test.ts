@@ -6,6 +6,7 @@ import {
   appliedPlanId,
   type DeclaredPlans,
   grantablePlan,
+  grantablePlans,
   LOOSER_PLAN,
   NO_PLANS,
   UNKNOWN_PLAN,
@@ -285,5 +286,30 @@ describe('a parent choosing its subuser’s plan', () => {
     expect(unknown.code).toBe('not_found');
     expect(unknown.errors).toEqual(foreign.errors);
     expect((await repo.getAccount(theirs.accountId))?.plan).toBe('pro');
+  });
+});
+
+describe('grantablePlans', () => {
+  it('offers exactly the plans grantablePlan accepts, in the declared order, with the own plan', () => {
+    // A plan as fast as starter but with a larger burst: looser in one dimension only
+    const bursty: Plan = { id: 'bursty', rate: { perSecond: 5, burst: 11 }, quota: { perDay: 10 } };
+    const declared: DeclaredPlans = { ...DECLARED, plans: [...DECLARED.plans, bursty] };
+
+    const offered = grantablePlans(declared, { plan: 'free' });
+
+    expect(offered).toEqual({ plans: [STARTER, TINY], ownPlan: 'starter' });
+    for (const plan of declared.plans) {
+      expect(grantablePlan(declared, { plan: 'free' }, plan.id).ok).toBe(
+        offered.plans.includes(plan),
+      );
+    }
+  });
+
+  it('offers every plan to a parent on the loosest, and nothing without plans', () => {
+    expect(grantablePlans(DECLARED, { plan: 'pro' })).toEqual({
+      plans: [STARTER, PRO, TINY],
+      ownPlan: 'pro',
+    });
+    expect(grantablePlans(NONE, { plan: 'pro' })).toEqual({ plans: [], ownPlan: null });
   });
 });
