@@ -372,7 +372,7 @@ export const ROUTES = {
     permissions: [accounts('dynamodb:GetItem')],
     access: general('subusers.read'),
     summary:
-      "Keygate: the plans this account may give its subusers (none looser than its own), and its own plan",
+      'Keygate: the plans this account may give its subusers (none looser than its own), and its own plan',
   },
   deleteSubuser: {
     method: 'DELETE',

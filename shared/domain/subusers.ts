@@ -12,9 +12,9 @@ import {
   ServiceUnavailableError,
 } from './errors.js';
 import { randomId } from './key-format.js';
+import type { Plan } from './limits.js';
 import type { AccountRecord, AuditEvent, Deps } from './ports.js';
 import { INVALID_USERNAME, SUBUSER_NAME_PATTERN } from './subuser-names.js';
-import type { Plan } from './limits.js';
 import { type DeclaredPlans, grantablePlan, grantablePlans } from './subuser-plans.js';
 
 // Where the request schema and these operations both read them (no import cycle).

@@ -170,7 +170,7 @@ export const GrantablePlanList = z
         KeyLimitsSchema.extend({ id: z.string().meta({ description: "The plan's id." }) }).meta({
           id: 'Plan',
           description:
-            "A plan of the deployment: its id, rate limit and quotas ({} without limits).",
+            'A plan of the deployment: its id, rate limit and quotas ({} without limits).',
         }),
       )
       .meta({
