@@ -78,6 +78,19 @@ export interface Subuser {
   id: number;
   username: string;
   email: string;
+  /** Keygate's addition: the plan that applies to it; null when the deployment has no plans. */
+  plan: string | null;
+}
+
+/** A plan the signed-in account may give its subusers (`GET /v3/plans`). */
+export interface OfferedPlan extends WireLimits {
+  id: string;
+}
+
+/** `GET /v3/plans`: none when the deployment declares no plans. */
+export interface OfferedPlans {
+  plans: OfferedPlan[];
+  own_plan: string | null;
 }
 
 /** How many subusers the Subusers page loads at a time. */
@@ -163,7 +176,7 @@ export const subusersApi = {
     if (options.username) query.set('username', options.username);
     return call<Subuser[]>({ apiKey }, 'GET', `/v3/subusers?${query}`);
   },
-  create: (apiKey: string, body: { username: string; email: string }) =>
+  create: (apiKey: string, body: { username: string; email: string; plan?: string }) =>
     call<{ username: string; user_id: number; email: string }>({ apiKey }, 'POST', '/v3/subusers', {
       ...body,
       password: throwawayPassword(),
@@ -175,4 +188,9 @@ export const subusersApi = {
     }),
   remove: (apiKey: string, username: string) =>
     call<undefined>({ apiKey }, 'DELETE', `/v3/subusers/${encodeURIComponent(username)}`),
+  plans: (apiKey: string) => call<OfferedPlans>({ apiKey }, 'GET', '/v3/plans'),
+  setPlan: (apiKey: string, username: string, plan: string) =>
+    call<undefined>({ apiKey }, 'PATCH', `/v3/subusers/${encodeURIComponent(username)}`, {
+      plan,
+    }),
 };

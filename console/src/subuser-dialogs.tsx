@@ -1,24 +1,39 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Subuser } from './api.js';
+import { ApiError, type OfferedPlan, type OfferedPlans, type Subuser } from './api.js';
 import { Dialog, FormFooter } from './dialog.js';
+import { limitsInWords } from './key-usage.js';
 
-/** A problem with the create form: beside its field, or under the form (field null). */
+type SubuserField = 'username' | 'email' | 'plan';
+
+/** A problem with a subuser form: beside its field, or under the form (field null). */
 export interface SubuserFormError {
-  field: 'username' | 'email' | null;
+  field: SubuserField | null;
   message: string;
 }
 
-const FIELD_IDS = { username: 'subuser-username', email: 'subuser-email' } as const;
+const FIELD_IDS = {
+  username: 'subuser-username',
+  email: 'subuser-email',
+  plan: 'subuser-plan',
+} as const;
+const FIELDS: readonly (string | null)[] = Object.keys(FIELD_IDS);
 
-/** The API's refusal in the form's terms: each field's message beside it, the rest below. */
+/**
+ * The API's refusal in the form's terms: each field's message beside it, the rest below. A plan
+ * is refused with 400 (not declared) or 403 (looser than the account's own), both on `plan`.
+ */
 export function subuserFormErrors(e: unknown): SubuserFormError[] {
   if (!(e instanceof ApiError)) return [{ field: null, message: 'Something went wrong.' }];
-  const fielded = e.errors.filter((item) => item.field === 'username' || item.field === 'email');
-  if (e.status !== 400 || fielded.length === 0) return [{ field: null, message: e.message }];
+  const fielded = e.errors.filter(
+    (item) => FIELDS.includes(item.field) && (e.status === 400 || item.field === 'plan'),
+  );
+  if ((e.status !== 400 && e.status !== 403) || fielded.length === 0) {
+    return [{ field: null, message: e.message }];
+  }
   const rest = e.errors.filter((item) => !fielded.includes(item));
   return [
     ...fielded.map((item) => ({
-      field: item.field as 'username' | 'email',
+      field: item.field as SubuserField,
       message: item.message,
     })),
     ...rest.map((item) => ({
@@ -28,6 +43,66 @@ export function subuserFormErrors(e: unknown): SubuserFormError[] {
   ];
 }
 
+const NUMBER = new Intl.NumberFormat();
+
+/** A plan as the select offers it: its name and its limits in words. */
+function planLabel(plan: OfferedPlan): string {
+  const words = limitsInWords(plan, (n) => NUMBER.format(n));
+  return `${plan.id} (${words.length > 0 ? words.join('; ') : 'no limits'})`;
+}
+
+/**
+ * The plan select (Keygate's plans, issue 17): only the plans the account may give, which
+ * `GET /v3/plans` answers; the API's refusal beside it. `inherit` adds a first choice that sends
+ * no plan, so the subuser gets the account's own.
+ */
+function PlanSelect({
+  offered,
+  value,
+  error,
+  inherit,
+  onChange,
+}: {
+  offered: OfferedPlans;
+  value: string;
+  error: string;
+  inherit: boolean;
+  onChange: (plan: string) => void;
+}) {
+  return (
+    <>
+      <label for={FIELD_IDS.plan}>Plan</label>
+      <select
+        id={FIELD_IDS.plan}
+        value={value}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? 'subuser-plan-error subuser-plan-hint' : 'subuser-plan-hint'}
+        onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+      >
+        {inherit && (
+          <option value="">
+            {offered.own_plan ? `Your account's plan (${offered.own_plan})` : "Your account's plan"}
+          </option>
+        )}
+        {offered.plans.map((plan) => (
+          <option key={plan.id} value={plan.id}>
+            {planLabel(plan)}
+          </option>
+        ))}
+      </select>
+      <p id="subuser-plan-hint" class="hint">
+        The subuser's requests count against this plan. Only plans within your account's own are
+        offered.
+      </p>
+      {error && (
+        <p id="subuser-plan-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
 /**
  * A new subuser: a username and an email address. No password: SendGrid's API requires one,
  * Keygate discards it, and subusers use API keys, so the console sends a random throwaway.
@@ -35,19 +110,23 @@ export function subuserFormErrors(e: unknown): SubuserFormError[] {
 export function CreateSubuserDialog({
   busy,
   errors,
+  offered,
   onSubmit,
   onCancel,
 }: {
   busy: boolean;
   errors: readonly SubuserFormError[];
-  onSubmit: (value: { username: string; email: string }) => void;
+  /** The plans it may be put on; no select without any. */
+  offered: OfferedPlans | null;
+  onSubmit: (value: { username: string; email: string; plan?: string }) => void;
   onCancel: () => void;
 }) {
   const [username, setUsername] = useState('');
   const [email, setEmail] = useState('');
+  const [plan, setPlan] = useState('');
   const [problems, setProblems] = useState<readonly SubuserFormError[] | null>(null);
   const shown = problems ?? errors;
-  const errorOf = (field: 'username' | 'email') =>
+  const errorOf = (field: SubuserField) =>
     shown
       .filter((p) => p.field === field)
       .map((p) => p.message)
@@ -65,7 +144,8 @@ export function CreateSubuserDialog({
 
   function submit(event: Event) {
     event.preventDefault();
-    const value = { username: username.trim(), email: email.trim() };
+    // No plan chosen: none is sent, and the API puts the subuser on the account's own.
+    const value = { username: username.trim(), email: email.trim(), ...(plan ? { plan } : {}) };
     const missing: SubuserFormError[] = [
       ...(value.username ? [] : [{ field: 'username' as const, message: 'Enter a username.' }]),
       ...(value.email ? [] : [{ field: 'email' as const, message: 'Enter an email address.' }]),
@@ -122,6 +202,15 @@ export function CreateSubuserDialog({
           <p id="subuser-email-error" class="error" role="alert">
             {emailError}
           </p>
+        )}
+        {offered && offered.plans.length > 0 && (
+          <PlanSelect
+            offered={offered}
+            value={plan}
+            error={errorOf('plan')}
+            inherit
+            onChange={setPlan}
+          />
         )}
         <FormFooter
           error={general}
@@ -223,6 +312,74 @@ export function DeleteSubuserDialog({
           submitLabel={`Delete ${subuser.username}`}
           onCancel={onCancel}
           tone="danger"
+        />
+      </form>
+    </Dialog>
+  );
+}
+
+/** Puts a subuser on another plan (`PATCH /v3/subusers/{name}` with `plan`). */
+export function ChangePlanDialog({
+  subuser,
+  offered,
+  busy,
+  errors,
+  onSubmit,
+  onCancel,
+}: {
+  subuser: Subuser;
+  offered: OfferedPlans;
+  busy: boolean;
+  errors: readonly SubuserFormError[];
+  onSubmit: (plan: string) => void;
+  onCancel: () => void;
+}) {
+  const ids = offered.plans.map((p) => p.id);
+  // Its current plan when it may be given again, else the account's own (always offered).
+  const [plan, setPlan] = useState(
+    subuser.plan !== null && ids.includes(subuser.plan)
+      ? subuser.plan
+      : (offered.own_plan ?? ids[0] ?? ''),
+  );
+  const planError = errors
+    .filter((p) => p.field === 'plan')
+    .map((p) => p.message)
+    .join('; ');
+  const general = errors
+    .filter((p) => p.field !== 'plan')
+    .map((p) => p.message)
+    .join(' ');
+
+  useEffect(() => {
+    if (planError) document.getElementById(FIELD_IDS.plan)?.focus();
+  }, [planError]);
+
+  return (
+    <Dialog title="Change Plan" onClose={onCancel}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit(plan);
+        }}
+      >
+        <p>
+          <strong>{subuser.username}</strong> is on{' '}
+          {subuser.plan === null ? 'no plan' : <strong>{subuser.plan}</strong>}. Its keys count
+          against the new plan within 30 seconds.
+        </p>
+        <PlanSelect
+          offered={offered}
+          value={plan}
+          error={planError}
+          inherit={false}
+          onChange={setPlan}
+        />
+        <FormFooter
+          error={general}
+          busy={busy}
+          busyLabel="Changing…"
+          submitLabel="Change plan"
+          onCancel={onCancel}
         />
       </form>
     </Dialog>

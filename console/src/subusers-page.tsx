@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, SUBUSERS_PAGE, type Subuser, subusersApi } from './api.js';
+import { ApiError, type OfferedPlans, SUBUSERS_PAGE, type Subuser, subusersApi } from './api.js';
 import { RetryAlert } from './retry-alert.js';
 import { hrefOf, usePageHeading } from './route.js';
 import type { SignedIn } from './session.js';
 import {
+  ChangePlanDialog,
   CreateSubuserDialog,
   DeleteSubuserDialog,
   DisableSubuserDialog,
@@ -14,6 +15,7 @@ import {
 type Modal =
   | { kind: 'create' }
   | { kind: 'disable'; subuser: Subuser }
+  | { kind: 'plan'; subuser: Subuser }
   | { kind: 'delete'; subuser: Subuser };
 
 const message = (e: unknown, fallback: string) => (e instanceof ApiError ? e.message : fallback);
@@ -22,6 +24,8 @@ const message = (e: unknown, fallback: string) => (e instanceof ApiError ? e.mes
  * SendGrid's Subusers page: the signed-in account's subusers with their status; Create, Disable
  * (confirmed: it cuts their keys off), Enable and Delete (confirmed by typing the name), each
  * only when the key holds its scope; and Manage keys, which shows a subuser's API Keys page.
+ * Where the deployment declares plans, each subuser's plan, a plan select on Create and Change
+ * plan (Keygate's plans, issue 17), offering what `GET /v3/plans` answers.
  */
 export function SubusersPage({ user }: { user: SignedIn }) {
   const heading = usePageHeading('Subusers');
@@ -32,6 +36,7 @@ export function SubusersPage({ user }: { user: SignedIn }) {
   const [pending, setPending] = useState<string | null>(null);
   const [formErrors, setFormErrors] = useState<readonly SubuserFormError[]>([]);
   const [notice, setNotice] = useState('');
+  const offered = useOfferedPlans(user);
   const can = (scope: string) => user.scopes.includes(`subusers.${scope}`);
 
   const closeModal = () => {
@@ -109,6 +114,11 @@ export function SubusersPage({ user }: { user: SignedIn }) {
             can={can}
             onEnable={(subuser) => setDisabled(subuser, false)}
             onDisable={(subuser) => setModal({ kind: 'disable', subuser })}
+            onChangePlan={
+              offered && offered.plans.length > 0
+                ? (subuser) => setModal({ kind: 'plan', subuser })
+                : undefined
+            }
             onDelete={(subuser) => setModal({ kind: 'delete', subuser })}
           />
         )}
@@ -125,6 +135,7 @@ export function SubusersPage({ user }: { user: SignedIn }) {
         <CreateSubuserDialog
           busy={busy}
           errors={formErrors}
+          offered={offered}
           onCancel={closeModal}
           onSubmit={async (value) => {
             setBusy(true);
@@ -134,6 +145,30 @@ export function SubusersPage({ user }: { user: SignedIn }) {
               closeModal();
               setNotice(`Created subuser ${created.username}.`);
               await load();
+            } catch (e) {
+              setFormErrors(subuserFormErrors(e));
+            } finally {
+              setBusy(false);
+            }
+          }}
+        />
+      )}
+
+      {modal?.kind === 'plan' && offered && (
+        <ChangePlanDialog
+          subuser={modal.subuser}
+          offered={offered}
+          busy={busy}
+          errors={formErrors}
+          onCancel={closeModal}
+          onSubmit={async (plan) => {
+            setBusy(true);
+            setFormErrors([]);
+            try {
+              await subusersApi.setPlan(user.apiKey, modal.subuser.username, plan);
+              replace({ ...modal.subuser, plan });
+              closeModal();
+              setNotice(`Put ${modal.subuser.username} on the ${plan} plan.`);
             } catch (e) {
               setFormErrors(subuserFormErrors(e));
             } finally {
@@ -223,14 +258,31 @@ function useSubuserList(user: SignedIn) {
   return { subusers, setSubusers, more, loading, loadError, load, focusNext };
 }
 
+/**
+ * The plans the account may give its subusers; null until known. Without them (none declared,
+ * or the call failed) the page works as before, with no plan choice: the API then puts a new
+ * subuser on the account's own plan.
+ */
+function useOfferedPlans(user: SignedIn): OfferedPlans | null {
+  const [offered, setOffered] = useState<OfferedPlans | null>(null);
+  useEffect(() => {
+    subusersApi.plans(user.apiKey).then(setOffered, () => setOffered(null));
+  }, [user.apiKey]);
+  return offered;
+}
+
 interface RowActions {
   can: (scope: string) => boolean;
   onEnable: (subuser: Subuser) => void;
   onDisable: (subuser: Subuser) => void;
   onDelete: (subuser: Subuser) => void;
+  /** Absent when there are no plans to choose from. */
+  onChangePlan: ((subuser: Subuser) => void) | undefined;
 }
 
 function SubusersTable({ subusers, ...actions }: { subusers: Subuser[] } & RowActions) {
+  // Every subuser has a plan where the deployment declares plans, none where it does not.
+  const withPlans = subusers.some((s) => s.plan !== null);
   return (
     <table class="list">
       <caption class="sr-only">Your subusers</caption>
@@ -239,6 +291,7 @@ function SubusersTable({ subusers, ...actions }: { subusers: Subuser[] } & RowAc
           <th scope="col">Username</th>
           <th scope="col">Email</th>
           <th scope="col">Status</th>
+          {withPlans && <th scope="col">Plan</th>}
           <th scope="col">
             <span class="sr-only">Actions</span>
           </th>
@@ -246,7 +299,13 @@ function SubusersTable({ subusers, ...actions }: { subusers: Subuser[] } & RowAc
       </thead>
       <tbody>
         {subusers.map((subuser, i) => (
-          <SubuserRow key={subuser.username} subuser={subuser} index={i} {...actions} />
+          <SubuserRow
+            key={subuser.username}
+            subuser={subuser}
+            index={i}
+            withPlans={withPlans}
+            {...actions}
+          />
         ))}
       </tbody>
     </table>
@@ -260,7 +319,9 @@ function SubuserRow({
   onEnable,
   onDisable,
   onDelete,
-}: { subuser: Subuser; index: number } & RowActions) {
+  onChangePlan,
+  withPlans,
+}: { subuser: Subuser; index: number; withPlans: boolean } & RowActions) {
   return (
     <tr>
       <th scope="row" data-label="Username" id={`subuser-${index}`} tabIndex={-1}>
@@ -272,6 +333,7 @@ function SubuserRow({
           {subuser.disabled ? 'Disabled' : 'Enabled'}
         </span>
       </td>
+      {withPlans && <td data-label="Plan">{subuser.plan ?? '—'}</td>}
       <td class="row-actions">
         <div class="row-buttons">
           <a class="button" href={hrefOf({ view: 'keys', subuser: subuser.username })}>
@@ -287,6 +349,11 @@ function SubuserRow({
                 Disable<span class="sr-only"> {subuser.username}</span>
               </button>
             ))}
+          {can('update') && onChangePlan && (
+            <button type="button" onClick={() => onChangePlan(subuser)}>
+              Change plan<span class="sr-only"> of {subuser.username}</span>
+            </button>
+          )}
           {can('delete') && (
             <button type="button" class="danger-outline" onClick={() => onDelete(subuser)}>
               Delete<span class="sr-only"> {subuser.username}</span>
