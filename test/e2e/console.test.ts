@@ -48,11 +48,17 @@ let ownerKey: string;
 let browser: Browser;
 
 /**
- * The deployment's config: SendGrid's service and one default plan, generous enough that no test
+ * The deployment's config: SendGrid's service and a default plan, generous enough that no test
  * meets it (no rate limit), so every key route counts and keys may have limits of their own.
+ * `basic` (tighter) and `pro` (looser) give the subusers' plan select a choice, and one it must
+ * not offer; no account is on either unless a test puts a subuser there.
  */
 const PLAN_CONFIG = `export default {
-  plans: [{ id: 'starter', quota: { perDay: 100000, perMonth: 1000000 } }],
+  plans: [
+    { id: 'basic', quota: { perDay: 50000, perMonth: 500000 } },
+    { id: 'starter', quota: { perDay: 100000, perMonth: 1000000 } },
+    { id: 'pro', quota: { perDay: 1000000, perMonth: 10000000 } },
+  ],
   defaultPlan: 'starter',
 };
 `;
@@ -899,10 +905,12 @@ async function createSubuser(username: string): Promise<void> {
 }
 
 /** The subuser as the API lists it. */
-async function subuserNamed(username: string): Promise<{ disabled: boolean } | undefined> {
+async function subuserNamed(
+  username: string,
+): Promise<{ disabled: boolean; plan: string | null } | undefined> {
   const res = await api(`/v3/subusers?username=${encodeURIComponent(username)}`, ownerKey);
   expect(res.status).toBe(200);
-  const list = (await res.json()) as { username: string; disabled: boolean }[];
+  const list = (await res.json()) as { username: string; disabled: boolean; plan: string | null }[];
   return list.find((s) => s.username === username);
 }
 
@@ -1141,6 +1149,74 @@ describe('console: subusers', () => {
       .click();
     await expect.poll(() => page.getByText('hooli-e2e has no API keys yet.').count()).toBe(1);
     expect(await keyIdsOf('hooli-e2e')).toEqual([]);
+    await context.close();
+  });
+
+  it("shows each subuser's plan, creates one on a chosen plan, changes a plan, and shows the API's refusal beside the select", async () => {
+    // Arrange: a subuser on the account's plan (starter, the default)
+    await createSubuser('vandelay-e2e');
+    const { context, page } = await newPage();
+    await signIn(page, ownerKey);
+
+    // Act: the Subusers page
+    await page.getByRole('link', { name: 'Subusers' }).click();
+    const vandelay = page.getByRole('row', { name: /vandelay-e2e/ });
+    await expect.poll(() => vandelay.getByRole('cell').nth(2).textContent()).toBe('starter');
+    expect(await page.getByRole('columnheader', { name: 'Plan' }).count()).toBe(1);
+
+    // Create: the select offers the account's plan and the plans within it, never pro
+    await page.getByRole('button', { name: 'Create Subuser' }).click();
+    const create = page.getByRole('dialog', { name: 'Create Subuser' });
+    const select = create.getByLabel('Plan');
+    expect(await select.locator('option').allTextContents()).toEqual([
+      "Your account's plan (starter)",
+      'basic (Daily quota: 50,000 requests; Monthly quota: 500,000 requests)',
+      'starter (Daily quota: 100,000 requests; Monthly quota: 1,000,000 requests)',
+    ]);
+    await create.getByLabel('Username').fill('pied-e2e');
+    await create.getByLabel('Email').fill('ops@pied.example');
+    await select.selectOption('basic');
+    await expectAccessible(page, 'create subuser dialog with a plan');
+    const posted = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v3/subusers',
+    );
+    await create.getByRole('button', { name: 'Create Subuser' }).click();
+    expect((await posted).postDataJSON()).toMatchObject({ username: 'pied-e2e', plan: 'basic' });
+    const pied = page.getByRole('row', { name: /pied-e2e/ });
+    await expect.poll(() => pied.getByRole('cell').nth(2).textContent()).toBe('basic');
+    expect(await subuserNamed('pied-e2e')).toMatchObject({ plan: 'basic' });
+
+    // Change plan: starts on the subuser's plan; the new one is stored and shown
+    await page.getByRole('button', { name: 'Change plan of vandelay-e2e' }).click();
+    const change = page.getByRole('dialog', { name: 'Change Plan' });
+    expect(await change.getByLabel('Plan').inputValue()).toBe('starter');
+    await expectAccessible(page, 'change plan dialog');
+    await change.getByLabel('Plan').selectOption('basic');
+    await change.getByRole('button', { name: 'Change plan' }).click();
+    await expect.poll(() => change.isVisible()).toBe(false);
+    await expect.poll(() => vandelay.getByRole('cell').nth(2).textContent()).toBe('basic');
+    expect(await subuserNamed('vandelay-e2e')).toMatchObject({ plan: 'basic' });
+
+    // A refusal (here the API's 403 for a plan looser than the account's, stood in for: the
+    // select never offers one) is shown beside the select, which takes the focus
+    const looser =
+      "plan cannot be looser than your own account's plan: you cannot grant more than you have";
+    const restore = await stubPath(page, '/v3/subusers/vandelay-e2e', 403, {
+      errors: [{ field: 'plan', message: looser }],
+    });
+    await page.getByRole('button', { name: 'Change plan of vandelay-e2e' }).click();
+    await change.getByLabel('Plan').selectOption('starter');
+    await change.getByRole('button', { name: 'Change plan' }).click();
+    await expect.poll(() => change.getByRole('alert').textContent()).toBe(looser);
+    const planSelect = change.getByLabel('Plan');
+    expect(await planSelect.getAttribute('aria-invalid')).toBe('true');
+    expect(await planSelect.getAttribute('aria-describedby')).toContain('subuser-plan-error');
+    await expect.poll(() => planSelect.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expectAccessible(page, 'change plan dialog with a refusal');
+    await restore();
+    await change.getByRole('button', { name: 'Cancel' }).click();
+    expect(await vandelay.getByRole('cell').nth(2).textContent()).toBe('basic');
+    expect(await subuserNamed('vandelay-e2e')).toMatchObject({ plan: 'basic' });
     await context.close();
   });
 
