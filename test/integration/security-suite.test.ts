@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_SCOPES, isBillingScope } from '../../shared/domain/scopes.js';
 import { ROUTE_LIST, type RouteId } from '../../shared/routes.js';
 import { createGateway } from '../helpers/gateway.js';
-import type { TestAccount } from '../helpers/harness.js';
+import { newAccount, type TestAccount } from '../helpers/harness.js';
 import { keyCreator, type SuiteFixture, securitySuite } from '../helpers/security-suite.js';
 
 /**
@@ -184,6 +184,50 @@ securitySuite({
   pools: { general: GENERAL_SCOPES, billing: BILLING_SCOPES },
   anyKeyScope: { general: 'mail.send', billing: 'billing.read' },
   subuserOf,
+});
+
+/**
+ * The Subusers routes are a parent's own (`functions/subusers/`: SendGrid's four and Keygate's
+ * `GET /v3/plans`): a subuser's own key, whatever its subusers scopes, gets SendGrid's 403, so a
+ * customer never lists, makes or changes subusers, nor learns its parent's plans.
+ */
+const SUBUSER_ROUTES = ROUTE_LIST.filter((r) => r.handler.startsWith('subusers/'));
+const SUBUSERS_SCOPES = ALL_SCOPES.filter((s) => s.startsWith('subusers.'));
+
+describe("a subuser's own key on the Subusers routes", () => {
+  it.each(SUBUSER_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    'answers %s with 403',
+    async (_name, route) => {
+      // Arrange: a subuser's key with every subusers scope, and a request its parent could make
+      const parent = await newAccount();
+      const subuser = await subuserOf(parent);
+      const own = await createKey(parent.ownerKey, SUBUSERS_SCOPES, 'own', subuser);
+      const request = await FIXTURES[route.id].request(parent, SUBUSERS_SCOPES);
+
+      // Act
+      const res = await call(route.method, request.path, {
+        key: own.api_key,
+        body: request.body,
+        query: request.query,
+      });
+
+      // Assert
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({
+        errors: [{ field: null, message: 'you dont have permission to access this resource' }],
+      });
+    },
+  );
+
+  it('covers the five Subusers routes', () => {
+    expect(SUBUSER_ROUTES.map((r) => r.id).sort()).toEqual([
+      'createSubuser',
+      'deleteSubuser',
+      'listPlans',
+      'listSubusers',
+      'updateSubuser',
+    ]);
+  });
 });
 
 describe('routing', () => {
