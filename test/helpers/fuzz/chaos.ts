@@ -280,7 +280,12 @@ export function routeShapedArb(fx: Fixtures, chaos: ChaosFixtures): fc.Arbitrary
   const validContact: Record<(typeof CONTACT_FIELDS)[number], fc.Arbitrary<string | null>> = {
     first_name: contactText,
     last_name: contactText,
-    email: often(fc.emailAddress(), fc.option(hostileString, { nil: null })),
+    // fast-check's addresses are RFC 5322's, which the contact's stricter rule often refuses:
+    // plain ones too, so a whole contact is valid often enough for the route to answer 2xx.
+    email: often(
+      fc.oneof(fc.constantFrom('billing@example.com', 'Ops.Team@acme.example'), fc.emailAddress()),
+      fc.option(hostileString, { nil: null }),
+    ),
     company: contactText,
     address1: contactText,
     address2: contactText,
