@@ -127,8 +127,17 @@ export function boundedLimits(
   if (!perDay.ok) return perDay;
   const perMonth = boundedCount('quota.perMonth', creator?.quota?.perMonth, asked?.quota?.perMonth);
   if (!perMonth.ok) return perMonth;
+  // One period asked, the other inherited, can cross. A day asked above the creator's month is
+  // looser than the creator (its month caps any day); a day inherited above the month asked is
+  // held to that month: tighter than both, and limits that can work (`limitsFault`), so the key
+  // can always be read back.
+  let day = perDay.value;
+  if (day !== undefined && perMonth.value !== undefined && day > perMonth.value) {
+    if (asked?.quota?.perDay !== undefined) return fail(LOOSER('quota.perDay'));
+    day = perMonth.value;
+  }
   const quota: Quota = {
-    ...(perDay.value === undefined ? {} : { perDay: perDay.value }),
+    ...(day === undefined ? {} : { perDay: day }),
     ...(perMonth.value === undefined ? {} : { perMonth: perMonth.value }),
   };
   if (rate.value === undefined && Object.keys(quota).length === 0) return ok(undefined);

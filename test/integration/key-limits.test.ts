@@ -268,6 +268,31 @@ describe('the creation rule: a key never gives limits looser than its own', () =
     expect(after.body.updated_at).toBe(admin.updated_at);
   });
 
+  it('holds an inherited daily quota to a smaller monthly one asked for, so the key can always be read back', async () => {
+    // Arrange: a creator with 20 a day; the request asks for 10 a month, leaving the day inherited
+    const owner = await ownerKey();
+    const admin = await cappedAdmin(owner);
+
+    // Act
+    const created = await createKey(admin.api_key, {
+      name: 'crossed',
+      scopes: ['api_keys.read'],
+      limits: { quota: { per_month: 10 } },
+    });
+    const listed = await call('GET', '/v3/api_keys', { key: owner });
+    const read = await call('GET', `/v3/api_keys/${created.body.api_key_id}`, { key: owner });
+
+    // Assert: the day is held to the month (never 20 a day under 10 a month), and the account's
+    // keys still list
+    expect(created.status).toBe(201);
+    expect(created.body.limits).toEqual({
+      rate: CAPPED.rate,
+      quota: { per_day: 10, per_month: 10 },
+    });
+    expect(listed.status).toBe(200);
+    expect(read.status).toBe(200);
+  });
+
   it('lets a capped key roll a key within its limits, which keeps them', async () => {
     // Arrange
     const owner = await ownerKey();

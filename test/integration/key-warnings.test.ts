@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handler } from '../../functions/key-warnings/handler.js';
 import { ensureTables, localClient } from '../../local/dynamodb-local.js';
@@ -320,6 +320,39 @@ async function collectKeys(store: DynamoKeyWarningStore) {
   } while (after !== undefined);
   return all;
 }
+
+describe('an item that cannot be read', () => {
+  it('is skipped, and every other key is still warned', async () => {
+    // Arrange: a damaged item (limits that cannot work) beside a key 3 days from expiry
+    const { accountId, ownerKey } = await newAccount();
+    const expiring = await createKey(ownerKey, { expires_at: inDays(3).toISOString() });
+    const now = new Date().toISOString();
+    await dynamoDocumentClient().send(
+      new PutCommand({
+        TableName: TABLE_NAMES.keys,
+        Item: {
+          keyId: `damaged${randomBytes(8).toString('hex')}`,
+          accountId,
+          name: 'damaged',
+          type: 'general',
+          scopes: ['alerts.read'],
+          keyHash: 'x',
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+          expiresAt: inDays(3).toISOString(),
+          limits: { quota: { perDay: 10, perMonth: 5 } },
+        },
+      }),
+    );
+
+    // Act
+    await scan(EXPIRY);
+
+    // Assert
+    expect(await warningsOf(accountId, expiring.id)).toEqual(['api_key.expiry_warning 7']);
+  });
+});
 
 describe('a storage fault', () => {
   it('fails the scan, and the next scan catches up without recording anything twice', async () => {

@@ -128,6 +128,13 @@ describe('limits a key may be given', () => {
       value: { quota: { perMonth: 5 } },
     });
     expect(boundedLimits(undefined, undefined)).toEqual({ ok: true, value: undefined });
+    // A period asked and the other inherited can cross: an inherited day is held to the month
+    // asked; a day asked above the creator's month is looser than the creator.
+    expect(boundedLimits({ quota: { perDay: 100 } }, { quota: { perMonth: 50 } })).toEqual({
+      ok: true,
+      value: { quota: { perDay: 50, perMonth: 50 } },
+    });
+    expect(boundedLimits({ quota: { perMonth: 50 } }, { quota: { perDay: 100 } }).ok).toBe(false);
   });
 
   it('a key is within limits only when no dimension is looser (left out = unlimited)', () => {

@@ -8,6 +8,7 @@ import type {
 } from '../../domain/key-warnings.js';
 import { NEVER_USED } from '../../domain/key-warnings.js';
 import type { AuditEvent } from '../../domain/ports.js';
+import { logger } from '../../observability/logger.js';
 import type { TableNames } from '../../tables.js';
 import { storageCall, toKey, transactWrite } from './keys-repository.js';
 
@@ -15,6 +16,9 @@ import { storageCall, toKey, transactWrite } from './keys-repository.js';
  * The attributes the scan writes on a key item, beside the key's own: the warnings' markers and
  * the disabling. The scan function's IAM policy names exactly these (with those its conditions
  * read), so it can never rewrite a key's scopes, hash or name (`infra/constructs/keygate.ts`).
+ * IAM's `dynamodb:Attributes` cannot tell an attribute a condition reads from one an update
+ * sets, so the role could also set the read ones (`expiresAt`, `lastUsedAt`, `version`, `type`):
+ * a bound on the function's own code, not a guarantee that only markers change.
  */
 export const WARNING_ATTRIBUTES = {
   /** The expiry the last expiry warning was about, and its threshold in days. */
@@ -67,7 +71,20 @@ export class DynamoKeyWarningStore implements KeyWarningStore {
         }),
       ),
     );
-    const keys = (page.Items ?? []).map((item) => ({ key: toKey(item), marks: marksOf(item) }));
+    // An item that cannot be read (damaged limits) is skipped and logged, not the page failed:
+    // one bad item must not stop every later key's warnings. The authorizer still fails closed on
+    // it.
+    const keys = (page.Items ?? []).flatMap((item) => {
+      try {
+        return [{ key: toKey(item), marks: marksOf(item) }];
+      } catch (error) {
+        logger.error('key item unreadable; skipped by the warnings scan', {
+          keyId: String(item.keyId),
+          error,
+        });
+        return [];
+      }
+    });
     const next = page.LastEvaluatedKey?.keyId;
     return { keys, ...(typeof next === 'string' ? { next } : {}) };
   }
