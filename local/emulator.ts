@@ -22,7 +22,7 @@ import {
 import { wrapTeamHandler } from '../shared/http/team-handler.js';
 import { countMetric, METRIC_NAMES } from '../shared/observability/metrics.js';
 import type { RouteDefinition, RouteId } from '../shared/routes.js';
-import { activeDeployment, teamHandlersDir } from '../shared/runtime/deployment.js';
+import { activeDeployment, plansDeclared, teamHandlersDir } from '../shared/runtime/deployment.js';
 import { teamPlanCheck } from '../shared/runtime/plan-limits.js';
 
 /**
@@ -112,11 +112,10 @@ export async function loadRouteHandler(
     if (dir === undefined) throw new Error(`no config directory for ${route.method} ${route.path}`);
     const url = pathToFileURL(resolve(dir, route.handler)).href;
     const module = (await import(/* @vite-ignore */ url)) as { handler: ProxyHandler };
-    const plans = activeDeployment().spec.plans ?? [];
     return wrapTeamHandler(
       module.handler,
       route,
-      plans.length > 0 ? teamPlanCheck(route) : undefined,
+      plansDeclared() ? teamPlanCheck(route) : undefined,
     );
   }
   const url = new URL(`../functions/${route.handler}.ts`, import.meta.url).href;

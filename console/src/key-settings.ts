@@ -106,16 +106,6 @@ export function limitsForRequest(
   return { ok: true, body };
 }
 
-/** Whether a key has an expiry, and whether it has passed. */
-export function expiryState(
-  expiresAt: string | null | undefined,
-  now: number,
-): 'never' | 'active' | 'expired' {
-  if (!expiresAt) return 'never';
-  const at = Date.parse(expiresAt);
-  return Number.isNaN(at) || at > now ? 'active' : 'expired';
-}
-
 /** Grace-period choices of the Roll dialog (seconds), 24 hours by default as the API does. */
 export const GRACE_CHOICES: readonly { seconds: number; label: string }[] = [
   { seconds: 0, label: 'None: the current key stops working at once' },

@@ -2,7 +2,7 @@ import { listGrantablePlans } from '../../shared/domain/subusers.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { grantablePlansView } from '../../shared/http/wire/subusers.js';
 import { ROUTES } from '../../shared/routes.js';
-import { declaredPlans } from '../../shared/runtime/plan-limits.js';
+import { declaredPlans } from '../../shared/runtime/deployment.js';
 
 export const handler = keyRouteHandler(
   ROUTES.listPlans,

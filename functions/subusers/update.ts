@@ -2,7 +2,7 @@ import { updateSubuser } from '../../shared/domain/subusers.js';
 import { keyRouteHandler } from '../../shared/http/api-handler.js';
 import { ROUTES } from '../../shared/routes.js';
 import { AUTHORIZER_CACHE_FLUSH } from '../../shared/runtime/authorizer-cache-flush.js';
-import { declaredPlans } from '../../shared/runtime/plan-limits.js';
+import { declaredPlans } from '../../shared/runtime/deployment.js';
 
 export const handler = keyRouteHandler(
   ROUTES.updateSubuser,

@@ -500,6 +500,12 @@ export function bindingStanding(standings: readonly Standing[]): Standing | unde
   )[0];
 }
 
+/** The plans a deployment declares, and the one an account without its own is on. */
+export interface DeclaredPlans {
+  plans: readonly Plan[];
+  defaultPlan: string | undefined;
+}
+
 /**
  * An account's plan: the one its `plan` names when the team declared it, else the default plan;
  * none (not limited) when the team declared neither.

@@ -1,5 +1,8 @@
 import { BadRequestError, ForbiddenError, fail, ok, type Result } from './errors.js';
-import { limitsWithin, type Plan, planOf } from './limits.js';
+import { type DeclaredPlans, limitsWithin, type Plan, planOf } from './limits.js';
+
+export type { DeclaredPlans };
+
 import type { AccountRecord } from './ports.js';
 
 /**
@@ -9,12 +12,6 @@ import type { AccountRecord } from './ports.js';
  * on `starter` cannot sell its customer `pro`, and a leaked parent key cannot lift a subuser
  * beyond what the parent pays for.
  */
-
-/** The team's plans as its deployment declares them (config `plans` and `defaultPlan`). */
-export interface DeclaredPlans {
-  plans: readonly Plan[];
-  defaultPlan: string | undefined;
-}
 
 /** Without plans there is nothing to choose: `plan` is refused rather than ignored. */
 export const NO_PLANS = 'plan cannot be set: this deployment declares no plans';

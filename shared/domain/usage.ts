@@ -1,7 +1,14 @@
 import { getApiKey } from './api-keys.js';
 import type { Caller } from './caller.js';
 import { ok, type Result } from './errors.js';
-import { type Limits, type Plan, periodsAt, planOf, type UsageStore } from './limits.js';
+import {
+  canonicalLimits,
+  type DeclaredPlans,
+  type Limits,
+  periodsAt,
+  planOf,
+  type UsageStore,
+} from './limits.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -33,10 +40,8 @@ export interface KeyUsage {
 }
 
 /** What reading usage needs beyond storage: the counters and the team's plans. */
-export interface UsageDeps {
+export interface UsageDeps extends DeclaredPlans {
   usage: () => UsageStore;
-  plans: readonly Plan[];
-  defaultPlan: string | undefined;
 }
 
 /**
@@ -61,13 +66,9 @@ export async function getKeyUsage(
   const counting = usageDeps.plans.length > 0;
   const [keyUsage, accountUsage] = await Promise.all([
     subjectUsage(usageDeps, `k#${key.keyId}`, key.limits ?? {}, counting, now),
-    subjectUsage(usageDeps, `a#${caller.accountId}`, plan ? limitsOf(plan) : {}, counting, now),
+    subjectUsage(usageDeps, `a#${caller.accountId}`, canonicalLimits(plan) ?? {}, counting, now),
   ]);
   return ok({ keyId: key.keyId, key: keyUsage, account: { ...accountUsage, plan: plan?.id } });
-}
-
-function limitsOf({ rate, quota }: Plan): Limits {
-  return { ...(rate ? { rate } : {}), ...(quota ? { quota } : {}) };
 }
 
 /**

@@ -8,8 +8,9 @@ import type { Deps } from '../domain/ports.js';
 import { addLambdaContext, logger } from '../observability/logger.js';
 import { bufferedMetrics } from '../observability/metrics.js';
 import type { AdapterName, RouteContract } from '../routes.js';
+import { plansDeclared } from '../runtime/deployment.js';
 import { type AdapterProvider, depsWith, type ProvidersOf } from '../runtime/deps.js';
-import { planLimitDeps, plansDeclared } from '../runtime/plan-limits.js';
+import { planLimitDeps } from '../runtime/plan-limits.js';
 import { SCHEMAS, type SchemaName } from '../schemas/index.js';
 import {
   actingAs,

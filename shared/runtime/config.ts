@@ -1,7 +1,7 @@
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from '../domain/key-format.js';
 import type { KeygateConfig } from '../domain/ports.js';
 import type { TableNames } from '../tables.js';
-import { activeDeployment } from './deployment.js';
+import { activeDeployment, plansDeclared } from './deployment.js';
 
 export const DEFAULT_KEY_LIMIT = 100;
 /** SendGrid's Pro plan allows 15 subusers; operators set an account's own at bootstrap. */
@@ -82,7 +82,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     catalogue: activeDeployment().catalogue,
     // Read per use: a test or the local runtime may install a deployment after the config.
     get limitsEnabled() {
-      return (activeDeployment().spec.plans?.length ?? 0) > 0;
+      return plansDeclared();
     },
     tables: { keys, accounts, audit },
     dynamodbEndpoint: env.KEYGATE_DYNAMODB_ENDPOINT || undefined,

@@ -4,6 +4,7 @@ import {
   type DeploymentSpec,
   deploymentOf,
 } from '../deployment/deployment.js';
+import type { DeclaredPlans } from '../domain/limits.js';
 import { useScopeRegistry } from '../domain/scope-codes.js';
 
 /**
@@ -48,4 +49,15 @@ function install(spec: DeploymentSpec): Deployment {
   active = deploymentOf(spec);
   useScopeRegistry(active.scopeRegistry);
   return active;
+}
+
+/** Whether the deployment this process serves declares plans (a property read per request). */
+export function plansDeclared(): boolean {
+  return (activeDeployment().spec.plans?.length ?? 0) > 0;
+}
+
+/** The plans the deployment this process serves declares, and its default plan. */
+export function declaredPlans(): DeclaredPlans {
+  const { plans = [], defaultPlan } = activeDeployment().spec;
+  return { plans, defaultPlan };
 }

@@ -1,6 +1,5 @@
 import { DynamoDbUsageStore } from '../adapters/dynamodb/usage-store.js';
 import type { UsageStore } from '../domain/limits.js';
-import type { DeclaredPlans } from '../domain/subuser-plans.js';
 import { checkPlan, type LimitedCaller, type PlanLimitsDeps } from '../http/plan-limits.js';
 import type { RouteDefinition } from '../routes.js';
 import { activeDeployment } from './deployment.js';
@@ -31,18 +30,7 @@ export function planLimitDeps(): PlanLimitsDeps {
   };
 }
 
-/** Whether the deployment this process serves declares plans (a property read per request). */
-export function plansDeclared(): boolean {
-  return (activeDeployment().spec.plans?.length ?? 0) > 0;
-}
-
 /** A team route's plan check, for `wrapTeamHandler` (only where the team declared plans). */
 export function teamPlanCheck(route: Pick<RouteDefinition, 'cost'>) {
   return (caller: LimitedCaller) => checkPlan(planLimitDeps(), route, caller);
-}
-
-/** The plans the deployment this process serves declares, for the Subusers routes' `plan`. */
-export function declaredPlans(): DeclaredPlans {
-  const { plans = [], defaultPlan } = activeDeployment().spec;
-  return { plans, defaultPlan };
 }

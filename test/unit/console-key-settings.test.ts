@@ -4,7 +4,6 @@ import {
   DEFAULT_GRACE_SECONDS,
   describeEvent,
   describeFieldError,
-  expiryState,
   formErrorFrom,
   GRACE_CHOICES,
   type KeyEvent,
@@ -171,20 +170,6 @@ describe('limitsForRequest', () => {
     const result = limitsForRequest(NO_LIMITS, { expires: '2030-02-30T10:00', allowedIps: '' });
 
     expect(result).toMatchObject({ ok: false, field: 'expires_at' });
-  });
-});
-
-describe('expiryState', () => {
-  const now = Date.parse('2027-01-01T00:00:00Z');
-
-  it.each([
-    [null, 'never'],
-    [undefined, 'never'],
-    ['2027-01-01T00:00:01Z', 'active'],
-    ['2027-01-01T00:00:00Z', 'expired'],
-    ['2026-12-31T23:59:59Z', 'expired'],
-  ] as const)('%s → %s', (expiresAt, state) => {
-    expect(expiryState(expiresAt, now)).toBe(state);
   });
 });
 
